@@ -1,0 +1,68 @@
+// The libp2p host every ScanHub peer runs: TCP between Node peers, WebSockets for browsers, the lab's
+// pre-shared key (pnet) under Noise and yamux, identify and ping, and mDNS to find the lab's peers.
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { mdns } from '@libp2p/mdns'
+import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { createLibp2p } from 'libp2p'
+import type { Identify } from '@libp2p/identify'
+import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+
+export interface LabHostInit {
+  privateKey: PrivateKey
+  /** the lab's pre-shared key in the libp2p swarm key format */
+  swarmKey: Uint8Array
+  /** address to listen on: 127.0.0.1 (default) or 0.0.0.0 for the LAN */
+  host?: string
+  /** TCP port for Node peers; 0 = any free port */
+  tcpPort?: number
+  /** WebSocket port for browsers; 0 = any, undefined = none */
+  wsPort?: number
+  /** discover peers with mDNS (default true) */
+  mdns?: boolean
+  /** mDNS service tag; a per-lab tag keeps other labs' peers out of discovery */
+  mdnsServiceTag?: string
+  /** peer name announced over mDNS (defaults to the peer id) */
+  mdnsPeerName?: string
+}
+
+export type LabHost = Libp2p<{ identify: Identify, ping: Ping }>
+
+/** Builds and starts the libp2p host of a peer. */
+export async function createLabHost (init: LabHostInit): Promise<LabHost> {
+  const host = init.host ?? '127.0.0.1'
+  const listen = [`/ip4/${host}/tcp/${init.tcpPort ?? 0}`]
+  if (init.wsPort !== undefined) listen.push(`/ip4/${host}/tcp/${init.wsPort}/ws`)
+
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  if (init.mdns ?? true) {
+    peerDiscovery.push(mdns({
+      serviceTag: init.mdnsServiceTag,
+      peerName: init.mdnsPeerName,
+      interval: 5_000
+    }))
+  }
+
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen },
+    transports: [tcp(), webSockets()],
+    connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: 5_000 }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: {
+      // A lab is a handful of peers; reconnecting to them is the point, not saving connections.
+      maxConnections: 200
+    },
+    services: {
+      identify: identify(),
+      ping: ping()
+    }
+  })
+}
