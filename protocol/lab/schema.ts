@@ -1,0 +1,404 @@
+// The shape of the lab documents: document ids, collection names, and the entities stored in them.
+//
+// Every entity is a nested Y.Map (one key per field, JSON values) inside its collection map, keyed by
+// id. Two peers editing different fields of one entity both keep their edit; the same field resolves
+// by the Yjs rule (deterministic on every peer). An absent optional field is an absent key.
+
+/** The one document that holds users, devices, sequences, templates and the patient records. */
+export const LAB_DOC_ID = 'lab'
+/** Each patient's exams, workflows, tasks and results live in `patient:<patientId>`. */
+export const PATIENT_DOC_PREFIX = 'patient:'
+
+export function patientDocId (patientId: string): string {
+  return PATIENT_DOC_PREFIX + patientId
+}
+
+/** The patient id of a patient document id, or undefined for any other document. */
+export function patientIdOfDoc (docId: string): string | undefined {
+  return docId.startsWith(PATIENT_DOC_PREFIX) ? docId.slice(PATIENT_DOC_PREFIX.length) : undefined
+}
+
+/** Y.Map with schemaVersion (and labId, labName, createdAt in the lab doc; patientId in a patient doc). */
+export const META = 'meta'
+/** Y.Array of AuditEntry, append-only. */
+export const AUDIT = 'audit'
+
+export const LAB_COLLECTIONS = ['users', 'devices', 'sequences', 'patients', 'examTemplates', 'workflowTemplates', 'taskTemplates'] as const
+export type LabCollectionName = typeof LAB_COLLECTIONS[number]
+export const PATIENT_COLLECTIONS = ['exams', 'workflows', 'tasks', 'results'] as const
+export type PatientCollectionName = typeof PATIENT_COLLECTIONS[number]
+
+/** Names used in audit entries and error messages. */
+export type EntityKind =
+  | 'lab' | 'patient' | 'exam' | 'workflow' | 'task' | 'result' | 'sequence' | 'device' | 'user'
+  | 'examTemplate' | 'workflowTemplate' | 'taskTemplate'
+
+export const SEXES = ['MALE', 'FEMALE', 'OTHER', 'NOT_GIVEN'] as const
+export type Sex = typeof SEXES[number]
+export const TASK_TYPES = ['ACQUISITION', 'RECONSTRUCTION', 'PROCESSING'] as const
+export type TaskType = typeof TASK_TYPES[number]
+export const TASK_STATUSES = ['NEW', 'UPDATED', 'STARTED', 'INPROGRESS', 'FINISHED', 'ERROR', 'CANCELLED'] as const
+export type TaskStatus = typeof TASK_STATUSES[number]
+/** Status of an exam or workflow, derived from its tasks (see status.ts); never stored. */
+export const DERIVED_STATUSES = ['NEW', 'INPROGRESS', 'FINISHED', 'ERROR', 'CANCELLED'] as const
+export type DerivedStatus = typeof DERIVED_STATUSES[number]
+export const CALIBRATIONS = ['FREQUENCY', 'FLIP_ANGLE', 'SHIM'] as const
+export type Calibration = typeof CALIBRATIONS[number]
+export const RESULT_TYPES = ['DICOM', 'RAW', 'CALIBRATION', 'OTHER'] as const
+export type ResultType = typeof RESULT_TYPES[number]
+export const ROLES = ['admin', 'medical', 'scientist', 'engineer', 'viewer'] as const
+export type Role = typeof ROLES[number]
+
+/** Who makes a change: a user's name (or `peer:<peerId>` for a service acting alone) and the peer it runs on. */
+export interface Actor {
+  name: string
+  peerId: string
+}
+
+/** ISO 8601 times and the actor names of the first and the latest change. */
+export interface Stamps {
+  createdAt: string
+  updatedAt: string
+  createdBy: string
+  updatedBy: string
+}
+
+export type Vec3 = [number, number, number]
+
+export interface LabInfo {
+  schemaVersion?: number
+  labId?: string
+  labName?: string
+  createdAt?: string
+}
+
+export interface Patient extends Stamps {
+  id: string
+  firstName: string
+  lastName: string
+  /** YYYY-MM-DD */
+  birthDate: string
+  sex: Sex
+  heightCm?: number
+  weightKg?: number
+  comment?: string
+}
+
+export interface Exam extends Stamps {
+  id: string
+  patientId: string
+  name: string
+  description: string
+  indication?: string
+  status: DerivedStatus
+}
+
+export interface Workflow extends Stamps {
+  id: string
+  examId: string
+  patientId: string
+  name: string
+  description: string
+  /** Sort key among the exam's workflows; only its order means something. */
+  position: number
+  status: DerivedStatus
+}
+
+export interface AcquisitionParameters {
+  sequenceId?: string
+  deviceId?: string
+  fovScaling: Vec3
+  fovOffsetMm: Vec3
+  fovRotationDeg: Vec3
+  calibrations: Calibration[]
+}
+
+export interface ReconstructionParameters {
+  /** The acquisition task whose raw data this reconstructs. */
+  inputTaskId?: string
+  pipeline: string
+  options: Record<string, unknown>
+  /** A reconstruction peer to offer the job to first. */
+  preferredPeerId?: string
+}
+
+export interface ProcessingParameters {
+  inputTaskId?: string
+  pipeline: string
+  options: Record<string, unknown>
+}
+
+/** A task's type decides the shape of its parameters. */
+export type TaskKind =
+  | { type: 'ACQUISITION', parameters: AcquisitionParameters }
+  | { type: 'RECONSTRUCTION', parameters: ReconstructionParameters }
+  | { type: 'PROCESSING', parameters: ProcessingParameters }
+export type TaskParameters = TaskKind['parameters']
+
+export interface TaskFields extends Stamps {
+  id: string
+  workflowId: string
+  examId: string
+  patientId: string
+  name: string
+  description: string
+  /** Sort key among the workflow's tasks; only its order means something. */
+  position: number
+  status: TaskStatus
+  startedAt?: string
+  finishedAt?: string
+  error?: string
+}
+export type Task = TaskFields & TaskKind
+
+export interface ResultFile {
+  name: string
+  /** Lowercase hex sha-256 of the blob that holds the file. */
+  sha256: string
+  size: number
+  /** Media type, e.g. application/dicom. */
+  type: string
+}
+
+export interface Result {
+  id: string
+  taskId: string
+  patientId: string
+  type: ResultType
+  files: ResultFile[]
+  createdAt: string
+  createdBy: string
+  /** The job lease epoch this result was produced under; results of stale epochs are ignored. */
+  epoch?: number
+}
+
+export interface BlobRef {
+  sha256: string
+  size: number
+}
+
+export interface Sequence extends Stamps {
+  id: string
+  name: string
+  description: string
+  type: string
+  tags: string[]
+  /** The Pulseq file, as a blob. */
+  blob: BlobRef
+  summary?: Record<string, unknown>
+  ismrmrdHeader?: string
+  builtin?: boolean
+}
+
+export interface Device extends Stamps {
+  id: string
+  /** The peer that drives this device. Liveness is not stored: it travels as presence. */
+  peerId: string
+  name: string
+  manufacturer: string
+  model: string
+  fieldStrengthT: number
+  driver: string
+  parameters: Record<string, number | string | boolean>
+}
+
+export interface User {
+  username: string
+  firstName: string
+  lastName: string
+  email: string
+  role: Role
+  /** Opaque to this module: hashing and checking live with the login code. */
+  passwordHash: string
+  createdAt: string
+  lastLoginAt?: string
+}
+
+export interface ExamTemplate extends Stamps {
+  id: string
+  name: string
+  description: string
+  indication?: string
+}
+
+export interface WorkflowTemplate extends Stamps {
+  id: string
+  examTemplateId?: string
+  name: string
+  description: string
+  position: number
+}
+
+export interface TaskTemplateFields extends Stamps {
+  id: string
+  workflowTemplateId?: string
+  name: string
+  description: string
+  position: number
+}
+export type TaskTemplate = TaskTemplateFields & TaskKind
+
+// Inputs of create, and patches of update. An optional field is cleared by patching it to null;
+// undefined in a patch means "leave as is". `id` may be given at create (for imports and
+// deterministic built-ins); otherwise a random UUID is used.
+
+export interface PatientInput {
+  id?: string
+  firstName: string
+  lastName: string
+  birthDate: string
+  sex: Sex
+  heightCm?: number
+  weightKg?: number
+  comment?: string
+}
+export interface PatientPatch {
+  firstName?: string
+  lastName?: string
+  birthDate?: string
+  sex?: Sex
+  heightCm?: number | null
+  weightKg?: number | null
+  comment?: string | null
+}
+
+export interface ExamInput {
+  id?: string
+  patientId: string
+  name: string
+  description?: string
+  indication?: string
+}
+export interface ExamPatch {
+  name?: string
+  description?: string
+  indication?: string | null
+}
+
+export interface WorkflowInput {
+  id?: string
+  examId: string
+  name: string
+  description?: string
+}
+export interface WorkflowPatch {
+  name?: string
+  description?: string
+}
+
+/** Acquisition parameters left out take their defaults (no FOV change, no calibration). */
+export type TaskKindInput =
+  | { type: 'ACQUISITION', parameters?: Partial<AcquisitionParameters> }
+  | { type: 'RECONSTRUCTION', parameters: Partial<ReconstructionParameters> & { pipeline: string } }
+  | { type: 'PROCESSING', parameters: Partial<ProcessingParameters> & { pipeline: string } }
+
+/** Parameters in a patch are merged key by key into the current ones; null clears a key. */
+export type TaskParametersPatch = { [K in keyof AcquisitionParameters | keyof ReconstructionParameters]?: unknown }
+
+export type TaskInput = {
+  id?: string
+  workflowId: string
+  name: string
+  description?: string
+} & TaskKindInput
+export interface TaskPatch {
+  name?: string
+  description?: string
+  parameters?: TaskParametersPatch
+}
+
+/** Written with a status change: ERROR's message. */
+export interface TaskStatusExtra {
+  error?: string
+}
+
+export interface ResultInput {
+  id?: string
+  taskId: string
+  type: ResultType
+  files: ResultFile[]
+  epoch?: number
+}
+
+export interface SequenceInput {
+  id?: string
+  name: string
+  description?: string
+  type: string
+  tags?: string[]
+  blob: BlobRef
+  summary?: Record<string, unknown>
+  ismrmrdHeader?: string
+  builtin?: boolean
+}
+export interface SequencePatch {
+  name?: string
+  description?: string
+  type?: string
+  tags?: string[]
+  blob?: BlobRef
+  summary?: Record<string, unknown> | null
+  ismrmrdHeader?: string | null
+  builtin?: boolean | null
+}
+
+export interface DeviceInput {
+  id?: string
+  peerId: string
+  name: string
+  manufacturer: string
+  model: string
+  fieldStrengthT: number
+  driver: string
+  parameters?: Record<string, number | string | boolean>
+}
+export interface DevicePatch {
+  peerId?: string
+  name?: string
+  manufacturer?: string
+  model?: string
+  fieldStrengthT?: number
+  driver?: string
+  parameters?: Record<string, number | string | boolean>
+}
+
+export interface UserInput {
+  username: string
+  firstName: string
+  lastName: string
+  email: string
+  role: Role
+  passwordHash: string
+}
+export interface UserPatch {
+  firstName?: string
+  lastName?: string
+  email?: string
+  role?: Role
+  passwordHash?: string
+  lastLoginAt?: string | null
+}
+
+export interface ExamTemplateInput {
+  id?: string
+  name: string
+  description?: string
+  indication?: string
+}
+export type ExamTemplatePatch = ExamPatch
+
+export interface WorkflowTemplateInput {
+  id?: string
+  examTemplateId?: string
+  name: string
+  description?: string
+}
+export type WorkflowTemplatePatch = WorkflowPatch
+
+export type TaskTemplateInput = {
+  id?: string
+  workflowTemplateId?: string
+  name: string
+  description?: string
+} & TaskKindInput
+export type TaskTemplatePatch = TaskPatch
