@@ -34,11 +34,19 @@ export class FrameDecoder {
     return this.buffer.length
   }
 
-  push (chunk: Uint8Array): Uint8Array[] {
+  /** Hands back the bytes buffered after the last complete frame, for a protocol that switches to raw bytes. */
+  takePending (): Uint8Array {
+    const rest = this.buffer
+    this.buffer = new Uint8Array(0)
+    return rest
+  }
+
+  /** Adds bytes; returns the frames now complete, at most `limit` (the rest stays buffered). */
+  push (chunk: Uint8Array, limit = Infinity): Uint8Array[] {
     this.buffer = this.buffer.length === 0 ? chunk : concat(this.buffer, chunk)
     const frames: Uint8Array[] = []
     let offset = 0
-    for (;;) {
+    while (frames.length < limit) {
       const prefix = readVarUint(this.buffer, offset)
       if (prefix === undefined) break
       const { value: length, next } = prefix

@@ -1,0 +1,173 @@
+// The `scanhub` command and the composition root of a peer: the one file of node/ that knows the roles
+// (scanner-node/, recon-node/) and hands them to the peer.
+import '../runtime/promise-with-resolvers.ts'
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { homedir, hostname } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { encodeInvite } from '../../protocol/invite.ts'
+import { PEER_ROLES, type PeerRole } from '../../protocol/peers.ts'
+import { formatHelp, intOption, parseCommand, UsageError, type CommandSpec } from './args.ts'
+import { loadLabConfig } from '../lab/lab-config.ts'
+import { PEER_INFO_FILE, writePeerInfo, readPeerInfo } from '../lab/peer-info.ts'
+import type { RoleService } from '../peer.ts'
+
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+export const DEFAULT_HTTP_PORT = 7080
+export const DEFAULT_P2P_PORT = 7001
+
+function defaultDataDir (): string {
+  const base = process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share')
+  return process.env.SCANHUB_DATA ?? join(base, 'scanhub')
+}
+
+const START: CommandSpec = {
+  usage: 'scanhub start [--data DIR] [--http PORT] [--p2p PORT] [--roles hub,scanner,recon] [--name NAME] [--join INVITE]',
+  description: 'Runs a ScanHub peer in the foreground until SIGINT or SIGTERM. In an empty data directory it founds a new lab, unless --join is given.',
+  options: {
+    data: { type: 'string' },
+    http: { type: 'string' },
+    'http-host': { type: 'string' },
+    p2p: { type: 'string' },
+    listen: { type: 'string' },
+    roles: { type: 'string' },
+    name: { type: 'string' },
+    join: { type: 'string' },
+    'no-mdns': { type: 'boolean' }
+  },
+  help: {
+    '--data DIR': `where this peer keeps the lab's data (default ${defaultDataDir()}, or $SCANHUB_DATA)`,
+    '--http PORT': `port of the app and the REST API (default ${DEFAULT_HTTP_PORT}; 0 = any free port)`,
+    '--http-host ADDR': 'address the app and API listen on (default 127.0.0.1: this machine only)',
+    '--p2p PORT': `TCP port for other peers (default ${DEFAULT_P2P_PORT}); browsers connect by WebSocket on PORT+1`,
+    '--listen ADDR': 'address for peer connections (default 0.0.0.0: the lab network)',
+    '--roles LIST': `what this peer does, comma-separated from ${PEER_ROLES.filter((r) => r !== 'browser').join(', ')} (default hub)`,
+    '--name NAME': `the peer's name in the lab (default the host name, ${hostname()})`,
+    '--join INVITE': 'join the lab of an invite made by `scanhub lab invite` on a lab member',
+    '--no-mdns': 'do not look for lab peers on the LAN (they can still be reached through the invite)',
+    '-h, --help': 'show this help'
+  }
+}
+
+const INVITE: CommandSpec = {
+  usage: 'scanhub lab invite [--data DIR]',
+  description: 'Prints one line, an invite that lets another machine join this lab: `scanhub start --join <invite>` there. It carries the lab key: share it like a password.',
+  options: { data: { type: 'string' } },
+  help: { '--data DIR': `the data directory of a peer of the lab (default ${defaultDataDir()})`, '-h, --help': 'show this help' }
+}
+
+const TOP_HELP = `ScanHub: MRI acquisition for the lab's own network.
+
+Usage: scanhub <command> [options]
+
+Commands:
+  start              run a peer (hub, scanner, reconstruction) in the foreground
+  lab invite         print an invite for another machine to join this lab
+
+Run \`scanhub <command> --help\` for a command's options.
+`
+
+async function loadRoleServices (roles: PeerRole[]): Promise<RoleService[]> {
+  const services: RoleService[] = []
+  if (roles.includes('scanner')) {
+    const { scannerRole } = await import('../../scanner-node/role.ts')
+    services.push(scannerRole())
+  }
+  if (roles.includes('recon')) {
+    const { reconRole } = await import('../../recon-node/role.ts')
+    services.push(reconRole())
+  }
+  return services
+}
+
+async function start (argv: string[]): Promise<void> {
+  const { values, help } = parseCommand(START, argv)
+  if (help) { process.stdout.write(formatHelp(START)); return }
+  const roles = String(values.roles ?? 'hub').split(',').map((r) => r.trim()).filter((r) => r !== '')
+  for (const role of roles) {
+    if (!PEER_ROLES.includes(role as PeerRole) || role === 'browser') {
+      throw new UsageError(`unknown role "${role}": choose from hub, scanner, recon`)
+    }
+  }
+  const dataDir = resolve(String(values.data ?? defaultDataDir()))
+  const httpPort = intOption(values.http, '--http', DEFAULT_HTTP_PORT)
+  const p2pPort = intOption(values.p2p, '--p2p', DEFAULT_P2P_PORT, 0, 65534)
+  const log = (message: string): void => { process.stderr.write(`${new Date().toISOString()} ${message}\n`) }
+  const staticDir = join(PROJECT_ROOT, 'pwa', 'dist')
+  const { startPeer } = await import('../peer.ts')
+  const peer = await startPeer({
+    dataDir,
+    name: String(values.name ?? hostname()),
+    roles: roles as PeerRole[],
+    httpPort,
+    httpHost: String(values['http-host'] ?? '127.0.0.1'),
+    p2pPort,
+    listenHost: String(values.listen ?? '0.0.0.0'),
+    join: values.join as string | undefined,
+    mdns: values['no-mdns'] !== true,
+    staticDir: existsSync(join(staticDir, 'index.html')) ? staticDir : undefined,
+    roleServices: await loadRoleServices(roles as PeerRole[]),
+    log
+  })
+  const { context } = peer
+  await writePeerInfo(dataDir, {
+    peerId: context.libp2p.peerId.toString(),
+    name: context.options.name,
+    pid: process.pid,
+    httpPort: peer.httpPort,
+    addrs: context.libp2p.getMultiaddrs().map((a) => a.toString())
+  })
+  process.stdout.write([
+    `ScanHub peer "${context.options.name}" (${roles.join(', ')}) of the lab "${peer.labConfig.labName}"`,
+    `  peer id   ${context.libp2p.peerId.toString()}`,
+    `  data      ${dataDir}`,
+    `  peers on  ${context.libp2p.getMultiaddrs().map((a) => a.toString()).join('\n            ')}`,
+    `  API key   in ${join(dataDir, 'api-key')}`,
+    '',
+    `Open ScanHub: ${peer.url}`,
+    ''
+  ].join('\n'))
+
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    log(`${signal}: stopping`)
+    const force = setTimeout(() => { log('did not stop within 10 s; exiting'); process.exit(1) }, 10_000)
+    force.unref()
+    peer.stop().then(() => { log('stopped'); process.exit(0) }, (err: Error) => { log(`error while stopping: ${err.message}`); process.exit(1) })
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+async function labInvite (argv: string[]): Promise<void> {
+  const { values, help } = parseCommand(INVITE, argv)
+  if (help) { process.stdout.write(formatHelp(INVITE)); return }
+  const dataDir = resolve(String(values.data ?? defaultDataDir()))
+  const config = await loadLabConfig(dataDir)
+  if (config === undefined) throw new UsageError(`${dataDir} holds no lab: run \`scanhub start --data ${dataDir}\` first`)
+  const info = await readPeerInfo(dataDir)
+  if (info === undefined) throw new UsageError(`the peer in ${dataDir} has never run, so its addresses are unknown: start it, then ask again (${PEER_INFO_FILE})`)
+  const addrs = info.addrs.map((a) => a.includes('/p2p/') ? a : `${a}/p2p/${info.peerId}`).filter((a) => !a.includes('/ws/'))
+  process.stdout.write(encodeInvite({ labId: config.labId, labName: config.labName, swarmKeyHex: config.swarmKeyHex, peerId: info.peerId, addrs }) + '\n')
+}
+
+export async function main (argv: string[]): Promise<void> {
+  const [command, sub, ...rest] = argv
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(TOP_HELP)
+    return
+  }
+  if (command === 'start') return await start(argv.slice(1))
+  if (command === 'lab' && sub === 'invite') return await labInvite(rest)
+  if (command === 'lab') throw new UsageError('usage: scanhub lab invite [--data DIR]')
+  throw new UsageError(`unknown command "${command}"\n\n${TOP_HELP}`)
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  process.stderr.write(err instanceof UsageError ? `${err.message}\n` : `scanhub: ${err.message}\n`)
+  process.exit(err instanceof UsageError ? 2 : 1)
+})

@@ -1,0 +1,209 @@
+// The peer's HTTP server: the local REST API under /api/v1 (JSON, X-API-Key) and the PWA's files.
+// It listens on 127.0.0.1 unless told otherwise: the API key guards the API, not the network.
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { extname, join, normalize, sep } from 'node:path'
+import { timingSafeEqual } from 'node:crypto'
+import { HttpError, sendJson, type RouteResponse, type Router } from './router.ts'
+
+export interface HttpServerInit {
+  router: Router
+  apiKey: string
+  host?: string
+  port?: number
+  /** the built PWA (pwa/dist); without it, / answers with a hint */
+  staticDir?: string
+  /** largest JSON body accepted (bigger → 413) */
+  maxJsonBytes?: number
+  log?: (message: string) => void
+}
+
+export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain; charset=utf-8'
+}
+
+export class HttpService {
+  private readonly init: HttpServerInit
+  private server?: Server
+
+  constructor (init: HttpServerInit) {
+    this.init = init
+  }
+
+  /** Starts listening; resolves to the port (useful with port 0). */
+  async start (): Promise<number> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: Error) => {
+        this.init.log?.(`http: ${req.method} ${req.url}: ${err.stack ?? err.message}`)
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error: see the peer\'s log' })
+        else res.destroy()
+      })
+    })
+    this.server = server
+    server.headersTimeout = 20_000
+    server.requestTimeout = 300_000
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.init.port ?? 0, this.init.host ?? '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const address = server.address()
+    return typeof address === 'object' && address !== null ? address.port : 0
+  }
+
+  async stop (): Promise<void> {
+    const server = this.server
+    if (server === undefined) return
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  }
+
+  private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    if (!url.pathname.startsWith('/api/')) {
+      await this.serveStatic(url.pathname, res)
+      return
+    }
+    const method = req.method ?? 'GET'
+    const found = this.init.router.match(method, url.pathname)
+    if (found === undefined) {
+      sendJson(res, 404, { error: `no such API path: ${url.pathname} (see /api/v1/openapi.json)` })
+      return
+    }
+    if ('allowed' in found) {
+      sendJson(res, 405, { error: `${method} is not allowed on ${url.pathname}; use ${found.allowed.join(', ')}` }, { allow: found.allowed.join(', ') })
+      return
+    }
+    const { route, params } = found
+    if (route.public !== true && !this.authorised(req)) {
+      sendJson(res, 401, { error: 'missing or wrong X-API-Key header: the key is in the file api-key of the peer\'s data directory' })
+      return
+    }
+    try {
+      let body: unknown
+      if (method !== 'GET' && method !== 'DELETE') {
+        const limit = route.maxBodyBytes ?? this.init.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES
+        const bytes = await readBody(req, limit)
+        body = route.bodyKind === 'bytes' ? bytes : parseJson(bytes)
+      }
+      const response = await route.handle({ params, query: url.searchParams, body, raw: req })
+      await writeResponse(res, response)
+    } catch (err) {
+      if (err instanceof HttpError) {
+        if (err.status === 413) res.setHeader('connection', 'close')
+        sendJson(res, err.status, { error: err.message })
+        if (err.status === 413) req.resume()
+        return
+      }
+      throw err
+    }
+  }
+
+  private authorised (req: IncomingMessage): boolean {
+    const given = req.headers['x-api-key']
+    if (typeof given !== 'string') return false
+    const a = Buffer.from(given)
+    const b = Buffer.from(this.init.apiKey)
+    return a.length === b.length && timingSafeEqual(a, b)
+  }
+
+  private async serveStatic (pathname: string, res: ServerResponse): Promise<void> {
+    const root = this.init.staticDir
+    if (root === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+      res.end('The ScanHub app is not built on this peer: run `npm run build:pwa`, then reload.\n')
+      return
+    }
+    let relative: string
+    try { relative = decodeURIComponent(pathname) } catch { relative = pathname }
+    const path = normalize(join(root, relative))
+    if (path !== root && !path.startsWith(root + sep)) {
+      res.writeHead(400).end()
+      return
+    }
+    let file = path
+    let info = await stat(file).catch(() => undefined)
+    if (info?.isDirectory() === true) {
+      file = join(file, 'index.html')
+      info = await stat(file).catch(() => undefined)
+    }
+    // The app routes in the browser: unknown paths get the app shell, not a 404.
+    if (info === undefined || !info.isFile()) {
+      file = join(root, 'index.html')
+      info = await stat(file).catch(() => undefined)
+      if (info === undefined) {
+        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
+        return
+      }
+    }
+    const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream'
+    // Hashed assets never change; the shell and the service worker must always be fresh.
+    const cache = file.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache'
+    res.writeHead(200, { 'content-type': type, 'content-length': info.size, 'cache-control': cache })
+    createReadStream(file).pipe(res)
+  }
+}
+
+async function readBody (req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'])
+  if (Number.isFinite(declared) && declared > limit) {
+    throw new HttpError(413, `request body of ${declared} bytes is larger than the ${limit} bytes this endpoint accepts`)
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw new HttpError(413, `request body is larger than the ${limit} bytes this endpoint accepts`)
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
+function parseJson (bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined
+  try {
+    return JSON.parse(bytes.toString('utf8'))
+  } catch (err) {
+    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`)
+  }
+}
+
+async function writeResponse (res: ServerResponse, response: RouteResponse): Promise<void> {
+  if (response.bytes !== undefined) {
+    const { data, contentType, size, filename } = response.bytes
+    const headers: Record<string, string | number> = { 'content-type': contentType, ...response.headers }
+    if (size !== undefined) headers['content-length'] = size
+    if (filename !== undefined) headers['content-disposition'] = `attachment; filename="${filename.replace(/["\\\r\n]/g, '_')}"`
+    res.writeHead(response.status, headers)
+    if (data instanceof Uint8Array) {
+      res.end(data)
+      return
+    }
+    for await (const chunk of data) {
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve))
+    }
+    res.end()
+    return
+  }
+  if (response.body === undefined) {
+    res.writeHead(response.status, response.headers).end()
+    return
+  }
+  sendJson(res, response.status, response.body, response.headers)
+}

@@ -1,0 +1,134 @@
+// Starts real ScanHub peers as separate processes for multi-peer tests, the way a user would
+// (`scanhub start`), each with its own data directory, on loopback and free ports. Peers are spawned
+// on the bin file directly (not through npx) in their own process group, so that signals reach them.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const SCANHUB_BIN = join(PROJECT_ROOT, 'node', 'bin', 'scanhub.js')
+
+export interface PeerProcessOptions {
+  name: string
+  dataDir?: string
+  roles?: string
+  join?: string
+  extraArgs?: string[]
+}
+
+export class PeerProcess {
+  readonly name: string
+  readonly dataDir: string
+  private readonly options: PeerProcessOptions
+  child?: ChildProcess
+  httpPort = 0
+  apiKey = ''
+  peerId = ''
+  output = ''
+
+  constructor (options: PeerProcessOptions & { dataDir: string }) {
+    this.options = options
+    this.name = options.name
+    this.dataDir = options.dataDir
+  }
+
+  get baseUrl (): string {
+    return `http://127.0.0.1:${this.httpPort}`
+  }
+
+  /** Starts the peer and resolves once its HTTP API answers. */
+  async start (timeoutMs = 20_000): Promise<void> {
+    const args = [SCANHUB_BIN, 'start', '--data', this.dataDir, '--http', '0', '--p2p', '0', '--listen', '127.0.0.1',
+      '--no-mdns', '--name', this.name, '--roles', this.options.roles ?? 'hub', ...(this.options.extraArgs ?? [])]
+    if (this.options.join !== undefined) args.push('--join', this.options.join)
+    const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child = child
+    child.stdout?.on('data', (d: Buffer) => { this.output += d.toString() })
+    child.stderr?.on('data', (d: Buffer) => { this.output += d.toString() })
+    const end = Date.now() + timeoutMs
+    while (Date.now() < end) {
+      if (child.exitCode !== null) throw new Error(`peer ${this.name} exited with ${child.exitCode}:\n${this.output}`)
+      const m = /Open ScanHub: http:\/\/[^:]+:(\d+)\//.exec(this.output)
+      if (m !== null) {
+        this.httpPort = Number(m[1])
+        this.apiKey = (await readFile(join(this.dataDir, 'api-key'), 'utf8')).trim()
+        this.peerId = /peer id\s+(\S+)/.exec(this.output)?.[1] ?? ''
+        return
+      }
+      await sleep(50)
+    }
+    throw new Error(`peer ${this.name} did not start within ${timeoutMs} ms:\n${this.output}`)
+  }
+
+  /** Sends a signal to the peer's process group and waits for it to exit. */
+  async kill (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
+    const child = this.child
+    if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    try { process.kill(-child.pid, signal) } catch { /* already gone */ }
+    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} }, timeoutMs)
+    const code = await exited
+    clearTimeout(timer)
+    return code
+  }
+
+  async api<T = any> (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: T }> {
+    const init: RequestInit = { method, headers: { 'x-api-key': this.apiKey, ...headers } }
+    if (body !== undefined) {
+      init.body = typeof body === 'string' || body instanceof Uint8Array ? body as string : JSON.stringify(body)
+      ;(init.headers as Record<string, string>)['content-type'] = 'application/json'
+    }
+    const res = await fetch(this.baseUrl + path, init)
+    const text = await res.text()
+    let parsed: unknown = text
+    try { parsed = JSON.parse(text) } catch { /* not JSON */ }
+    return { status: res.status, body: parsed as T }
+  }
+
+  /** `scanhub lab invite` on this peer's data directory. */
+  invite (): string {
+    const result = spawnSync(process.execPath, [SCANHUB_BIN, 'lab', 'invite', '--data', this.dataDir], { cwd: PROJECT_ROOT, encoding: 'utf8' })
+    if (result.status !== 0) throw new Error(`lab invite failed: ${result.stderr}`)
+    return result.stdout.trim()
+  }
+}
+
+/** A set of peers in one temporary folder, all stopped and removed by `cleanup()`. */
+export class TestLab {
+  readonly peers: PeerProcess[] = []
+  private root?: string
+
+  async peer (options: PeerProcessOptions): Promise<PeerProcess> {
+    this.root ??= await mkdtemp(join(tmpdir(), 'scanhub-test-'))
+    const peer = new PeerProcess({ ...options, dataDir: options.dataDir ?? join(this.root, options.name) })
+    this.peers.push(peer)
+    return peer
+  }
+
+  async cleanup (): Promise<void> {
+    await Promise.all(this.peers.map(async (p) => await p.kill('SIGKILL')))
+    if (this.root !== undefined) await rm(this.root, { recursive: true, force: true })
+  }
+}
+
+export async function sleep (ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Polls until check() returns a truthy value; returns it, or throws with what was last seen. */
+export async function eventually<T> (check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value !== undefined && value !== false) return value
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms${last !== undefined ? ` (last error: ${(last as Error).message})` : ''}`)
+    await sleep(50)
+  }
+}
