@@ -262,6 +262,16 @@ export function labRoutes (context: PeerContext): Route[] {
       handle: async ({ params, query }) => await blobResponse(context, params.sha256, query)
     },
     {
+      method: 'POST',
+      path: `${API}/blobs`,
+      tag: 'results',
+      summary: 'Store bytes as a content-addressed blob on this peer; answers its sha-256 and size',
+      bodyKind: 'bytes',
+      maxBodyBytes: 1024 * 1024 * 1024,
+      successStatus: 201,
+      handle: async ({ body }) => ({ status: 201, body: await context.blobs.put(body as Uint8Array) })
+    },
+    {
       method: 'GET',
       path: `${API}/audit`,
       tag: 'lab',

@@ -43,6 +43,7 @@ export class PeerProcess {
     const args = [SCANHUB_BIN, 'start', '--data', this.dataDir, '--http', '0', '--p2p', '0', '--listen', '127.0.0.1',
       '--no-mdns', '--name', this.name, '--roles', this.options.roles ?? 'hub', ...(this.options.extraArgs ?? [])]
     if (this.options.join !== undefined) args.push('--join', this.options.join)
+    this.output = ''
     const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     child.stdout?.on('data', (d: Buffer) => { this.output += d.toString() })
