@@ -144,7 +144,7 @@ describe('lab mesh', () => {
     const a = await lab.peer({ name: 'a' })
     await a.start()
     const ok = await a.api('POST', '/api/v1/patients', ada)
-    const bad = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => await a.api(method, path, body)
+    const bad = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: { error: string } }> => await a.api(method, path, body)
 
     expect((await fetch(`${a.baseUrl}/api/v1/patients`)).status).toBe(401)
     expect((await fetch(`${a.baseUrl}/api/v1/patients`, { headers: { 'x-api-key': 'wrong' } })).status).toBe(401)

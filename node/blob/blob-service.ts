@@ -99,13 +99,13 @@ export class BlobService {
     if (peers.length === 0) throw new BlobNotInLabError(`blob ${sha256} is not on this peer and no lab peer is connected`)
     let received = 0
     const tried: string[] = []
-    const service = this
+    const requestRange = this.requestRange.bind(this)
     // One source for the store: it moves on to the next peer, from the byte it stopped at, whenever a
     // peer lacks the blob or the transfer breaks; the store hashes what arrives and checks it at the end.
     async function * fromPeers (): AsyncGenerator<Uint8Array> {
       for (const connection of peers) {
         try {
-          for await (const chunk of service.requestRange(connection, sha256, received)) {
+          for await (const chunk of requestRange(connection, sha256, received)) {
             received += chunk.length
             yield chunk
           }

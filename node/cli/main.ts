@@ -2,7 +2,6 @@
 // (scanner-node/, recon-node/) and hands them to the peer.
 import '../runtime/promise-with-resolvers.ts'
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { homedir, hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -11,6 +11,7 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
 import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
+import type { MulticastDNSComponents } from '@libp2p/mdns'
 import type { Ping } from '@libp2p/ping'
 
 export interface LabHostInit {
@@ -39,7 +40,7 @@ export async function createLabHost (init: LabHostInit): Promise<LabHost> {
   const listen = [`/ip4/${host}/tcp/${init.tcpPort ?? 0}`]
   if (init.wsPort !== undefined) listen.push(`/ip4/${host}/tcp/${init.wsPort}/ws`)
 
-  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  const peerDiscovery: Array<(components: MulticastDNSComponents) => PeerDiscovery> = []
   if (init.mdns ?? true) {
     peerDiscovery.push(mdns({
       serviceTag: init.mdnsServiceTag,

@@ -69,12 +69,13 @@ export class PeerProcess {
     if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     try { process.kill(-child.pid, signal) } catch { /* already gone */ }
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} }, timeoutMs)
+    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* exited meanwhile */ } }, timeoutMs)
     const code = await exited
     clearTimeout(timer)
     return code
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test responses are checked by the assertions
   async api<T = any> (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: T }> {
     const init: RequestInit = { method, headers: { 'x-api-key': this.apiKey, ...headers } }
     if (body !== undefined) {
