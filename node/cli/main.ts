@@ -64,6 +64,8 @@ Usage: scanhub <command> [options]
 Commands:
   start              run a peer (hub, scanner, reconstruction) in the foreground
   lab invite         print an invite for another machine to join this lab
+  seq inspect FILE   summarise a Pulseq sequence
+  simulate           run a sequence on the virtual scanner, write an MRD stream
 
 Run \`scanhub <command> --help\` for a command's options.
 `
@@ -163,6 +165,15 @@ export async function main (argv: string[]): Promise<void> {
   if (command === 'start') return await start(argv.slice(1))
   if (command === 'lab' && sub === 'invite') return await labInvite(rest)
   if (command === 'lab') throw new UsageError('usage: scanhub lab invite [--data DIR]')
+  if (command === 'seq' && sub === 'inspect') {
+    const { seqInspectCommand } = await import('./seq-inspect.ts')
+    return await seqInspectCommand(rest)
+  }
+  if (command === 'seq') throw new UsageError('usage: scanhub seq inspect FILE [--json]')
+  if (command === 'simulate') {
+    const { simulateCommand } = await import('../../scanner-node/cli/simulate.ts')
+    return await simulateCommand(argv.slice(1))
+  }
   throw new UsageError(`unknown command "${command}"\n\n${TOP_HELP}`)
 }
 
