@@ -14,6 +14,9 @@ import { labConfigFromInvite, loadLabConfig, newLabConfig, saveLabConfig, type L
 import { HttpService } from './http/server.ts'
 import { Router } from './http/router.ts'
 import { labRoutes } from './http/lab-routes.ts'
+import { authRoutes } from './http/auth-routes.ts'
+import { AuthService } from './auth/auth-service.ts'
+import { loopbackWsAddrs } from './auth/bootstrap.ts'
 import { createLabHost, type LabHost } from './p2p/host.ts'
 import { PeerKeeper } from './p2p/peer-keeper.ts'
 import { BlobStore } from './storage/blob-store.ts'
@@ -103,7 +106,10 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const lab = new Lab(docs)
   lab.initLab?.({ labId: labConfig.labId, labName: labConfig.labName }, actor)
 
-  const sync = new SyncService({ libp2p, docs }, { log })
+  // Users and sessions: a browser peer writes only while a user who is not a viewer is logged in from it.
+  const auth = new AuthService({ lab, flush: async () => { await docs.flush() }, libp2p }, { log })
+  auth.start()
+  const sync = new SyncService({ libp2p, docs }, { log, isReadOnly: (remote) => auth.isReadOnly(remote) })
   docs.on('doc', (docId) => { sync.watch(docId) })
   await sync.start()
   const blobService = new BlobService({ libp2p, blobs }, { log })
@@ -139,9 +145,23 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const router = new Router()
   const context: PeerContext = { options, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, log }
   router.add(...labRoutes(context))
+  router.add(...authRoutes({
+    auth,
+    apiKey,
+    bootstrap: () => ({
+      labId: labConfig.labId,
+      labName: lab.info().labName ?? labConfig.labName,
+      swarmKeyHex: labConfig.swarmKeyHex,
+      peerId,
+      wsAddrs: loopbackWsAddrs(libp2p.getMultiaddrs(), peerId)
+    })
+  }))
   for (const role of options.roleServices) await role.start(context)
 
-  const http = new HttpService({ router, apiKey, host: options.httpHost, port: options.httpPort, staticDir: options.staticDir, log })
+  const http = new HttpService({
+    router, apiKey, host: options.httpHost, port: options.httpPort, staticDir: options.staticDir, log,
+    authorise: (req) => auth.authorisesRead(req.method ?? 'GET', req.headers.authorization)
+  })
   let httpPort: number
   try {
     httpPort = await http.start()
@@ -166,6 +186,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
       keeper.stop()
       libp2p.removeEventListener('self:peer:update', publishSelf)
       await sync.stop()
+      auth.stop()
       await blobService.stop()
       await libp2p.stop()
       await docs.close()

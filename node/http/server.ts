@@ -17,6 +17,8 @@ export interface HttpServerInit {
   /** largest JSON body accepted (bigger → 413) */
   maxJsonBytes?: number
   log?: (message: string) => void
+  /** another way in besides the API key (the app's session token); true lets the request through */
+  authorise?: (req: IncomingMessage) => boolean
 }
 
 export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024
@@ -116,6 +118,7 @@ export class HttpService {
   }
 
   private authorised (req: IncomingMessage): boolean {
+    if (this.init.authorise?.(req) === true) return true
     const given = req.headers['x-api-key']
     if (typeof given !== 'string') return false
     const a = Buffer.from(given)
