@@ -14,6 +14,8 @@ import { labConfigFromInvite, loadLabConfig, newLabConfig, saveLabConfig, type L
 import { HttpService } from './http/server.ts'
 import { Router } from './http/router.ts'
 import { labRoutes } from './http/lab-routes.ts'
+import { sequenceRoutes } from './http/sequence-routes.ts'
+import { seedBuiltinSequences } from './lab/seed-sequences.ts'
 import { authRoutes } from './http/auth-routes.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { loopbackWsAddrs } from './auth/bootstrap.ts'
@@ -144,7 +146,8 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
 
   const router = new Router()
   const context: PeerContext = { options, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, log }
-  router.add(...labRoutes(context))
+  router.add(...labRoutes(context), ...sequenceRoutes(context))
+  await seedBuiltinSequences(context)
   router.add(...authRoutes({
     auth,
     apiKey,

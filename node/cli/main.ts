@@ -34,7 +34,10 @@ const START: CommandSpec = {
     roles: { type: 'string' },
     name: { type: 'string' },
     join: { type: 'string' },
-    'no-mdns': { type: 'boolean' }
+    'no-mdns': { type: 'boolean' },
+    'virtual-offset-hz': { type: 'string' },
+    'virtual-b1': { type: 'string' },
+    'fast-scan': { type: 'boolean' }
   },
   help: {
     '--data DIR': `where this peer keeps the lab's data (default ${defaultDataDir()}, or $SCANHUB_DATA)`,
@@ -46,6 +49,9 @@ const START: CommandSpec = {
     '--name NAME': `the peer's name in the lab (default the host name, ${hostname()})`,
     '--join INVITE': 'join the lab of an invite made by `scanhub lab invite` on a lab member',
     '--no-mdns': 'do not look for lab peers on the LAN (they can still be reached through the invite)',
+    '--virtual-offset-hz HZ': 'scanner role: the virtual magnet\'s resonance offset that frequency calibration must find (default 0)',
+    '--virtual-b1 SCALE': 'scanner role: the virtual RF chain\'s actual/nominal flip angle (default 1)',
+    '--fast-scan': 'scanner role: play sequences as fast as possible instead of in real time',
     '-h, --help': 'show this help'
   }
 }
@@ -66,15 +72,22 @@ Commands:
   lab invite         print an invite for another machine to join this lab
   seq inspect FILE   summarise a Pulseq sequence
   simulate           run a sequence on the virtual scanner, write an MRD stream
+  recon FILE         reconstruct raw data (ISMRMRD HDF5 or MRD stream) into DICOM files
 
 Run \`scanhub <command> --help\` for a command's options.
 `
 
-async function loadRoleServices (roles: PeerRole[]): Promise<RoleService[]> {
+async function loadRoleServices (roles: PeerRole[], values: Record<string, string | boolean | undefined>): Promise<RoleService[]> {
   const services: RoleService[] = []
   if (roles.includes('scanner')) {
     const { scannerRole } = await import('../../scanner-node/role.ts')
-    services.push(scannerRole())
+    const number = (name: string): number | undefined => {
+      if (values[name] === undefined) return undefined
+      const n = Number(values[name])
+      if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number`)
+      return n
+    }
+    services.push(scannerRole({ virtualOffsetHz: number('virtual-offset-hz'), virtualB1Scale: number('virtual-b1'), realTime: values['fast-scan'] !== true }))
   }
   if (roles.includes('recon')) {
     const { reconRole } = await import('../../recon-node/role.ts')
@@ -109,7 +122,7 @@ async function start (argv: string[]): Promise<void> {
     join: values.join as string | undefined,
     mdns: values['no-mdns'] !== true,
     staticDir: existsSync(join(staticDir, 'index.html')) ? staticDir : undefined,
-    roleServices: await loadRoleServices(roles as PeerRole[]),
+    roleServices: await loadRoleServices(roles as PeerRole[], values),
     log
   })
   const { context } = peer
@@ -173,6 +186,10 @@ export async function main (argv: string[]): Promise<void> {
   if (command === 'simulate') {
     const { simulateCommand } = await import('../../scanner-node/cli/simulate.ts')
     return await simulateCommand(argv.slice(1))
+  }
+  if (command === 'recon') {
+    const { reconCommand } = await import('../../recon-node/cli/recon.ts')
+    return await reconCommand(argv.slice(1))
   }
   throw new UsageError(`unknown command "${command}"\n\n${TOP_HELP}`)
 }

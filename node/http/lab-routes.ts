@@ -215,7 +215,7 @@ export function labRoutes (context: PeerContext): Route[] {
       entitySchema: { type: 'object' }
     }))
   }
-  routes.push(...instantiateRoutes(context))
+  routes.push(...instantiateRoutes(context), ...taskControlRoutes(context))
 
   routes.push(
     {
@@ -301,6 +301,54 @@ export function labRoutes (context: PeerContext): Route[] {
     }
   )
   return routes
+}
+
+/**
+ * Starting and stopping a task are milestones in the task's document: any peer (or the app, offline)
+ * may ask, and the peer that owns the work (the scanner of the task's device, the reconstruction job
+ * manager) acts on it. Asking twice changes nothing.
+ */
+function taskControlRoutes (context: PeerContext): Route[] {
+  const { lab } = context
+  return [
+    {
+      method: 'POST',
+      path: `${API}/tasks/:id/start`,
+      tag: 'tasks',
+      summary: 'Start a task: an acquisition on its device, a reconstruction of its input. Starting a running task changes nothing.',
+      successStatus: 202,
+      handle: async ({ params }) => {
+        const task = found(lab.tasks.get(params.id), 'task', params.id)
+        if (task.status === 'STARTED' || task.status === 'INPROGRESS') return { status: 202, body: task }
+        if (task.type === 'ACQUISITION') {
+          const p = task.parameters as { sequenceId?: string, deviceId?: string }
+          if (p.sequenceId === undefined) throw new HttpError(400, 'choose a sequence for this acquisition task first (parameters.sequenceId)')
+          if (p.deviceId === undefined) throw new HttpError(400, 'choose a device for this acquisition task first (parameters.deviceId)')
+          if (lab.sequences.get(p.sequenceId) === undefined) throw new HttpError(400, `the task's sequence ${p.sequenceId} is not in the lab's library`)
+          if (lab.devices.get(p.deviceId) === undefined) throw new HttpError(400, `the task's device ${p.deviceId} is not in the lab`)
+        } else {
+          const p = task.parameters as { inputTaskId?: string }
+          if (p.inputTaskId === undefined) throw new HttpError(400, 'choose the input task of this reconstruction first (parameters.inputTaskId)')
+        }
+        const started = call(() => lab.tasks.setStatus(task.id, 'STARTED', context.actor))
+        await context.docs.flush()
+        return { status: 202, body: started }
+      }
+    },
+    {
+      method: 'POST',
+      path: `${API}/tasks/:id/stop`,
+      tag: 'tasks',
+      summary: 'Stop a task now (the scanner halts within one TR); a task that is not running is left as it is',
+      handle: async ({ params }) => {
+        const task = found(lab.tasks.get(params.id), 'task', params.id)
+        if (task.status !== 'STARTED' && task.status !== 'INPROGRESS') return { status: 200, body: task }
+        const stopped = call(() => lab.tasks.setStatus(task.id, 'CANCELLED', context.actor))
+        await context.docs.flush()
+        return { status: 200, body: stopped }
+      }
+    }
+  ]
 }
 
 function instantiateRoutes (context: PeerContext): Route[] {

@@ -58,7 +58,7 @@ export class Router {
   add (...routes: Route[]): void {
     for (const route of routes) {
       const keys: string[] = []
-      const source = route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:([a-zA-Z]+)/g, (_m, key: string) => {
+      const source = route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:([a-zA-Z][a-zA-Z0-9]*)/g, (_m, key: string) => {
         keys.push(key)
         return '([^/]+)'
       })

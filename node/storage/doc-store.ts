@@ -129,6 +129,16 @@ export class DocStore extends EventEmitter<DocStoreEvents> implements DocSource 
     return doc
   }
 
+  /**
+   * Calls `listener` with the id of each document this store starts holding after it opened (created
+   * here or arriving by sync); returns an unsubscribe. This is DocSourceEvents of protocol/lab.
+   */
+  onAdded (listener: (docId: string) => void): () => void {
+    const handler = (docId: string): void => { listener(docId) }
+    this.on('doc', handler)
+    return () => { this.off('doc', handler) }
+  }
+
   has (docId: string): boolean {
     return this.entries.has(docId)
   }

@@ -1,0 +1,46 @@
+// The lab's sequence library: what is kept of a Pulseq file in the lab document (metadata and summary;
+// the file itself is a blob), and the built-in sequences every lab starts with. Isomorphic: a hub
+// seeds the library and the app reads it with the same code.
+import { BUILTIN_SEQUENCES, parseSeq, summarize, verifySignature, writeSeq, type SeqSummary } from './pulseq/index.ts'
+
+export interface BuiltinSequence {
+  /** stable id in the lab document, the same on every peer: `builtin-<name>` */
+  id: string
+  name: string
+  description: string
+  type: string
+  tags: string[]
+  text: string
+  summary: SeqSummary
+}
+
+const TYPES: Record<string, { type: string, tags: string[] }> = {
+  gre: { type: 'GRE', tags: ['2D', 'gradient echo', 'FLASH'] },
+  'gre-multislice': { type: 'GRE', tags: ['2D', 'multi-slice', 'gradient echo'] },
+  'spin-echo': { type: 'SE', tags: ['2D', 'spin echo'] },
+  fid: { type: 'FID', tags: ['calibration', 'frequency'] }
+}
+
+/** The built-in sequences as Pulseq text, written by our writer (deterministic, so every peer agrees). */
+export function builtinSequences (): BuiltinSequence[] {
+  return Object.entries(BUILTIN_SEQUENCES).map(([name, entry]) => {
+    const text = writeSeq(entry.build({}))
+    return {
+      id: `builtin-${name}`,
+      name,
+      description: entry.title,
+      type: TYPES[name]?.type ?? 'OTHER',
+      tags: TYPES[name]?.tags ?? [],
+      text,
+      summary: summarize(parseSeq(text))
+    }
+  })
+}
+
+/** The summary kept in the lab document: JSON-safe, small. */
+export function sequenceSummaryRecord (text: string): Record<string, unknown> {
+  const seq = parseSeq(text)
+  const summary = summarize(seq)
+  const signature = verifySignature(text)
+  return JSON.parse(JSON.stringify({ ...summary, signatureValid: signature.present ? signature.valid : null, warnings: seq.warnings.slice(0, 20) })) as Record<string, unknown>
+}
