@@ -1,0 +1,76 @@
+// Readout oversampling removal (Gadgetron's RemoveROOversamplingGadget): scanners sample the readout
+// faster than the field of view needs (twice, typically) to keep aliasing of the analogue filter's
+// edges out of the image. Per readout and coil: centred inverse FFT to x, keep the centre
+// n * reconFov.x / encodedFov.x samples (image index floor(n/2) stays at the centre), centred FFT back.
+// Applies when the encoded field of view (or, without fields of view, matrix) along x is larger than
+// the recon one; otherwise every message passes through unchanged.
+//
+// Scale: the result is divided by the new length, so that the stage is transparent in image space:
+// the unnormalised centred inverse FFT of a reduced readout equals the centre of that of the full one
+// (what `ismrmrd_recon_cartesian_2d`, which crops after its FFT, computes).
+//
+// The k-space centre (center_sample) and discard_pre/post are rescaled to the new sampling; the
+// trajectory, which no longer matches the samples, is dropped (Cartesian data does not need it).
+import type { Acquisition } from '../../protocol/mrd/types.ts'
+import { cropFieldOfView } from '../fft/fftn.ts'
+import { AcquisitionShapeError } from './errors.ts'
+import { IS_NOISE_MEASUREMENT, isFlagSet } from './flags.ts'
+import { defineStage, type Message, type ReconHeader } from './stage.ts'
+
+/** The factor by which the readout is oversampled, 1 when it is not. */
+export function oversamplingRatio (header: ReconHeader): number {
+  const { encoded, recon } = header.fovMm
+  const ratio = encoded.x > 0 && recon.x > 0
+    ? encoded.x / recon.x
+    : header.encodedMatrix.x > 0 && header.reconMatrix.x > 0 ? header.encodedMatrix.x / header.reconMatrix.x : 1
+  // as Gadgetron: a recon FOV within 1 % of the encoded one means no oversampling
+  return ratio > 1.01 ? ratio : 1
+}
+
+/** The readout with its oversampling removed; `ratio` > 1. */
+export function removeReadoutOversampling (acq: Acquisition, ratio: number): Acquisition {
+  const head = acq.head
+  const n = head.numberOfSamples
+  const channels = head.activeChannels
+  if (acq.data.length !== 2 * n * channels) {
+    throw new AcquisitionShapeError(`acquisition ${head.scanCounter}: ${channels} channels x ${n} samples need ${2 * n * channels} floats, got ${acq.data.length}`)
+  }
+  const m = Math.round(n / ratio)
+  if (m >= n || m < 1) return acq
+  const out = cropFieldOfView(acq.data, n, channels, m)
+  const rescale = m / n
+  return {
+    head: {
+      ...head,
+      numberOfSamples: m,
+      centerSample: Math.round(Math.floor(m / 2) + (head.centerSample - Math.floor(n / 2)) * rescale),
+      discardPre: Math.round(head.discardPre * rescale),
+      discardPost: Math.round(head.discardPost * rescale),
+      trajectoryDimensions: 0
+    },
+    traj: new Float32Array(0),
+    data: out
+  }
+}
+
+export const removeOversampling = defineStage({
+  name: 'remove-oversampling',
+  doc: 'Removes readout oversampling: keeps the centre reconFov/encodedFov of each readout in image space',
+  params: {},
+  adaptHeader (header: ReconHeader): ReconHeader {
+    const ratio = oversamplingRatio(header)
+    if (ratio === 1) return header
+    return {
+      ...header,
+      encodedMatrix: { ...header.encodedMatrix, x: Math.round(header.encodedMatrix.x / ratio) },
+      fovMm: { ...header.fovMm, encoded: { ...header.fovMm.encoded, x: header.fovMm.encoded.x / ratio } }
+    }
+  },
+  run (input: Message, _p, ctx): Message[] {
+    if (input.kind !== 'acquisition' || isFlagSet(input.acquisition.head, IS_NOISE_MEASUREMENT)) return [input]
+    const ratio = oversamplingRatio(ctx.header)
+    if (ratio === 1) return [input]
+    const acquisition = removeReadoutOversampling(input.acquisition, ratio)
+    return acquisition === input.acquisition ? [input] : [{ kind: 'acquisition', acquisition }]
+  }
+})
