@@ -37,7 +37,9 @@ const START: CommandSpec = {
     'no-mdns': { type: 'boolean' },
     'virtual-offset-hz': { type: 'string' },
     'virtual-b1': { type: 'string' },
-    'fast-scan': { type: 'boolean' }
+    'fast-scan': { type: 'boolean' },
+    serial: { type: 'string' },
+    baud: { type: 'string' }
   },
   help: {
     '--data DIR': `where this peer keeps the lab's data (default ${defaultDataDir()}, or $SCANHUB_DATA)`,
@@ -52,6 +54,8 @@ const START: CommandSpec = {
     '--virtual-offset-hz HZ': 'scanner role: the virtual magnet\'s resonance offset that frequency calibration must find (default 0)',
     '--virtual-b1 SCALE': 'scanner role: the virtual RF chain\'s actual/nominal flip angle (default 1)',
     '--fast-scan': 'scanner role: play sequences as fast as possible instead of in real time',
+    '--serial PATH': 'scanner role: drive the spectrometer on this serial port (scanner-node/serial/PROTOCOL.md) instead of the virtual scanner',
+    '--baud N': 'scanner role: baud rate of the serial port (default 115200)',
     '-h, --help': 'show this help'
   }
 }
@@ -87,7 +91,10 @@ async function loadRoleServices (roles: PeerRole[], values: Record<string, strin
       if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number`)
       return n
     }
-    services.push(scannerRole({ virtualOffsetHz: number('virtual-offset-hz'), virtualB1Scale: number('virtual-b1'), realTime: values['fast-scan'] !== true }))
+    services.push(scannerRole({ virtualOffsetHz: number('virtual-offset-hz'), virtualB1Scale: number('virtual-b1'), realTime: values['fast-scan'] !== true,
+      serialPath: values.serial as string | undefined,
+      baudRate: values.baud === undefined ? undefined : intOption(values.baud, '--baud', 115200, 50, 4_000_000)
+    }))
   }
   if (roles.includes('recon')) {
     const { reconRole } = await import('../../recon-node/role.ts')

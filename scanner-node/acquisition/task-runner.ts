@@ -11,6 +11,8 @@ import { virtualScan } from './virtual-scan.ts'
 import { calibrate, type Calibration } from './calibrate.ts'
 import type { VirtualMagnet } from './virtual-magnet.ts'
 import type { RawRecordings } from '../raw/raw-recordings.ts'
+import type { ScannerDriver } from '../driver.ts'
+import type { Acquisition } from '../../protocol/mrd/types.ts'
 import type { PeerContext } from '../../node/peer.ts'
 import type { Task, AcquisitionParameters, Device, Patient } from '../../protocol/lab/index.ts'
 
@@ -22,6 +24,8 @@ export interface TaskRunnerInit {
   realTime?: boolean
   /** receive noise, standard deviation per sample */
   noiseSigma?: number
+  /** hardware to play the sequence on; without one, the virtual scanner makes the signal */
+  driver?: ScannerDriver
 }
 
 const PROGRESS_INTERVAL_MS = 200
@@ -121,13 +125,19 @@ export class AcquisitionTaskRunner {
     const parameters = task.parameters as AcquisitionParameters
     for (const which of parameters.calibrations ?? []) {
       signal.throwIfAborted()
+      if (this.init.driver !== undefined) {
+        // Calibration on hardware needs the device's own FID and sweep support, which the serial
+        // protocol does not describe yet: say so rather than pretend.
+        throw new Error(`${which.toLowerCase()} calibration is not available on serial devices yet; remove it from the task`)
+      }
       await this.runCalibration(task, which as Calibration)
     }
     if (parameters.sequenceId === undefined) throw new Error('the task has no sequence')
     const sequence = lab.sequences.get(parameters.sequenceId)
     if (sequence === undefined) throw new Error(`sequence ${parameters.sequenceId} is not in the lab's library`)
     await this.context.blobService.ensure(sequence.blob.sha256)
-    const plan = planSequence(parseSequenceText(new TextDecoder().decode(await blobs.read(sequence.blob.sha256))))
+    const sequenceBytes = await blobs.read(sequence.blob.sha256)
+    const plan = planSequence(parseSequenceText(new TextDecoder().decode(sequenceBytes)))
     const device = this.device()
     const larmor = Number(device.parameters.larmorFrequencyHz ?? this.init.magnet.trueLarmorHz)
     const rfScale = Number(device.parameters.rfAmplitudeScale ?? 1)
@@ -136,7 +146,8 @@ export class AcquisitionTaskRunner {
       plan,
       coils: Math.max(1, Math.min(32, Number(device.parameters.receiveCoils ?? 4))),
       noiseSigma: this.init.noiseSigma ?? 0.01,
-      noiseReadouts: 8,
+      // Hardware records only what the sequence asks for; the virtual scanner adds noise calibration.
+      noiseReadouts: this.init.driver === undefined ? 8 : 0,
       offResonanceHz: this.init.magnet.trueLarmorHz - larmor,
       b1Scale: this.init.magnet.trueB1Scale * rfScale,
       seed: hashSeed(task.id),
@@ -153,9 +164,9 @@ export class AcquisitionTaskRunner {
       const durationS = plan.summary.durationS
       let lastProgress = 0
       let done = 0
-      for (const acquisition of scan.acquisitions) {
+      for await (const acquisition of this.acquisitions(scan.acquisitions, plan, sequenceBytes, signal)) {
         if (signal.aborted) throw signal.reason ?? new Error('stopped')
-        if (this.init.realTime !== false) {
+        if (this.init.realTime !== false && this.init.driver === undefined) {
           // Each readout is released when the sequence would have played it; a stop lands before the next.
           const dueMs = (acquisition.head.acquisitionTimeStamp * 2.5)
           const wait = dueMs - (performance.now() - started)
@@ -189,6 +200,39 @@ export class AcquisitionTaskRunner {
       type: 'RAW',
       files: [{ name: `${task.name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'raw'}.mrd`, sha256: blob.sha256, size: blob.size, type: 'application/x-ismrmrd-stream' }]
     }, actor)
+  }
+
+  /**
+   * The acquisitions of a scan: the virtual scanner's, or the plan's headers (counters, flags, geometry
+   * as the sequence implies them) carrying the samples the hardware returned for each readout.
+   */
+  private async * acquisitions (planned: Iterable<Acquisition>, plan: ReturnType<typeof planSequence>, sequence: Uint8Array, signal: AbortSignal): AsyncGenerator<Acquisition> {
+    const driver = this.init.driver
+    if (driver === undefined) {
+      yield * planned
+      return
+    }
+    const headers = planned[Symbol.iterator]()
+    for await (const readout of driver.run({
+      sequence,
+      readouts: plan.readouts,
+      timing: plan.timing,
+      fovM: plan.fovM,
+      matrix: plan.matrix,
+      coils: Number(this.device().parameters.receiveCoils ?? 1),
+      oversampling: plan.oversampling,
+      realTime: true,
+      signal
+    })) {
+      const next = headers.next()
+      if (next.done === true) throw new Error(`the device returned more readouts than the sequence has (${readout.index + 1})`)
+      const acquisition = next.value
+      if (readout.samples.length !== acquisition.data.length) {
+        throw new Error(`readout ${readout.index}: the device returned ${readout.numberOfSamples} samples × ${readout.channels} channels, the sequence asks for ${acquisition.head.numberOfSamples} × ${acquisition.head.activeChannels}`)
+      }
+      yield { ...acquisition, data: readout.samples }
+    }
+    if (signal.aborted) throw signal.reason ?? new Error('stopped')
   }
 
   private async runCalibration (task: Task, which: Calibration): Promise<void> {
