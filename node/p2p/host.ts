@@ -51,7 +51,15 @@ export async function createLabHost (init: LabHostInit): Promise<LabHost> {
 
   return await createLibp2p({
     privateKey: init.privateKey,
-    addresses: { listen },
+    addresses: {
+      listen,
+      // Other hosts cannot use our loopback addresses (and would reach their own peers by them), so
+      // they are announced only when there is nothing else, e.g. a laptop with no network.
+      announceFilter: (addrs) => {
+        const outside = addrs.filter((a) => !isLoopback(a.toString()))
+        return outside.length > 0 ? outside : addrs
+      }
+    },
     transports: [tcp(), webSockets()],
     connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: 5_000 }),
     connectionEncrypters: [noise()],
@@ -66,4 +74,8 @@ export async function createLabHost (init: LabHostInit): Promise<LabHost> {
       ping: ping()
     }
   })
+}
+
+function isLoopback (addr: string): boolean {
+  return addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/')
 }

@@ -17,7 +17,8 @@ const TOOLS = [
   ['python3-numpy', '/usr/lib/python3/dist-packages/numpy/__init__.py'],
   ['socat', '/usr/bin/socat'],
   ['chromium', '/usr/bin/chromium'],
-  ['iproute2', '/usr/sbin/ip']
+  ['iproute2', '/usr/sbin/ip'],
+  ['curl', '/usr/bin/curl']
 ]
 
 const missing = TOOLS.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg)

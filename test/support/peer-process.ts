@@ -16,6 +16,10 @@ export interface PeerProcessOptions {
   roles?: string
   join?: string
   extraArgs?: string[]
+  /** run inside this network namespace (a test host); the API is then reached with curl inside it */
+  netns?: string
+  /** address for peer connections (default 127.0.0.1) */
+  listen?: string
 }
 
 export class PeerProcess {
@@ -40,11 +44,16 @@ export class PeerProcess {
 
   /** Starts the peer and resolves once its HTTP API answers. */
   async start (timeoutMs = 20_000): Promise<void> {
-    const args = [SCANHUB_BIN, 'start', '--data', this.dataDir, '--http', '0', '--p2p', '0', '--listen', '127.0.0.1',
-      '--no-mdns', '--name', this.name, '--roles', this.options.roles ?? 'hub', ...(this.options.extraArgs ?? [])]
+    const args = [SCANHUB_BIN, 'start', '--data', this.dataDir, '--http', '0', '--p2p', '0', '--listen', this.options.listen ?? '127.0.0.1',
+      '--name', this.name, '--roles', this.options.roles ?? 'hub', ...(this.options.extraArgs ?? [])]
+    // Outside a namespace of its own, a test peer must not find (or be found by) anything else on this machine.
+    if (this.options.netns === undefined) args.push('--no-mdns')
     if (this.options.join !== undefined) args.push('--join', this.options.join)
     this.output = ''
-    const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    const [command, argv] = this.options.netns === undefined
+      ? [process.execPath, args]
+      : ['ip', ['netns', 'exec', this.options.netns, process.execPath, ...args]]
+    const child = spawn(command, argv, { cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     child.stdout?.on('data', (d: Buffer) => { this.output += d.toString() })
     child.stderr?.on('data', (d: Buffer) => { this.output += d.toString() })
@@ -77,6 +86,7 @@ export class PeerProcess {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test responses are checked by the assertions
   async api<T = any> (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: T }> {
+    if (this.options.netns !== undefined) return this.apiInNamespace<T>(method, path, body)
     const init: RequestInit = { method, headers: { 'x-api-key': this.apiKey, ...headers } }
     if (body !== undefined) {
       init.body = typeof body === 'string' || body instanceof Uint8Array ? body as string : JSON.stringify(body)
@@ -87,6 +97,21 @@ export class PeerProcess {
     let parsed: unknown = text
     try { parsed = JSON.parse(text) } catch { /* not JSON */ }
     return { status: res.status, body: parsed as T }
+  }
+
+  /** The API of a peer inside a network namespace: curl run inside the same namespace. */
+  private apiInNamespace<T> (method: string, path: string, body?: unknown): { status: number, body: T } {
+    const args = ['netns', 'exec', this.options.netns!, 'curl', '-s', '-m', '5', '-o', '-', '-w', '\n%{http_code}', '-X', method,
+      '-H', `x-api-key: ${this.apiKey}`, '-H', 'content-type: application/json']
+    if (body !== undefined) args.push('--data-binary', typeof body === 'string' ? body : JSON.stringify(body))
+    const r = spawnSync('ip', [...args, `http://127.0.0.1:${this.httpPort}${path}`], { encoding: 'utf8', timeout: 10_000 })
+    const text = r.stdout ?? ''
+    const cut = text.lastIndexOf('\n')
+    const status = Number(text.slice(cut + 1))
+    let parsed: unknown = text.slice(0, cut)
+    try { parsed = JSON.parse(parsed as string) } catch { /* not JSON */ }
+    if (!Number.isFinite(status) || status === 0) throw new Error(`curl in ${this.options.netns} failed: ${r.stderr}`)
+    return { status, body: parsed as T }
   }
 
   /** `scanhub lab invite` on this peer's data directory. */
