@@ -1,0 +1,261 @@
+// Reconstructed images to the DICOM files of one series. What a file says about the patient, the
+// study, the series and the scanner comes from the lab (a job's description) when there is one, else
+// from the ISMRMRD header (a file reconstructed on the command line), else from placeholders; every
+// header value that no scanner could produce is reported and replaced, never written as it is.
+import {
+  GYROMAGNETIC_RATIO_1H_HZ_PER_T, MAX_PLAUSIBLE_FIELD_STRENGTH_T, PLAUSIBLE_LARMOR_HZ, type IsmrmrdHeader
+} from '../../protocol/mrd/xml-header.ts'
+import { writeMrImage, type MrImageInput, type PatientPosition, type PatientSex, type ScanningSequence } from '../dicom/index.ts'
+import { MAX_STORED_VALUE } from '../dicom/scale.ts'
+import type { ReconImage } from '../pipeline/image.ts'
+import { InstanceLayout } from './recon-header.ts'
+
+/** Everything of a series' files that is the same for all its images. */
+export interface SeriesInfo {
+  patient: MrImageInput['patient']
+  study: MrImageInput['study']
+  series: MrImageInput['series']
+  equipment: MrImageInput['equipment']
+  sequence: Omit<MrImageInput['sequence'], 'acquisitionType'>
+  patientPosition: PatientPosition
+}
+
+/** What the lab knows better than the header (see protocol/job.ts JobDescription). */
+export interface SeriesOverrides {
+  patient?: Partial<SeriesInfo['patient']>
+  study?: Partial<Omit<SeriesInfo['study'], 'dateTime'>> & { dateTime?: Date }
+  series?: Partial<SeriesInfo['series']>
+  equipment?: Partial<SeriesInfo['equipment']>
+}
+
+export interface DicomFile {
+  name: string
+  bytes: Uint8Array
+  instanceNumber: number
+}
+
+const PATIENT_POSITIONS = new Set<string>(['HFS', 'HFP', 'HFDR', 'HFDL', 'FFS', 'FFP', 'FFDR', 'FFDL'])
+/** Field strengths below this (tesla) exist on no imaging scanner; Earth's field is 50 µT. */
+const MIN_PLAUSIBLE_FIELD_STRENGTH_T = 0.001
+/** Used when neither the field strength nor the frequency can be read: DICOM needs a positive value. */
+const PLACEHOLDER_FIELD_STRENGTH_T = 1
+const SCALE_FACTORS = [1e-3, 1e-6, 1e-9, 1e3, 1e6] as const
+const UNIT_PREFIX: Record<number, string> = { 1e-3: 'm', 1e-6: 'µ', 1e-9: 'n', 1e3: 'k', 1e6: 'M' }
+
+const plausibleField = (t: number | undefined): t is number => t !== undefined && Number.isFinite(t) && t >= MIN_PLAUSIBLE_FIELD_STRENGTH_T && t <= MAX_PLAUSIBLE_FIELD_STRENGTH_T
+const plausibleLarmor = (hz: number | undefined): hz is number => hz !== undefined && Number.isFinite(hz) && hz >= PLAUSIBLE_LARMOR_HZ[0] && hz <= PLAUSIBLE_LARMOR_HZ[1]
+
+/**
+ * Field strength and imaging frequency to write. A plausible field strength is taken as it is; else
+ * the one the 1H frequency implies; else, when both are off by the same power of a thousand (a header
+ * written in µT and µHz, as the OSI² ONE's), both are read in that unit, since they then agree.
+ */
+export function fieldOf (header: IsmrmrdHeader, warn: (message: string) => void): { fieldStrengthT: number, imagingFrequencyMHz: number } {
+  const b0 = header.acquisitionSystemInformation?.systemFieldStrength_T
+  const f0 = header.experimentalConditions.H1resonanceFrequency_Hz
+  const agree = (t: number, hz: number): boolean => Math.abs(hz / GYROMAGNETIC_RATIO_1H_HZ_PER_T - t) / t < 0.1
+  if (plausibleField(b0)) {
+    return { fieldStrengthT: b0, imagingFrequencyMHz: plausibleLarmor(f0) ? f0 / 1e6 : b0 * GYROMAGNETIC_RATIO_1H_HZ_PER_T / 1e6 }
+  }
+  if (plausibleLarmor(f0)) {
+    const t = f0 / GYROMAGNETIC_RATIO_1H_HZ_PER_T
+    if (b0 !== undefined) warn(`field strength ${b0} T is implausible: writing ${round(t, 4)} T, from the 1H frequency ${f0} Hz`)
+    return { fieldStrengthT: t, imagingFrequencyMHz: f0 / 1e6 }
+  }
+  if (b0 !== undefined && Number.isFinite(b0) && Number.isFinite(f0)) {
+    for (const factor of SCALE_FACTORS) {
+      const t = b0 * factor
+      const hz = f0 * factor
+      if (plausibleField(t) && plausibleLarmor(hz) && agree(t, hz)) {
+        warn(`field strength ${b0} T and 1H frequency ${f0} Hz are both implausible but agree when read in ${UNIT_PREFIX[factor]}T and ${UNIT_PREFIX[factor]}Hz: writing ${round(t, 4)} T, ${round(hz / 1e6, 6)} MHz`)
+        return { fieldStrengthT: t, imagingFrequencyMHz: hz / 1e6 }
+      }
+    }
+  }
+  warn(`neither the field strength (${b0 ?? 'absent'}) nor the 1H frequency (${f0} Hz) is plausible: writing a placeholder of ${PLACEHOLDER_FIELD_STRENGTH_T} T`)
+  return { fieldStrengthT: PLACEHOLDER_FIELD_STRENGTH_T, imagingFrequencyMHz: PLACEHOLDER_FIELD_STRENGTH_T * GYROMAGNETIC_RATIO_1H_HZ_PER_T / 1e6 }
+}
+
+function round (x: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(x * f) / f
+}
+
+/** A Date from ISMRMRD's xs:date and xs:time (local time, as DICOM dates are). */
+function dateOf (date: string | undefined, time: string | undefined): Date | undefined {
+  if (date === undefined || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined
+  const t = time !== undefined && /^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(time) ? time : '00:00:00'
+  const parsed = new Date(`${date}T${t}`)
+  return Number.isNaN(parsed.getTime()) ? undefined : parsed
+}
+
+function sexOf (gender: string | undefined): PatientSex {
+  switch (gender?.trim().toUpperCase()) {
+    case 'M': return 'MALE'
+    case 'F': return 'FEMALE'
+    case 'O': return 'OTHER'
+    default: return 'NOT_GIVEN'
+  }
+}
+
+/** ScanningSequence from ISMRMRD's free-text sequence_type; RM (research mode) when it says nothing known. */
+function scanningSequenceOf (type: string | undefined): ScanningSequence[] {
+  const t = (type ?? '').toLowerCase()
+  if (/echo.?planar|epi/.test(t)) return ['EP']
+  if (/inversion/.test(t)) return ['IR']
+  if (/spin.?echo|tse|fse|rare|^se$/.test(t)) return ['SE']
+  if (/flash|gradient|gre|fisp|ssfp|fid/.test(t)) return ['GR']
+  return ['RM']
+}
+
+/** A number from the header's list when it is usable, else the fallback and a warning. */
+function sequenceValue (values: number[] | undefined, name: string, fallback: number, valid: (v: number) => boolean, warn: (m: string) => void): number {
+  const v = values?.[0]
+  if (v !== undefined && valid(v)) return v
+  warn(v === undefined ? `${name} is not in the header: writing ${fallback}` : `${name} = ${v} is impossible: writing ${fallback}`)
+  return fallback
+}
+
+/**
+ * The series' fixed attributes from the header, with the lab's values over them. `fallbackDate` is
+ * used when neither gives a date (the CLI passes the file's time, so output stays reproducible).
+ */
+export function describeSeries (header: IsmrmrdHeader, overrides: SeriesOverrides, fallbackDate: Date, warn: (message: string) => void): SeriesInfo {
+  const subject = header.subjectInformation ?? {}
+  const studyInfo = header.studyInformation ?? {}
+  const measurement = header.measurementInformation ?? {}
+  const system = header.acquisitionSystemInformation ?? {}
+  const params = header.sequenceParameters ?? {}
+  const { fieldStrengthT, imagingFrequencyMHz } = fieldOf(header, warn)
+
+  const [lastName, ...given] = (subject.patientName ?? '').split(/\^|,\s*/)
+  const birthDate = subject.patientBirthdate !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(subject.patientBirthdate) ? subject.patientBirthdate : undefined
+  const patient: SeriesInfo['patient'] = {
+    id: subject.patientID ?? 'UNKNOWN',
+    // unknown stays empty (PN is type 2): a made-up name would read as a real one
+    lastName: lastName ?? '',
+    firstName: given.join(' '),
+    ...(birthDate !== undefined ? { birthDate } : {}),
+    sex: sexOf(subject.patientGender),
+    ...(subject.patientHeight_m !== undefined && subject.patientHeight_m > 0 ? { heightCm: subject.patientHeight_m * 100 } : {}),
+    ...(subject.patientWeight_kg !== undefined && subject.patientWeight_kg > 0 ? { weightKg: subject.patientWeight_kg } : {}),
+    ...overrides.patient
+  }
+  const studyDate = overrides.study?.dateTime ?? dateOf(studyInfo.studyDate, studyInfo.studyTime) ?? dateOf(measurement.seriesDate, measurement.seriesTime) ?? fallbackDate
+  const study: SeriesInfo['study'] = {
+    id: overrides.study?.id ?? studyInfo.studyInstanceUID ?? studyInfo.studyID ?? measurement.measurementID ?? 'study',
+    ...(studyInfo.studyDescription !== undefined ? { name: studyInfo.studyDescription } : {}),
+    ...(studyInfo.studyID !== undefined ? { studyId: studyInfo.studyID } : {}),
+    ...overrides.study,
+    dateTime: studyDate
+  }
+  const seriesDate = dateOf(measurement.seriesDate, measurement.seriesTime)
+  const series: SeriesInfo['series'] = {
+    id: measurement.measurementID ?? `${study.id}-series`,
+    number: measurement.initialSeriesNumber ?? 1,
+    name: measurement.protocolName ?? measurement.sequenceName ?? 'reconstruction',
+    ...(measurement.seriesDescription !== undefined ? { description: measurement.seriesDescription } : {}),
+    ...(seriesDate !== undefined ? { dateTime: seriesDate } : {}),
+    ...overrides.series
+  }
+  const equipment: SeriesInfo['equipment'] = {
+    manufacturer: system.systemVendor ?? 'unknown',
+    ...(system.systemModel !== undefined ? { model: system.systemModel } : {}),
+    ...(system.stationName !== undefined ? { name: system.stationName } : {}),
+    ...(system.institutionName !== undefined ? { institutionName: system.institutionName } : {}),
+    ...(system.deviceSerialNumber !== undefined ? { serialNumber: system.deviceSerialNumber } : {}),
+    softwareVersion: 'ScanHub 0.1',
+    ...overrides.equipment,
+    fieldStrengthT: overrides.equipment?.fieldStrengthT !== undefined && plausibleField(overrides.equipment.fieldStrengthT) ? overrides.equipment.fieldStrengthT : fieldStrengthT
+  }
+  const position = measurement.patientPosition?.toUpperCase()
+  if (position !== undefined && !PATIENT_POSITIONS.has(position)) warn(`patientPosition '${measurement.patientPosition}' is not one of ${[...PATIENT_POSITIONS].join(', ')}: writing HFS`)
+  const encoding = header.encoding[0]
+  const sequence: SeriesInfo['sequence'] = {
+    // DICOM needs a positive TR and an echo time; an unknown one is written as the smallest honest guess and reported
+    repetitionTimeMs: sequenceValue(params.TR, 'TR', 1, (v) => Number.isFinite(v) && v > 0, warn),
+    echoTimeMs: sequenceValue(params.TE, 'TE', 0, (v) => Number.isFinite(v) && v >= 0, warn),
+    flipAngleDeg: sequenceValue(params.flipAngle_deg, 'flip angle', 90, Number.isFinite, warn),
+    ...(params.TI?.[0] !== undefined && Number.isFinite(params.TI[0]) && params.TI[0] >= 0 ? { inversionTimeMs: params.TI[0] } : {}),
+    imagingFrequencyMHz,
+    ...(encoding?.echoTrainLength !== undefined && encoding.echoTrainLength >= 1 ? { echoTrainLength: encoding.echoTrainLength } : {}),
+    scanningSequence: scanningSequenceOf(params.sequence_type),
+    sequenceVariant: ['NONE'],
+    ...(measurement.sequenceName !== undefined ? { sequenceName: measurement.sequenceName } : {})
+  }
+  if (sequence.scanningSequence.includes('IR') && sequence.inversionTimeMs === undefined) sequence.scanningSequence = ['RM']
+  return { patient, study, series, equipment, sequence, patientPosition: (position !== undefined && PATIENT_POSITIONS.has(position) ? position : 'HFS') as PatientPosition }
+}
+
+/** Writes the images of one series, numbering them from the header's encoding limits. */
+export class DicomSeriesWriter {
+  private readonly info: SeriesInfo
+  private readonly layout: InstanceLayout
+  private readonly matrix: [number, number, number]
+  private readonly threeD: boolean
+  private readonly warn: (message: string) => void
+  private readonly warned = new Set<string>()
+
+  constructor (header: IsmrmrdHeader, info: SeriesInfo, warn: (message: string) => void = () => {}) {
+    this.info = info
+    this.warn = warn
+    this.layout = new InstanceLayout(header)
+    const encoded = header.encoding[0]?.encodedSpace.matrixSize ?? { x: 1, y: 1, z: 1 }
+    const recon = header.encoding[0]?.reconSpace.matrixSize ?? encoded
+    this.matrix = [Math.max(1, recon.x), Math.max(1, encoded.y), Math.max(1, encoded.z)]
+    this.threeD = encoded.z > 1
+  }
+
+  /** The DICOM file of one image. Throws DicomWriteError when the image's geometry is unusable. */
+  write (image: ReconImage): DicomFile {
+    const instanceNumber = this.layout.instanceNumber(image)
+    let max = 0
+    for (const v of image.pixels) if (v > max && Number.isFinite(v)) max = v
+    const info = this.info
+    const geometry = this.usableGeometry(image)
+    const bytes = writeMrImage({
+      // the scale stage brought the volume's maximum to 4095: keep that, so that the partitions of a
+      // 3-D volume share one scale, unless the chain left larger values
+      image: { magnitude: image.pixels, width: image.width, height: image.height, maxValue: Math.max(MAX_STORED_VALUE, max) },
+      patient: info.patient,
+      study: info.study,
+      series: info.series,
+      equipment: info.equipment,
+      geometry: {
+        ...geometry,
+        matrix: [this.matrix[0], this.matrix[1], this.threeD ? this.matrix[2] : 1],
+        sliceThicknessMm: geometry.fieldOfViewMm[2],
+        patientPosition: info.patientPosition
+      },
+      sequence: { ...info.sequence, acquisitionType: this.threeD ? '3D' : '2D' },
+      instance: { number: instanceNumber, acquisitionNumber: image.repetition + 1 }
+    })
+    return { name: `IM${String(instanceNumber).padStart(5, '0')}.dcm`, bytes, instanceNumber }
+  }
+
+  /**
+   * The image's geometry, or where it cannot place an image in the patient (directions that are not
+   * orthonormal, as in files whose headers leave them zero; a field of view that is not positive) the
+   * scanner's axes and a 1 mm grid, reported once per run.
+   */
+  private usableGeometry (image: ReconImage): Pick<ReconImage, 'position' | 'readDir' | 'phaseDir' | 'sliceDir' | 'fieldOfViewMm'> {
+    const unit = (v: number[]): boolean => v.every(Number.isFinite) && Math.abs(Math.hypot(v[0], v[1], v[2]) - 1) < 1e-3
+    const dot = (a: number[], b: number[]): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+    const { readDir: r, phaseDir: p, sliceDir: s } = image
+    const orthonormal = unit(r) && unit(p) && unit(s) && Math.abs(dot(r, p)) < 1e-3 && Math.abs(dot(r, s)) < 1e-3 && Math.abs(dot(p, s)) < 1e-3
+    const position = image.position.every(Number.isFinite) ? image.position : [0, 0, 0] as ReconImage['position']
+    const fov = image.fieldOfViewMm.map((v, i) => Number.isFinite(v) && v > 0 ? v : [image.width, image.height, 1][i]) as ReconImage['fieldOfViewMm']
+    if (!orthonormal) this.warnOnce('directions', `read/phase/slice directions [${r.join(', ')}], [${p.join(', ')}], [${s.join(', ')}] are not orthonormal: writing the scanner axes`)
+    if (fov.some((v, i) => v !== image.fieldOfViewMm[i])) this.warnOnce('fov', `field of view [${image.fieldOfViewMm.join(', ')}] mm is not positive: writing 1 mm pixels`)
+    if (position !== image.position) this.warnOnce('position', `position [${image.position.join(', ')}] is not finite: writing the origin`)
+    return orthonormal
+      ? { position, readDir: r, phaseDir: p, sliceDir: s, fieldOfViewMm: fov }
+      : { position, readDir: [1, 0, 0], phaseDir: [0, 1, 0], sliceDir: [0, 0, 1], fieldOfViewMm: fov }
+  }
+
+  private warnOnce (key: string, message: string): void {
+    if (this.warned.has(key)) return
+    this.warned.add(key)
+    this.warn(message)
+  }
+}

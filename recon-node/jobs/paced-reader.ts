@@ -1,0 +1,62 @@
+// Reads a libp2p stream no faster than its consumer. A stream's own async iterator queues whatever
+// arrives without bound, so a reconstruction slower than the network would buffer a whole scan; here
+// the stream is paused (yamux then stops granting the sender window, so the scanner's send() waits for
+// drain) once `highWaterMark` bytes wait, and resumed when the consumer has taken them.
+import type { Stream } from '@libp2p/interface'
+
+export interface PacedReaderInit {
+  /** bytes queued before the stream is paused; default 4 MiB */
+  highWaterMark?: number
+  /** the first bytes to yield, before anything read from the stream (bytes read ahead by a frame decoder) */
+  initial?: Uint8Array
+}
+
+/** What a paused yamux stream may still receive: the sender's whole window (16 MiB at most) on top of the queue. */
+const MAX_READ_BUFFER = 64 * 1024 * 1024
+
+export async function * readPaced (stream: Stream, init: PacedReaderInit = {}): AsyncGenerator<Uint8Array> {
+  const high = init.highWaterMark ?? 4 * 1024 * 1024
+  const queue: Uint8Array[] = []
+  let queued = 0
+  let ended = false
+  let failure: Error | undefined
+  let wake: (() => void) | undefined
+  const notify = (): void => { const w = wake; wake = undefined; w?.() }
+  const onMessage = (event: { data: Uint8Array | { subarray: () => Uint8Array } }): void => {
+    const bytes = event.data instanceof Uint8Array ? event.data : event.data.subarray()
+    queue.push(bytes)
+    queued += bytes.length
+    if (queued > high && stream.readStatus === 'readable') stream.pause()
+    notify()
+  }
+  const onEnd = (): void => { ended = true; notify() }
+  const onClose = (event: Event): void => {
+    const error = (event as Event & { error?: Error }).error
+    if (error !== undefined) failure = error
+    ended = true
+    notify()
+  }
+  stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, MAX_READ_BUFFER)
+  stream.addEventListener('message', onMessage)
+  stream.addEventListener('remoteCloseWrite', onEnd)
+  stream.addEventListener('close', onClose)
+  try {
+    if (init.initial !== undefined && init.initial.length > 0) yield init.initial
+    for (;;) {
+      const next = queue.shift()
+      if (next !== undefined) {
+        queued -= next.length
+        if (queued <= high / 2 && stream.readStatus === 'paused') stream.resume()
+        yield next
+        continue
+      }
+      if (failure !== undefined) throw failure
+      if (ended || stream.status === 'closed' || stream.status === 'aborted' || stream.status === 'reset') return
+      await new Promise<void>((resolve) => { wake = resolve })
+    }
+  } finally {
+    stream.removeEventListener('message', onMessage)
+    stream.removeEventListener('remoteCloseWrite', onEnd)
+    stream.removeEventListener('close', onClose)
+  }
+}
