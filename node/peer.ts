@@ -52,6 +52,8 @@ export interface PeerOptions {
 /** What a role gets from the peer it runs in. */
 export interface PeerContext {
   options: PeerOptions
+  /** the lab this peer belongs to (its id, name and pre-shared key) */
+  labConfig: LabConfig
   libp2p: LabHost
   docs: DocStore
   lab: Lab
@@ -145,7 +147,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   keeper.start()
 
   const router = new Router()
-  const context: PeerContext = { options, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, log }
+  const context: PeerContext = { options, labConfig, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, log }
   router.add(...labRoutes(context), ...sequenceRoutes(context))
   await seedBuiltinSequences(context)
   router.add(...authRoutes({

@@ -2,9 +2,30 @@
 // announces itself through its peer record and presence (roles include recon), asks every connected
 // scanner peer for reconstruction jobs (recon-node/jobs), and keeps the DICOM files it makes in its
 // blob store, from where any lab peer can fetch them.
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { swarmKeyFromHex } from '../protocol/lab-key.ts'
+import { createLabHost, type LabHost } from '../node/p2p/host.ts'
 import type { PeerPresence } from '../protocol/peers.ts'
-import type { RoleService } from '../node/peer.ts'
+import type { PeerContext, RoleService } from '../node/peer.ts'
 import { JobWorker } from './jobs/job-worker.ts'
+
+/**
+ * Jobs travel between peers, and a libp2p host cannot dial itself: when this process is the scanner
+ * too (`npm start`: one laptop is the whole lab), the worker gets a host of its own on loopback,
+ * connected to the peer's host, and reaches the local scanner like any other.
+ */
+async function loopbackWorkerHost (ctx: PeerContext): Promise<{ host: LabHost, stop: () => Promise<void> }> {
+  const host = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(ctx.labConfig.swarmKeyHex), mdns: false })
+  const target = ctx.libp2p.getMultiaddrs().filter((a) => !a.toString().includes('/ws'))
+  const dial = (): void => {
+    if (host.getConnections(ctx.libp2p.peerId).length > 0) return
+    host.dial(target, { signal: AbortSignal.timeout(5_000) }).catch((err: Error) => { ctx.log(`recon: cannot reach this peer's scanner: ${err.message}`) })
+  }
+  dial()
+  const timer = setInterval(dial, 2_000)
+  timer.unref()
+  return { host, stop: async () => { clearInterval(timer); await host.stop() } }
+}
 
 export interface ReconRoleInit {
   /** jobs reconstructed at once; default 1 (the FFT pool already uses every core) */
@@ -13,12 +34,14 @@ export interface ReconRoleInit {
 
 export function reconRole (init: ReconRoleInit = {}): RoleService {
   let worker: JobWorker | undefined
+  let loopback: { host: LabHost, stop: () => Promise<void> } | undefined
   return {
     role: 'recon',
     async start (ctx) {
       ctx.setPresence({ status: 'ONLINE' })
+      if (ctx.options.roles.includes('scanner')) loopback = await loopbackWorkerHost(ctx)
       worker = new JobWorker({
-        libp2p: ctx.libp2p,
+        libp2p: loopback?.host ?? ctx.libp2p,
         blobs: ctx.blobs,
         setPresence: ctx.setPresence,
         scanners: () => {
@@ -34,6 +57,7 @@ export function reconRole (init: ReconRoleInit = {}): RoleService {
     },
     async stop () {
       await worker?.stop()
+      await loopback?.stop()
     }
   }
 }

@@ -123,3 +123,28 @@ describe('AuthService', () => {
     await expect(auth.login('ada', PASSWORD)).rejects.toMatchObject({ name: 'AuthThrottledError' })
   })
 })
+
+describe('write policy', () => {
+  it('keeps browsers out of users and peers, and non-engineers out of devices', async () => {
+    const { refusalFor } = await import('./write-policy.ts')
+    const Y = await import('yjs')
+    const doc = new Y.Doc()
+    doc.getMap('patients').set('p', 'x')
+    const updateOf = (change: (d: InstanceType<typeof Y.Doc>) => void): Uint8Array => {
+      const copy = new Y.Doc()
+      Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
+      const sv = Y.encodeStateVector(copy)
+      change(copy)
+      return Y.encodeStateAsUpdate(copy, sv)
+    }
+    const patient = updateOf((d) => { d.getMap('patients').set('q', 'y') })
+    const users = updateOf((d) => { d.getMap('users').set('eve', 'admin') })
+    const devices = updateOf((d) => { d.getMap('devices').set('scanner', 'x') })
+    expect(refusalFor('medical', 'lab', doc, patient)).toBeUndefined()
+    expect(refusalFor('admin', 'lab', doc, users)).toMatch(/users/)
+    expect(refusalFor('medical', 'lab', doc, devices)).toMatch(/devices/)
+    expect(refusalFor('engineer', 'lab', doc, devices)).toBeUndefined()
+    expect(refusalFor('viewer', 'patient:x', doc, patient)).toMatch(/viewers/)
+    expect(refusalFor('scientist', 'patient:x', doc, users)).toBeUndefined()
+  })
+})

@@ -10,8 +10,10 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { LabNotFoundError, LabValidationError, ROLES } from '../../protocol/lab/index.ts'
 import type { Actor, Lab, Role, User } from '../../protocol/lab/index.ts'
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './password.ts'
+import { refusalFor } from './write-policy.ts'
 import { SessionStore, type Session, type SessionEndReason } from './sessions.ts'
 import type { Connection, Libp2p } from '@libp2p/interface'
+import type * as Y from 'yjs'
 
 /** Wrong credentials, or no valid session: answer 401. */
 export class AuthError extends Error {
@@ -217,6 +219,20 @@ export class AuthService {
     if (session === undefined) return true
     const user = this.components.lab.users.get(session.username)
     return user === undefined || user.role === 'viewer'
+  }
+
+  /**
+   * Why an update a remote peer sent may not be applied, or undefined if it may: finer than
+   * isReadOnly, it keeps a browser's user out of the lab document's users, peers and meta, and out
+   * of devices unless an admin or engineer. Meant for the sync service to ask before it applies
+   * each update a peer sends.
+   */
+  checkUpdate (peerId: string, docId: string, doc: Y.Doc, update: Uint8Array): string | undefined {
+    if (!this.isBrowserPeer(peerId)) return undefined
+    const session = this.sessions.useByPeer(peerId)
+    const user = session === undefined ? undefined : this.components.lab.users.get(session.username)
+    if (user === undefined) return 'log in to make changes'
+    return refusalFor(user.role, docId, doc, update)
   }
 
   /** Whether a request to the existing read routes (blobs, lists) carries a live session. */

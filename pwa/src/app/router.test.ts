@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest'
+import { parseRoute } from './router.ts'
+
+describe('parseRoute', () => {
+  it('maps the app\'s paths', () => {
+    expect(parseRoute('/', '')).toEqual({ name: 'patients' })
+    expect(parseRoute('/patients/abc-1', '')).toEqual({ name: 'patient', patientId: 'abc-1' })
+    expect(parseRoute('/library', '?tab=templates')).toEqual({ name: 'library', tab: 'templates' })
+    expect(parseRoute('/library', '?tab=nonsense')).toEqual({ name: 'library', tab: 'devices' })
+    const sha = 'a'.repeat(64)
+    expect(parseRoute('/viewer', `?sha256=${sha}&sha256=bad`)).toEqual({ name: 'viewer', resultId: undefined, blobs: [sha] })
+    expect(parseRoute('/nowhere/else', '')).toEqual({ name: 'not-found', path: '/nowhere/else' })
+  })
+})

@@ -1,0 +1,231 @@
+// The control under the acquisition tree: what of the patient runs now, with progress pushed by the
+// scanner as presence (elapsed and remaining time), a large Stop that says when the scanner has
+// stopped, and Run for the selected task. Starting and stopping are milestones in the task's
+// document, so they work from any peer (and offline: they take effect when they reach the scanner);
+// an acquisition first asks to check the patient's height and weight, the inputs of safety limits.
+import { css, html, nothing } from 'lit'
+import { customElement, property, query, state } from 'lit/decorators.js'
+import type { Patient, Task } from '../../../protocol/lab/index.ts'
+import { SessionElement } from '../app/session-element.ts'
+import { sharedStyles } from '../styles/shared.ts'
+import { icon } from '../styles/icons.ts'
+import { errorsFromMessage, fieldError, formError, invalid } from './form-errors.ts'
+import type { FieldErrors } from './form-errors.ts'
+import { numberOrUndefined, patientName } from '../views/format.ts'
+
+@customElement('sh-run-control')
+export class ShRunControl extends SessionElement {
+  static override styles = [sharedStyles, css`
+    :host { display: block; }
+    .control { padding: 12px 16px; display: flex; flex-direction: column; gap: 8px; }
+    .control h2 { font-size: 13px; }
+    progress { width: 100%; height: 10px; }
+    .running { display: flex; flex-direction: column; gap: 4px; }
+    button.stop { min-height: 44px; font-size: 16px; width: 100%; margin-top: 4px; }
+    button.run { width: 100%; min-height: 38px; }
+    dialog { border: 1px solid var(--sh-border); border-radius: 10px; padding: 20px; background: var(--sh-surface); color: var(--sh-text); box-shadow: var(--sh-shadow); width: min(440px, 92vw); }
+    dialog::backdrop { background: rgba(0, 0, 0, 0.45); }
+    dialog form { margin-top: 12px; }
+    dialog h2 { margin-bottom: 6px; }
+  `]
+
+  /** the patient whose tasks are controlled */
+  @property() patientId = ''
+  /** the task selected in the tree, offered to Run */
+  @property() taskId: string | undefined
+
+  /** tasks whose stop this page asked for, until the scanner confirms */
+  @state() private stopping = new Set<string>()
+  /** tasks this page saw stop: the confirmation shown */
+  @state() private stopped = new Set<string>()
+  @state() private runError = ''
+  @state() private preparing: Task | undefined
+  @state() private prepareErrors: FieldErrors = {}
+  @query('dialog#before-acquiring') private beforeDialog!: HTMLDialogElement
+
+  /** Why the task cannot start yet, or undefined (the same checks as the hub's start route). */
+  private startProblem (task: Task): string | undefined {
+    const lab = this.session.lab
+    if (lab === undefined) return 'the lab is not open'
+    const p = task.parameters as unknown as Record<string, unknown>
+    if (task.type === 'ACQUISITION') {
+      if (typeof p.sequenceId !== 'string') return 'choose a sequence for this acquisition first (Edit)'
+      if (typeof p.deviceId !== 'string') return 'choose a device for this acquisition first (Edit)'
+      if (lab.sequences.get(p.sequenceId) === undefined) return 'the task\'s sequence is not in the library'
+      if (lab.devices.get(p.deviceId) === undefined) return 'the task\'s device is not in the lab'
+    } else if (typeof p.inputTaskId !== 'string') {
+      return 'choose the input task first (Edit)'
+    }
+    return undefined
+  }
+
+  /** Run: an acquisition first asks to check the patient's height and weight (the inputs of safety limits). */
+  private requestStart (task: Task): void {
+    this.runError = ''
+    if (task.status === 'STARTED' || task.status === 'INPROGRESS') return
+    const problem = this.startProblem(task)
+    if (problem !== undefined) {
+      this.runError = problem
+      return
+    }
+    if (task.type !== 'ACQUISITION') {
+      this.start(task)
+      return
+    }
+    this.preparing = task
+    this.prepareErrors = {}
+    // The dialog starts from what the lab holds now, not from what was typed the last time.
+    const patient = this.session.lab?.patients.get(this.patientId)
+    const form = this.beforeDialog.querySelector('form')
+    const set = (name: string, value: number | undefined): void => {
+      const input = form?.elements.namedItem(name)
+      if (input instanceof HTMLInputElement) input.value = value === undefined ? '' : String(value)
+    }
+    set('heightCm', patient?.heightCm)
+    set('weightKg', patient?.weightKg)
+    this.beforeDialog.showModal()
+  }
+
+  private start (task: Task): void {
+    this.stopped.delete(task.id)
+    try {
+      this.session.write((lab, actor) => {
+        // Starting twice changes nothing: the status is the request, and it is set once.
+        const current = lab.tasks.get(task.id)
+        if (current !== undefined && current.status !== 'STARTED' && current.status !== 'INPROGRESS') lab.tasks.setStatus(task.id, 'STARTED', actor)
+      })
+    } catch (err) {
+      this.runError = (err as Error).message
+    }
+  }
+
+  private handleBeforeAcquiring (event: SubmitEvent, patient: Patient): void {
+    event.preventDefault()
+    const task = this.preparing
+    if (task === undefined) return
+    const data = new FormData(event.target as HTMLFormElement)
+    const height = numberOrUndefined(String(data.get('heightCm') ?? ''))
+    const weight = numberOrUndefined(String(data.get('weightKg') ?? ''))
+    const errors: FieldErrors = {}
+    if (height === undefined) errors.heightCm = 'heightCm is needed before an acquisition'
+    if (weight === undefined) errors.weightKg = 'weightKg is needed before an acquisition'
+    if (Object.keys(errors).length > 0) {
+      this.prepareErrors = errors
+      return
+    }
+    try {
+      if (height !== patient.heightCm || weight !== patient.weightKg) {
+        this.session.write((lab, actor) => lab.patients.update(patient.id, { heightCm: height, weightKg: weight }, actor))
+      }
+    } catch (err) {
+      this.prepareErrors = errorsFromMessage((err as Error).message, ['heightCm', 'weightKg'])
+      return
+    }
+    this.beforeDialog.close()
+    this.preparing = undefined
+    this.start(task)
+  }
+
+  private stop (task: Task): void {
+    try {
+      this.session.write((lab, actor) => {
+        const current = lab.tasks.get(task.id)
+        if (current?.status === 'STARTED' || current?.status === 'INPROGRESS') lab.tasks.setStatus(task.id, 'CANCELLED', actor)
+      })
+      this.stopping = new Set([...this.stopping, task.id])
+    } catch (err) {
+      this.runError = (err as Error).message
+    }
+  }
+
+  private renderControl (tasks: Task[]): unknown {
+    const byId = new Map(tasks.map((t) => [t.id, t]))
+    const running: Array<{ task: Task, fraction: number, message?: string, startedAt?: number }> = []
+    for (const peer of this.session.peers()) {
+      for (const [taskId, p] of Object.entries(peer.progress ?? {})) {
+        const task = byId.get(taskId)
+        if (task !== undefined) running.push({ task, ...p })
+      }
+    }
+    for (const task of tasks) {
+      if ((task.status === 'STARTED' || task.status === 'INPROGRESS') && !running.some((r) => r.task.id === task.id)) running.push({ task, fraction: NaN })
+    }
+    // A stop is confirmed once the task is no longer running anywhere: no status, no live progress.
+    for (const id of this.stopping) {
+      if (!running.some((r) => r.task.id === id)) {
+        this.stopping.delete(id)
+        this.stopped.add(id)
+      }
+    }
+    const selected = this.taskId === undefined ? undefined : byId.get(this.taskId)
+    const canEdit = this.session.canEdit
+    return html`<div class="control" aria-live="polite" aria-label="Running">
+      <h2>Running</h2>
+      ${running.length === 0 ? html`<span class="muted">Nothing of this patient is running.</span>` : running.map((r) => {
+        const elapsed = r.startedAt !== undefined ? (Date.now() - r.startedAt) / 1000 : undefined
+        const remaining = elapsed !== undefined && r.fraction > 0 ? elapsed * (1 - r.fraction) / r.fraction : undefined
+        const stopping = this.stopping.has(r.task.id)
+        return html`<div class="running">
+          <strong>${r.task.name}</strong> <span class="muted">${r.message ?? ''}</span>
+          <progress max="1" .value=${Number.isNaN(r.fraction) ? 0 : r.fraction} aria-label="Progress of ${r.task.name}"></progress>
+          <span class="muted">${Number.isNaN(r.fraction) ? 'waiting for the scanner…' : `${Math.round(r.fraction * 100)} %`}
+            ${elapsed !== undefined ? ` · elapsed ${clock(elapsed)}` : ''}${remaining !== undefined ? ` · about ${clock(remaining)} left` : ''}</span>
+          ${canEdit ? html`<button class="danger stop" ?disabled=${stopping} @click=${() => { this.stop(r.task) }} aria-label="Stop ${r.task.name}">
+            ${stopping ? 'Stopping… waiting for the scanner' : 'Stop'}</button>` : nothing}
+        </div>`
+      })}
+      ${[...this.stopped].map((id) => byId.get(id)).filter((t): t is Task => t !== undefined).map((t) => html`<p class="notice" role="status">
+        ${t.name} stopped: the scanner confirmed (${t.status === 'CANCELLED' ? 'cancelled' : t.status.toLowerCase()}).</p>`)}
+      ${canEdit && selected !== undefined && !running.some((r) => r.task.id === selected.id)
+        ? html`<button class="primary run" @click=${() => { this.requestStart(selected) }}>${icon('play')} Run ${selected.name}</button>` : nothing}
+      ${this.runError !== '' ? html`<p class="form-error" role="alert">${this.runError}</p>` : nothing}
+    </div>`
+  }
+
+  private renderBeforeAcquiring (patient: Patient): unknown {
+    const e = this.prepareErrors
+    return html`<dialog id="before-acquiring" aria-labelledby="before-title" @close=${() => { this.preparing = undefined }}>
+      <h2 id="before-title">Before acquiring</h2>
+      <p class="muted">Check ${patientName(patient)}'s height and weight: the scanner's safety limits depend on them.</p>
+      <form @submit=${(ev: SubmitEvent) => { this.handleBeforeAcquiring(ev, patient) }} novalidate>
+        <div class="form-grid">
+          <div class="field">
+            <label for="ba-height">Height (cm)</label>
+            <input id="ba-height" name="heightCm" type="number" step="any" inputmode="decimal" .value=${patient.heightCm === undefined ? '' : String(patient.heightCm)}
+              aria-invalid=${invalid(e, 'heightCm')} aria-describedby="heightCm-error">
+            ${fieldError(e, 'heightCm')}
+          </div>
+          <div class="field">
+            <label for="ba-weight">Weight (kg)</label>
+            <input id="ba-weight" name="weightKg" type="number" step="any" inputmode="decimal" .value=${patient.weightKg === undefined ? '' : String(patient.weightKg)}
+              aria-invalid=${invalid(e, 'weightKg')} aria-describedby="weightKg-error">
+            ${fieldError(e, 'weightKg')}
+          </div>
+        </div>
+        ${formError(e)}
+        <div class="form-actions">
+          <button type="button" @click=${() => { this.beforeDialog.close() }}>Cancel</button>
+          <button type="submit" class="primary">${icon('play')} Start ${this.preparing?.name ?? 'acquisition'}</button>
+        </div>
+      </form>
+    </dialog>`
+  }
+
+  override render (): unknown {
+    const lab = this.session.lab
+    const patient = lab?.patients.get(this.patientId)
+    if (lab === undefined || patient === undefined) return nothing
+    return html`${this.renderControl(lab.tasks.list({ patientId: patient.id }))}${this.renderBeforeAcquiring(patient)}`
+  }
+}
+
+function clock (seconds: number): string {
+  const s = Math.max(0, Math.round(seconds))
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sh-run-control': ShRunControl
+  }
+}

@@ -1,0 +1,393 @@
+// The app's one service: this browser as a peer of its lab. It joins the lab (bootstrap from the hub
+// that served the page, or what this browser remembers of it), opens the lab's documents from
+// IndexedDB, keeps them in sync with the hub over libp2p, announces presence, and holds the user's
+// session. Views read the Lab model and write through `write()`, on the browser's own documents:
+// changes work offline and reach the hub when it is back.
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { Awareness } from 'y-protocols/awareness'
+import { swarmKeyFromHex } from '../../../protocol/lab-key.ts'
+import { Lab } from '../../../protocol/lab/index.ts'
+import type { Actor, Device, Role } from '../../../protocol/lab/index.ts'
+import { listPeerRecords } from '../../../protocol/peers.ts'
+import type { PeerPresence, PeerRole } from '../../../protocol/peers.ts'
+import { BrowserPeer } from '../net/browser-peer.ts'
+import type { ConnectionStatus } from '../net/browser-peer.ts'
+import { SyncClient } from '../net/sync-client.ts'
+import { SyncLedger } from '../net/sync-ledger.ts'
+import { IndexedDbDocSource } from '../storage/idb-doc-source.ts'
+import { KEYS, readJson, remove, writeJson } from '../storage/local-store.ts'
+import { ApiError, HubUnreachableError, request } from './api.ts'
+import type { BootstrapInfo, LoginResult, PublicUser } from './api.ts'
+import { fetchBlob } from './blob-cache.ts'
+import { loadOrCreatePeerKey } from './identity.ts'
+
+export type AppPhase = 'starting' | 'unpaired' | 'ready' | 'failed'
+
+/** A peer of the lab as the status menus show it. */
+export interface PeerView {
+  peerId: string
+  name: string
+  roles: PeerRole[]
+  status: 'ONLINE' | 'BUSY' | 'ERROR' | 'OFFLINE'
+  unsynced?: number
+  progress?: PeerPresence['progress']
+  self: boolean
+}
+
+export type DeviceStatus = 'ONLINE' | 'BUSY' | 'ERROR' | 'OFFLINE'
+
+/** The user may not make this change (a viewer, or nobody logged in). */
+export class NotAllowedError extends Error {
+  override name = 'NotAllowedError'
+}
+
+interface StoredSession {
+  token: string
+  user: PublicUser
+  expiresAt: string
+}
+
+const KEEPALIVE_MS = 60_000
+
+export class LabSession extends EventTarget {
+  phase: AppPhase = 'starting'
+  /** why the app cannot start, or cannot join the lab */
+  problem = ''
+  bootstrap: BootstrapInfo | undefined
+  lab: Lab | undefined
+  user: PublicUser | undefined
+  /** whether the lab has users yet (undefined: not known, the hub was never reached) */
+  hasUsers: boolean | undefined
+  /** a message about the session for the login page (e.g. it expired) */
+  notice = ''
+  peerId = ''
+  private token: string | undefined
+  private docs: IndexedDbDocSource | undefined
+  private awareness: Awareness | undefined
+  private ledger = new SyncLedger()
+  private sync: SyncClient | undefined
+  private peer: BrowserPeer | undefined
+  private ledgerTimer: ReturnType<typeof setTimeout> | undefined
+  private lastActivity = 0
+  private lastKeepalive = 0
+  private lastRestart = 0
+  private refreshingBootstrap = false
+
+  /** Joins the lab and opens its documents; the hub is reached in the background. */
+  async start (): Promise<void> {
+    try {
+      const bootstrap = await this.loadBootstrap()
+      if (bootstrap === undefined) {
+        this.phase = 'unpaired'
+        this.changed()
+        return
+      }
+      this.bootstrap = bootstrap
+      const key = await loadOrCreatePeerKey()
+      this.peerId = peerIdFromPrivateKey(key).toString()
+      const namespace = `scanhub:${bootstrap.labId}`
+      this.docs = await IndexedDbDocSource.open(namespace)
+      this.lab = new Lab(this.docs)
+      this.lab.onChange((docId) => { this.dispatchEvent(new CustomEvent('sh-lab-change', { detail: docId })) })
+      this.ledger = SyncLedger.fromJSON(readJson(KEYS.ledger(namespace)))
+      const stored = readJson<StoredSession>(KEYS.session)
+      if (stored?.token !== undefined && stored.user !== undefined) {
+        this.token = stored.token
+        this.user = stored.user
+      }
+      this.hasUsers = readJson<{ hasUsers: boolean }>(KEYS.authState)?.hasUsers
+
+      this.awareness = new Awareness(this.docs.get('lab'))
+      this.awareness.on('change', () => { this.changed() })
+      this.publishPresence()
+      this.sync = new SyncClient({ docs: this.docs, awareness: this.awareness, ledger: this.ledger }, {
+        isStoredOrigin: (origin) => this.docs?.isStoredOrigin(origin) ?? false
+      })
+      this.sync.addEventListener('sh-sync-change', this.handleSyncChange)
+      this.sync.addEventListener('sh-sync-refused', this.handleRefused)
+      this.sync.start()
+      this.peer = new BrowserPeer({
+        privateKey: key,
+        swarmKey: swarmKeyFromHex(bootstrap.swarmKeyHex),
+        hubAddrs: () => this.bootstrap?.wsAddrs ?? [],
+        onUnreachable: () => { this.refreshBootstrap() },
+        onSyncStream: async (stream, connection) => { await this.sync?.run(stream, connection.remotePeer.toString()) }
+      })
+      this.peer.addEventListener('sh-peer-status', () => {
+        if (this.peer?.status === 'online') this.refreshAuth().catch(() => {})
+        this.changed()
+      })
+      this.phase = 'ready'
+      this.changed()
+      this.watchActivity()
+      // The user's session is checked before the sync stream opens, so that the hub judges it with the login in place.
+      await this.refreshAuth().catch(() => {})
+      await this.peer.start()
+    } catch (err) {
+      this.phase = 'failed'
+      this.problem = (err as Error).message
+      this.changed()
+    }
+  }
+
+  get connection (): ConnectionStatus {
+    return this.peer?.status ?? 'offline'
+  }
+
+  get role (): Role | undefined {
+    return this.user?.role
+  }
+
+  /** Whether the user may change the lab's data (anyone logged in but a viewer). */
+  get canEdit (): boolean {
+    return this.user !== undefined && this.user.role !== 'viewer'
+  }
+
+  get isAdmin (): boolean {
+    return this.user?.role === 'admin'
+  }
+
+  /** Device parameters are for admins and engineers. */
+  get canEditDevices (): boolean {
+    return this.user?.role === 'admin' || this.user?.role === 'engineer'
+  }
+
+  /** Local changes the hub has not confirmed yet. */
+  get unsynced (): number {
+    return this.ledger.unsynced()
+  }
+
+  /** Whether the hub refused a change on the current stream (it judged this browser read-only). */
+  get refusedByHub (): boolean {
+    return this.sync?.refused ?? false
+  }
+
+  actor (): Actor {
+    if (this.user === undefined) throw new NotAllowedError('log in to make changes')
+    return { name: this.user.username, peerId: this.peerId }
+  }
+
+  /** Runs a change on the browser's documents as the logged-in user. */
+  write<T> (fn: (lab: Lab, actor: Actor) => T): T {
+    if (this.lab === undefined) throw new NotAllowedError('the lab is not open yet')
+    if (!this.canEdit) throw new NotAllowedError(this.user === undefined ? 'log in to make changes' : 'viewers cannot change anything')
+    return fn(this.lab, this.actor())
+  }
+
+  /** Every peer the lab knows: present ones from presence, the rest from the lab document, offline. */
+  peers (): PeerView[] {
+    const out = new Map<string, PeerView>()
+    const own = this.awareness?.clientID
+    for (const [clientId, state] of this.awareness?.getStates() ?? []) {
+      const p = state as Partial<PeerPresence>
+      if (typeof p?.peerId !== 'string') continue
+      const self = clientId === own
+      const existing = out.get(p.peerId)
+      if (existing !== undefined && !self) continue
+      out.set(p.peerId, {
+        peerId: p.peerId,
+        name: String(p.name ?? p.peerId),
+        roles: Array.isArray(p.roles) ? p.roles : [],
+        status: p.status ?? 'ONLINE',
+        unsynced: p.unsynced,
+        progress: p.progress,
+        self
+      })
+    }
+    if (this.lab !== undefined && this.docs !== undefined) {
+      for (const record of listPeerRecords(this.docs.get('lab'))) {
+        if (!out.has(record.peerId)) out.set(record.peerId, { peerId: record.peerId, name: record.name, roles: record.roles, status: 'OFFLINE', self: false })
+      }
+    }
+    return [...out.values()].sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name))
+  }
+
+  deviceStatus (device: Device): DeviceStatus {
+    const peer = this.peers().find((p) => p.peerId === device.peerId && !p.self)
+    return peer?.status ?? 'OFFLINE'
+  }
+
+  // ---- users and sessions ----
+
+  async refreshAuth (): Promise<void> {
+    try {
+      const state = await request<{ hasUsers: boolean }>('/api/v1/auth/state', { timeoutMs: 5000 })
+      this.hasUsers = state.hasUsers
+      writeJson(KEYS.authState, state)
+    } catch (err) {
+      if (err instanceof HubUnreachableError) return
+      throw err
+    }
+    if (this.token !== undefined) {
+      try {
+        const me = await request<{ user: PublicUser, expiresAt: string }>('/api/v1/auth/me', { token: this.token, timeoutMs: 5000 })
+        this.setSession({ token: this.token, user: me.user, expiresAt: me.expiresAt })
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) this.endSession('Your session ended. Log in again; changes you made on this device are kept and sync after you log in.')
+      }
+    }
+    this.changed()
+  }
+
+  async createFirstUser (input: { username: string, firstName: string, lastName: string, email: string, password: string }): Promise<void> {
+    await request<PublicUser>('/api/v1/auth/first-user', { method: 'POST', body: input })
+    this.hasUsers = true
+    writeJson(KEYS.authState, { hasUsers: true })
+    await this.login(input.username, input.password)
+  }
+
+  async login (username: string, password: string): Promise<void> {
+    const result = await request<LoginResult>('/api/v1/auth/login', { method: 'POST', body: { username, password, browserPeerId: this.peerId } })
+    this.notice = ''
+    this.setSession(result)
+    // The stream open now was judged without this login: reopen it so that the hub lets us write.
+    this.peer?.restartSync()
+  }
+
+  async logout (): Promise<void> {
+    const token = this.token
+    this.endSession('')
+    if (token !== undefined) await request('/api/v1/auth/logout', { method: 'POST', token }).catch(() => {})
+    this.peer?.restartSync()
+  }
+
+  async changePassword (currentPassword: string, newPassword: string): Promise<void> {
+    await request('/api/v1/auth/password', { method: 'POST', token: this.token, body: { currentPassword, newPassword } })
+  }
+
+  async listUsers (): Promise<PublicUser[]> {
+    return await request<PublicUser[]>('/api/v1/users', { token: this.token })
+  }
+
+  async createUser (input: { username: string, firstName: string, lastName: string, email: string, role: Role, password: string }): Promise<PublicUser> {
+    return await request<PublicUser>('/api/v1/users', { method: 'POST', token: this.token, body: input })
+  }
+
+  async updateUser (username: string, changes: { firstName?: string, lastName?: string, email?: string, role?: Role, password?: string }): Promise<PublicUser> {
+    const user = await request<PublicUser>(`/api/v1/users/${encodeURIComponent(username)}`, { method: 'PATCH', token: this.token, body: changes })
+    if (username === this.user?.username) await this.refreshAuth()
+    return user
+  }
+
+  async removeUser (username: string): Promise<void> {
+    await request(`/api/v1/users/${encodeURIComponent(username)}`, { method: 'DELETE', token: this.token })
+  }
+
+  async fetchBlob (sha256: string): Promise<ArrayBuffer> {
+    return await fetchBlob(sha256, this.token)
+  }
+
+  /** Dial the hub now (the user pressed "retry"). */
+  reconnect (): void {
+    this.peer?.reconnectNow()
+  }
+
+  // ---- internals ----
+
+  private async loadBootstrap (): Promise<BootstrapInfo | undefined> {
+    const cached = readJson<BootstrapInfo>(KEYS.bootstrap)
+    try {
+      const fresh = await request<BootstrapInfo>('/api/v1/bootstrap', { timeoutMs: 5000 })
+      writeJson(KEYS.bootstrap, fresh)
+      return fresh
+    } catch (err) {
+      if (cached?.labId !== undefined) return cached
+      this.problem = err instanceof ApiError
+        ? err.message
+        : 'The hub that served this page cannot be reached, and this browser has not joined the lab yet. Start the hub and reload.'
+      return undefined
+    }
+  }
+
+  /**
+   * The hub may have come back on other ports: ask the page's own origin (one question at a time)
+   * whenever the hub cannot be dialled, and dial at once if its addresses changed.
+   */
+  private refreshBootstrap (): void {
+    if (this.refreshingBootstrap) return
+    this.refreshingBootstrap = true
+    request<BootstrapInfo>('/api/v1/bootstrap', { timeoutMs: 5000 }).then((fresh) => {
+      if (fresh.labId !== this.bootstrap?.labId) return
+      const moved = JSON.stringify(fresh.wsAddrs) !== JSON.stringify(this.bootstrap.wsAddrs)
+      this.bootstrap = fresh
+      writeJson(KEYS.bootstrap, fresh)
+      if (moved) this.peer?.reconnectNow()
+    }, () => {}).finally(() => { this.refreshingBootstrap = false })
+  }
+
+  private setSession (session: StoredSession): void {
+    const roleChanged = this.user !== undefined && this.user.role !== session.user.role
+    this.token = session.token
+    this.user = session.user
+    writeJson(KEYS.session, session)
+    this.publishPresence()
+    if (roleChanged) this.peer?.restartSync()
+    this.changed()
+  }
+
+  private endSession (notice: string): void {
+    this.token = undefined
+    this.user = undefined
+    this.notice = notice
+    remove(KEYS.session)
+    this.publishPresence()
+    this.changed()
+  }
+
+  private publishPresence (): void {
+    if (this.awareness === undefined) return
+    const name = this.user === undefined ? 'Browser' : `${this.user.firstName} ${this.user.lastName} (browser)`
+    const presence: PeerPresence = { peerId: this.peerId, name, roles: ['browser'], status: 'ONLINE', unsynced: this.ledger.unsynced() }
+    const current = this.awareness.getLocalState() as PeerPresence | null
+    if (current !== null && JSON.stringify(current) === JSON.stringify(presence)) return
+    this.awareness.setLocalState(presence)
+  }
+
+  private readonly handleSyncChange = (): void => {
+    this.publishPresence()
+    if (this.ledgerTimer === undefined && this.docs !== undefined) {
+      const namespace = this.docs.namespace
+      this.ledgerTimer = setTimeout(() => {
+        this.ledgerTimer = undefined
+        writeJson(KEYS.ledger(namespace), this.ledger.toJSON())
+      }, 300)
+    }
+    this.changed()
+  }
+
+  private readonly handleRefused = (): void => {
+    if (!this.canEdit) return
+    // We believe we may write, the hub does not: the session may have ended, or the stream predates the login.
+    request<{ user: PublicUser, expiresAt: string }>('/api/v1/auth/me', { token: this.token }).then((me) => {
+      if (this.token !== undefined) this.setSession({ token: this.token, user: me.user, expiresAt: me.expiresAt })
+      if (me.user.role !== 'viewer' && Date.now() - this.lastRestart > 5000) {
+        this.lastRestart = Date.now()
+        this.peer?.restartSync()
+      }
+    }, (err: Error) => {
+      if (err instanceof ApiError && err.status === 401) {
+        this.endSession('Your session ended. Log in again; changes you made on this device are kept and sync after you log in.')
+      }
+    })
+  }
+
+  /** Keeps the hub's session alive while someone is using the app, and only then. */
+  private watchActivity (): void {
+    const mark = (): void => { this.lastActivity = Date.now() }
+    for (const type of ['pointerdown', 'keydown', 'wheel']) window.addEventListener(type, mark, { passive: true, capture: true })
+    setInterval(() => {
+      if (this.token === undefined || this.lastActivity <= this.lastKeepalive) return
+      this.lastKeepalive = Date.now()
+      request('/api/v1/auth/me', { token: this.token, timeoutMs: 5000 }).catch((err: Error) => {
+        if (err instanceof ApiError && err.status === 401) this.endSession('Your session ended after a while without use. Log in again.')
+      })
+    }, KEEPALIVE_MS)
+    window.addEventListener('pagehide', () => {
+      if (this.docs !== undefined) writeJson(KEYS.ledger(this.docs.namespace), this.ledger.toJSON())
+    })
+  }
+
+  private changed (): void {
+    this.dispatchEvent(new Event('sh-session-change'))
+  }
+}

@@ -1,0 +1,267 @@
+// The library: devices (status from presence; parameters editable by admins and engineers),
+// sequences (read-only here), and templates in three linked columns (exam → workflow → task).
+import { css, html, nothing } from 'lit'
+import { customElement, property, query, state } from 'lit/decorators.js'
+import type { Device, ExamTemplate, TaskTemplate, TaskType, WorkflowTemplate } from '../../../protocol/lab/index.ts'
+import { SessionElement } from '../app/session-element.ts'
+import { sharedStyles } from '../styles/shared.ts'
+import { icon } from '../styles/icons.ts'
+import '../components/sh-confirm-dialog.ts'
+import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
+import { formatDate } from './format.ts'
+
+type Tab = 'devices' | 'sequences' | 'templates'
+type ParamValue = number | string | boolean
+type Level = 'exam' | 'workflow' | 'task'
+
+const TABS: Array<{ id: Tab, label: string }> = [
+  { id: 'devices', label: 'Devices' },
+  { id: 'sequences', label: 'Sequences' },
+  { id: 'templates', label: 'Templates' }
+]
+
+function formatBytes (n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} kB` : `${n} B`
+}
+
+@customElement('sh-library-view')
+export class ShLibraryView extends SessionElement {
+  static override styles = [sharedStyles, css`
+    :host { display: flex; flex-direction: column; gap: 16px; padding: 20px; height: 100%; overflow: auto; }
+    [role="tablist"] { display: flex; gap: 4px; border-bottom: 1px solid var(--sh-border); }
+    [role="tab"] { border: none; border-bottom: 2px solid transparent; border-radius: 0; background: transparent; font-weight: 600; color: var(--sh-text-muted); min-height: 36px; }
+    [role="tab"][aria-selected="true"] { color: var(--sh-primary); border-bottom-color: var(--sh-primary); }
+    .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
+    .params { padding: 12px 16px; background: var(--sh-surface-2); }
+    .param-grid { display: grid; grid-template-columns: minmax(140px, 220px) minmax(140px, 260px) auto; gap: 6px 10px; align-items: center; }
+    .param-grid .key { font-family: var(--sh-mono); font-size: 12px; }
+    .columns { display: grid; grid-template-columns: repeat(3, minmax(220px, 1fr)); gap: 12px; align-items: start; }
+    .column { display: flex; flex-direction: column; min-height: 240px; }
+    .column header { display: flex; align-items: center; gap: 8px; padding: 10px 12px; border-bottom: 1px solid var(--sh-border); }
+    .column header h2 { flex: 1; font-size: 14px; }
+    .column ul { list-style: none; margin: 0; padding: 6px; display: flex; flex-direction: column; gap: 2px; }
+    .column li { display: flex; align-items: center; gap: 6px; padding: 6px 8px; border-radius: 6px; cursor: pointer; }
+    .column li:hover { background: var(--sh-hover); }
+    .column li[aria-selected="true"] { background: var(--sh-primary-soft); }
+    .column li .name { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .column form { display: flex; gap: 6px; padding: 8px; border-bottom: 1px solid var(--sh-border); flex-wrap: wrap; }
+    .column form input { flex: 1; min-width: 120px; }
+    .column form select { width: auto; }
+    .column .empty { padding: 16px; }
+    .hint { color: var(--sh-text-muted); }
+    .dot { width: 9px; height: 9px; border-radius: 50%; display: inline-block; margin-right: 6px; }
+    .ONLINE { background: var(--sh-success); } .BUSY { background: var(--sh-chip-orange); } .OFFLINE { background: var(--sh-neutral); } .ERROR { background: var(--sh-danger); }
+    @media (max-width: 900px) { .columns { grid-template-columns: 1fr; } }
+  `]
+
+  /** the tab shown */
+  @property() tab: Tab = 'devices'
+
+  @state() private openDevice: string | undefined
+  @state() private paramDraft: Record<string, ParamValue> = {}
+  @state() private paramError = ''
+  @state() private examTemplateId: string | undefined
+  @state() private workflowTemplateId: string | undefined
+  @state() private adding: Level | undefined
+  @state() private renaming: { level: Level, id: string } | undefined
+  @state() private templateError = ''
+  @query('sh-confirm-dialog') private confirm!: ShConfirmDialog
+
+  // ---- devices ----
+
+  private toggleDevice (device: Device): void {
+    this.openDevice = this.openDevice === device.id ? undefined : device.id
+    this.paramDraft = { ...device.parameters }
+    this.paramError = ''
+  }
+
+  private saveParameters (device: Device): void {
+    try {
+      this.session.write((lab, actor) => lab.devices.update(device.id, { parameters: this.paramDraft }, actor))
+      this.paramError = ''
+      this.openDevice = undefined
+    } catch (err) {
+      this.paramError = (err as Error).message
+    }
+  }
+
+  private renderParameters (device: Device): unknown {
+    const editable = this.session.canEditDevices
+    const entries = Object.entries(editable ? this.paramDraft : device.parameters)
+    const set = (key: string, value: ParamValue): void => { this.paramDraft = { ...this.paramDraft, [key]: value } }
+    return html`<tr><td colspan="8" class="params">
+      ${entries.length === 0 ? html`<p class="hint">This device has no parameters.</p>` : nothing}
+      <div class="param-grid" role="group" aria-label="Parameters of ${device.name}">
+        ${entries.map(([key, value]) => html`
+          <label class="key" for="p-${key}">${key}</label>
+          ${!editable
+            ? html`<span id="p-${key}">${String(value)}</span>`
+            : typeof value === 'boolean'
+              ? html`<input id="p-${key}" type="checkbox" style="width:auto;min-height:0" .checked=${value} @change=${(e: Event) => { set(key, (e.target as HTMLInputElement).checked) }}>`
+              : html`<input id="p-${key}" type=${typeof value === 'number' ? 'number' : 'text'} step="any" .value=${String(value)}
+                  @input=${(e: Event) => { const raw = (e.target as HTMLInputElement).value; set(key, typeof value === 'number' ? Number(raw) : raw) }}>`}
+          <span></span>`)}
+      </div>
+      ${this.paramError !== '' ? html`<p class="form-error" role="alert">${this.paramError}</p>` : nothing}
+      ${editable ? html`<div class="form-actions">
+        <button @click=${() => { this.openDevice = undefined }}>Cancel</button>
+        <button class="primary" @click=${() => { this.saveParameters(device) }}>Save parameters</button>
+      </div>` : html`<p class="hint">Only admins and engineers change device parameters.</p>`}
+    </td></tr>`
+  }
+
+  private renderDevices (): unknown {
+    const devices = this.session.lab?.devices.list() ?? []
+    return html`<div class="table-wrap"><table class="table" aria-label="Devices">
+      <thead><tr><th>Name</th><th>Status</th><th>Manufacturer</th><th>Model</th><th class="num">Field (T)</th><th>Driver</th><th>Updated</th><th></th></tr></thead>
+      <tbody>
+        ${devices.length === 0 ? html`<tr><td colspan="8" class="empty">No devices yet: a scanner peer adds its device when it joins the lab.</td></tr>` : nothing}
+        ${devices.map((d) => {
+          const status = this.session.deviceStatus(d)
+          return html`<tr>
+            <td><strong>${d.name}</strong></td>
+            <td><span class="dot ${status}"></span>${status}</td>
+            <td>${d.manufacturer}</td><td>${d.model}</td><td class="num">${d.fieldStrengthT}</td><td>${d.driver}</td>
+            <td>${formatDate(d.updatedAt)}</td>
+            <td><button class="small" aria-expanded=${String(this.openDevice === d.id)} @click=${() => { this.toggleDevice(d) }}>Parameters</button></td>
+          </tr>
+          ${this.openDevice === d.id ? this.renderParameters(d) : nothing}`
+        })}
+      </tbody>
+    </table></div>`
+  }
+
+  private renderSequences (): unknown {
+    const sequences = this.session.lab?.sequences.list() ?? []
+    return html`<div class="table-wrap"><table class="table" aria-label="Sequences">
+      <thead><tr><th>Name</th><th>Type</th><th>Description</th><th>Tags</th><th class="num">Size</th><th>Built in</th><th>Updated</th></tr></thead>
+      <tbody>
+        ${sequences.length === 0 ? html`<tr><td colspan="7" class="empty">No sequences yet.</td></tr>` : nothing}
+        ${sequences.map((s) => html`<tr>
+          <td><strong>${s.name}</strong></td><td>${s.type}</td><td>${s.description}</td><td>${s.tags.join(', ')}</td>
+          <td class="num">${formatBytes(s.blob.size)}</td><td>${s.builtin === true ? 'yes' : ''}</td><td>${formatDate(s.updatedAt)}</td>
+        </tr>`)}
+      </tbody>
+    </table></div>
+    <p class="hint">Uploading and inspecting sequences comes with the sequence library; sequences listed here come from the scanner peers.</p>`
+  }
+
+  // ---- templates ----
+
+  private addTemplate (level: Level, event: SubmitEvent): void {
+    event.preventDefault()
+    const data = new FormData(event.target as HTMLFormElement)
+    const name = String(data.get('name') ?? '')
+    const type = String(data.get('type') ?? 'ACQUISITION') as TaskType
+    try {
+      this.session.write((lab, actor) => {
+        if (level === 'exam') this.examTemplateId = lab.examTemplates.create({ name }, actor).id
+        else if (level === 'workflow') this.workflowTemplateId = lab.workflowTemplates.create({ name, examTemplateId: this.examTemplateId }, actor).id
+        else {
+          const parameters = type === 'ACQUISITION' ? {} : { pipeline: 'default' }
+          lab.taskTemplates.create({ name, type, workflowTemplateId: this.workflowTemplateId, parameters } as never, actor)
+        }
+      })
+      this.adding = undefined
+      this.templateError = ''
+    } catch (err) {
+      this.templateError = (err as Error).message
+    }
+  }
+
+  private renameTemplate (level: Level, id: string, event: SubmitEvent): void {
+    event.preventDefault()
+    const name = String(new FormData(event.target as HTMLFormElement).get('name') ?? '')
+    try {
+      this.session.write((lab, actor) => {
+        if (level === 'exam') lab.examTemplates.update(id, { name }, actor)
+        else if (level === 'workflow') lab.workflowTemplates.update(id, { name }, actor)
+        else lab.taskTemplates.update(id, { name }, actor)
+      })
+      this.renaming = undefined
+      this.templateError = ''
+    } catch (err) {
+      this.templateError = (err as Error).message
+    }
+  }
+
+  private async removeTemplate (level: Level, id: string, name: string): Promise<void> {
+    const what = level === 'exam' ? ' with its workflow and task templates' : level === 'workflow' ? ' with its task templates' : ''
+    if (!(await this.confirm.ask(`Delete the ${level} template "${name}"${what}? Exams already made from it stay as they are.`))) return
+    try {
+      this.session.write((lab, actor) => {
+        if (level === 'exam') lab.examTemplates.remove(id, actor)
+        else if (level === 'workflow') lab.workflowTemplates.remove(id, actor)
+        else lab.taskTemplates.remove(id, actor)
+      })
+    } catch (err) {
+      this.templateError = (err as Error).message
+    }
+  }
+
+  private renderColumn (level: Level, title: string, items: Array<ExamTemplate | WorkflowTemplate | TaskTemplate>, selected: string | undefined,
+    onSelect: ((id: string) => void) | undefined, parentMissing: string | undefined): unknown {
+    const canEdit = this.session.canEdit
+    return html`<div class="card column" role="region" aria-label="${title}">
+      <header><h2>${title}</h2>${canEdit && parentMissing === undefined
+        ? html`<button class="icon small" aria-label="Add ${level} template" @click=${() => { this.adding = level; this.templateError = '' }}>${icon('plus')}</button>` : nothing}</header>
+      ${this.adding === level ? html`<form @submit=${(e: SubmitEvent) => { this.addTemplate(level, e) }} aria-label="New ${level} template">
+        <input name="name" aria-label="Name of the new ${level} template" placeholder="Name" required autofocus>
+        ${level === 'task' ? html`<select name="type" aria-label="Task type">
+          <option value="ACQUISITION">Acquisition</option><option value="RECONSTRUCTION">Reconstruction</option><option value="PROCESSING">Processing</option>
+        </select>` : nothing}
+        <button type="submit" class="primary small">Add</button>
+        <button type="button" class="small" @click=${() => { this.adding = undefined }}>Cancel</button>
+      </form>` : nothing}
+      ${parentMissing !== undefined ? html`<p class="empty">${parentMissing}</p>` : items.length === 0 ? html`<p class="empty">None yet.</p>` : html`<ul role="listbox" aria-label=${title}>
+        ${items.map((t) => this.renaming?.level === level && this.renaming.id === t.id
+          ? html`<li><form style="border:none;padding:0;flex:1" @submit=${(e: SubmitEvent) => { this.renameTemplate(level, t.id, e) }}>
+              <input name="name" aria-label="New name" .value=${t.name} required><button type="submit" class="small primary">Save</button>
+              <button type="button" class="small" @click=${() => { this.renaming = undefined }}>Cancel</button></form></li>`
+          : html`<li role="option" aria-selected=${String(selected === t.id)} tabindex="0"
+              @click=${() => { onSelect?.(t.id) }} @keydown=${(e: KeyboardEvent) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onSelect?.(t.id) } }}>
+              <span class="name" title=${t.description}>${t.name}</span>
+              ${'type' in t ? html`<span class="type-label">${t.type}</span>` : nothing}
+              ${canEdit ? html`<button class="icon small ghost" aria-label="Rename ${t.name}" @click=${(e: Event) => { e.stopPropagation(); this.renaming = { level, id: t.id } }}>${icon('edit')}</button>
+                <button class="icon small ghost" aria-label="Delete ${t.name}" @click=${(e: Event) => { e.stopPropagation(); this.removeTemplate(level, t.id, t.name).catch(() => {}) }}>${icon('trash')}</button>` : nothing}
+            </li>`)}
+      </ul>`}
+    </div>`
+  }
+
+  private renderTemplates (): unknown {
+    const lab = this.session.lab
+    if (lab === undefined) return nothing
+    const exams = lab.examTemplates.list()
+    const examId = exams.some((t) => t.id === this.examTemplateId) ? this.examTemplateId : undefined
+    const workflows = examId === undefined ? [] : lab.workflowTemplates.list({ examTemplateId: examId })
+    const workflowId = workflows.some((t) => t.id === this.workflowTemplateId) ? this.workflowTemplateId : undefined
+    const tasks = workflowId === undefined ? [] : lab.taskTemplates.list({ workflowTemplateId: workflowId })
+    return html`
+      ${this.templateError !== '' ? html`<p class="form-error" role="alert">${this.templateError}</p>` : nothing}
+      <div class="columns">
+        ${this.renderColumn('exam', 'Exam templates', exams, examId, (id) => { this.examTemplateId = id; this.workflowTemplateId = undefined }, undefined)}
+        ${this.renderColumn('workflow', 'Workflow templates', workflows, workflowId, (id) => { this.workflowTemplateId = id }, examId === undefined ? 'Select an exam template.' : undefined)}
+        ${this.renderColumn('task', 'Task templates', tasks, undefined, undefined, workflowId === undefined ? 'Select a workflow template.' : undefined)}
+      </div>
+      <sh-confirm-dialog></sh-confirm-dialog>`
+  }
+
+  override render (): unknown {
+    return html`
+      <h1>Library</h1>
+      <div role="tablist" aria-label="Library">
+        ${TABS.map((t) => html`<button role="tab" aria-selected=${String(this.tab === t.id)} tabindex=${this.tab === t.id ? 0 : -1}
+          @click=${() => { this.router.navigate(`/library?tab=${t.id}`) }}>${t.label}</button>`)}
+      </div>
+      <div role="tabpanel" aria-label=${TABS.find((t) => t.id === this.tab)?.label ?? ''}>
+        ${this.tab === 'devices' ? this.renderDevices() : this.tab === 'sequences' ? this.renderSequences() : this.renderTemplates()}
+      </div>`
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sh-library-view': ShLibraryView
+  }
+}

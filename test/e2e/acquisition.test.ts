@@ -1,0 +1,94 @@
+// Running an acquisition from the browser on a hub with a virtual scanner: Run asks to check the
+// patient's height and weight first, progress is pushed by the scanner as presence, Stop is large
+// and confirms once the scanner has stopped; a short sequence runs to its end.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { TestLab, eventually } from '../support/peer-process.ts'
+import type { PeerProcess } from '../support/peer-process.ts'
+import { HAS_CHROMIUM, createFirstUser, createPatient, ensurePwaBuilt, launchBrowser, newContext, screenshot, watchConsole } from './support.ts'
+
+async function addAcquisition (page: Page, workflow: string, name: string, sequenceId: string): Promise<void> {
+  await page.getByRole('button', { name: `Actions for ${workflow}` }).click()
+  await page.getByRole('menuitem', { name: 'New task' }).click()
+  await page.getByLabel('Name', { exact: true }).fill(name)
+  await page.getByLabel('Sequence', { exact: true }).selectOption(sequenceId)
+  await page.getByLabel('Device', { exact: true }).selectOption({ index: 1 })
+  await page.getByRole('button', { name: 'Create task' }).click()
+  await page.getByRole('treeitem', { name: `Task ${name}` }).waitFor()
+}
+
+describe.skipIf(!HAS_CHROMIUM)('acquisition from the browser', () => {
+  const lab = new TestLab()
+  let hub: PeerProcess
+  let browser: Browser
+
+  beforeAll(async () => {
+    await ensurePwaBuilt()
+    hub = await lab.peer({ name: 'console', roles: 'hub,scanner' })
+    await hub.start()
+    browser = await launchBrowser()
+  }, 300_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await lab.cleanup()
+  })
+
+  it('confirms height and weight, shows live progress, stops on request, and runs a scan to its end', async () => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    const errors = watchConsole(page)
+    await createFirstUser(page, hub)
+    await eventually(async () => ((await hub.api('GET', '/api/v1/devices')).body as unknown[]).length > 0, 15_000, 'the virtual scanner in the lab')
+    await createPatient(page, { firstName: 'Sam', lastName: 'Scan', birthDate: '1988-11-11' })
+    await page.getByRole('link', { name: 'Scan', exact: true }).click()
+    await page.getByRole('button', { name: 'Add exam' }).click()
+    await page.getByRole('menuitem', { name: 'New exam' }).click()
+    await page.getByLabel('Name').fill('Head')
+    await page.getByRole('button', { name: 'Create exam' }).click()
+    await page.getByRole('button', { name: 'Actions for Head' }).click()
+    await page.getByRole('menuitem', { name: 'New workflow' }).click()
+    await page.getByLabel('Name').fill('Anatomy')
+    await page.getByRole('button', { name: 'Create workflow' }).click()
+    await addAcquisition(page, 'Anatomy', 'Multi-slice GRE', 'builtin-gre-multislice')
+
+    await page.getByRole('button', { name: 'Run Multi-slice GRE' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Before acquiring' })
+    await dialog.getByRole('button', { name: /^Start/ }).click()
+    await dialog.getByText('heightCm is needed before an acquisition').waitFor()
+    await dialog.getByLabel('Height (cm)').fill('172')
+    await dialog.getByLabel('Weight (kg)').fill('68')
+    await dialog.getByRole('button', { name: /^Start/ }).click()
+
+    await page.getByRole('progressbar', { name: 'Progress of Multi-slice GRE' }).waitFor({ timeout: 15_000 })
+    await page.getByRole('treeitem', { name: 'Task Multi-slice GRE' }).getByRole('status', { name: /Status: (Started|In progress)/ }).waitFor()
+    await screenshot(page, '12-running')
+    await page.getByRole('button', { name: 'Stop Multi-slice GRE' }).click()
+    await page.getByText('Multi-slice GRE stopped: the scanner confirmed').waitFor({ timeout: 15_000 })
+    const patient = ((await hub.api('GET', '/api/v1/patients')).body as Array<{ heightCm?: number, weightKg?: number }>)[0]
+    expect(patient).toMatchObject({ heightCm: 172, weightKg: 68 })
+    const tasks = (await hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string }>
+    expect(tasks.find((t) => t.name === 'Multi-slice GRE')?.status).toBe('CANCELLED')
+
+    // A short scan runs to its end.
+    await addAcquisition(page, 'Anatomy', 'FID', 'builtin-fid')
+    await page.getByRole('button', { name: 'Run FID' }).click()
+    // The dialog shows what the lab holds now.
+    const again = page.getByRole('dialog', { name: 'Before acquiring' })
+    expect(await again.getByLabel('Height (cm)').inputValue()).toBe('172')
+    await again.getByRole('button', { name: /^Start/ }).click()
+    await page.getByRole('treeitem', { name: 'Task FID' }).getByRole('status', { name: 'Status: Finished' }).waitFor({ timeout: 60_000 })
+    const fid = ((await hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, results: unknown[] }>).find((t) => t.name === 'FID')
+    expect(fid?.status).toBe('FINISHED')
+    await screenshot(page, '13-finished')
+    // The raw data downloads with the session's token.
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 15_000 }),
+      page.getByRole('button', { name: /FID\.mrd/ }).click()
+    ])
+    expect(download.suggestedFilename()).toBe('FID.mrd')
+
+    expect(errors).toEqual([])
+    await context.close()
+  }, 180_000)
+})

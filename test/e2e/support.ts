@@ -1,0 +1,123 @@
+// What the end-to-end tests share: the built PWA (built once if missing), Debian's chromium driven
+// by playwright-core (never a downloaded browser), console error collection, screenshots, and the
+// steps every test takes (first user, login).
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { hasTool } from '../support/external-tools.ts'
+import { PROJECT_ROOT, sleep } from '../support/peer-process.ts'
+import type { PeerProcess } from '../support/peer-process.ts'
+
+export const CHROMIUM = '/usr/bin/chromium'
+/** Whether the browser tests can run here; warns loudly once when they cannot. */
+export const HAS_CHROMIUM = hasTool('chromium') && existsSync(CHROMIUM)
+
+export const SCREENSHOTS = join(PROJECT_ROOT, 'test-output', 'screenshots')
+export const PASSWORD = 'correct horse battery staple'
+export const ADMIN = { username: 'ada', firstName: 'Ada', lastName: 'Lovelace', password: PASSWORD }
+
+/** Written last by the build (vite-plugin-pwa's closeBundle): its presence means pwa/dist is complete. */
+const DIST_DONE = join(PROJECT_ROOT, 'pwa', 'dist', 'sw.js')
+const BUILD_LOCK = join(PROJECT_ROOT, 'test-output', '.pwa-build-lock')
+
+/**
+ * Builds the PWA unless pwa/dist has it. Test files run in parallel: one builds under a lock
+ * directory while the others wait for it to finish. Peers serve pwa/dist only if it exists when
+ * they start, and a page loaded before the service worker is written would never get one.
+ */
+export async function ensurePwaBuilt (timeoutMs = 240_000): Promise<void> {
+  const complete = (): boolean => existsSync(DIST_DONE) && !existsSync(BUILD_LOCK)
+  if (complete()) return
+  mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true })
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      mkdirSync(BUILD_LOCK)
+      break
+    } catch {
+      if (complete()) return
+      if (Date.now() > end) throw new Error(`waited too long for another test file to build the PWA (remove ${BUILD_LOCK} if no build runs)`)
+      await sleep(500)
+    }
+  }
+  try {
+    if (existsSync(DIST_DONE)) return
+    // vitest sets NODE_ENV=test, which would make vite build a development bundle without the service worker's registration.
+    const env = { ...process.env, NODE_ENV: 'production' }
+    const result = spawnSync('npx', ['vite', 'build'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: timeoutMs, env })
+    if (result.status !== 0 || !existsSync(DIST_DONE)) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`)
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true })
+  }
+}
+
+export async function launchBrowser (): Promise<Browser> {
+  return await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+  })
+}
+
+/** A fresh profile (storage, service workers) at a fixed size, so that screenshots compare. */
+export async function newContext (browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' })
+  context.setDefaultTimeout(15_000)
+  return context
+}
+
+/** Collects console errors and uncaught exceptions of a page, minus those a test expects. */
+export function watchConsole (page: Page, expected: RegExp[] = []): string[] {
+  const errors: string[] = []
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return
+    const text = message.text()
+    if (!expected.some((re) => re.test(text))) errors.push(text)
+  })
+  page.on('pageerror', (err) => { errors.push(`uncaught: ${err.message}`) })
+  return errors
+}
+
+export async function screenshot (page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) })
+}
+
+/** Opens the hub's app and fills the first-user form (which logs the admin in). */
+export async function createFirstUser (page: Page, peer: PeerProcess): Promise<void> {
+  await page.goto(peer.baseUrl + '/')
+  await page.getByRole('heading', { name: 'Welcome to ScanHub' }).waitFor()
+  await page.getByLabel('Username').fill(ADMIN.username)
+  await page.getByLabel('First name').fill(ADMIN.firstName)
+  await page.getByLabel('Last name').fill(ADMIN.lastName)
+  await page.getByLabel('Password (at least 12 characters)').fill(ADMIN.password)
+  await page.getByLabel('Password again').fill(ADMIN.password)
+  await page.getByRole('button', { name: 'Create admin and log in' }).click()
+  await page.getByRole('navigation', { name: 'Main' }).waitFor()
+}
+
+export async function login (page: Page, peer: PeerProcess, username: string, password: string): Promise<void> {
+  await page.goto(peer.baseUrl + '/')
+  await page.getByRole('button', { name: 'Log in' }).waitFor()
+  await page.getByLabel('Username').fill(username)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('navigation', { name: 'Main' }).waitFor()
+}
+
+/** Creates a patient through the Patients page's form. */
+export async function createPatient (page: Page, patient: { firstName: string, lastName: string, birthDate: string }): Promise<void> {
+  await page.getByRole('button', { name: 'New patient' }).click()
+  const form = page.getByRole('form', { name: 'New patient' })
+  await form.getByLabel('First name').fill(patient.firstName)
+  await form.getByLabel('Last name').fill(patient.lastName)
+  await form.getByLabel('Birthday').fill(patient.birthDate)
+  await form.getByRole('button', { name: 'Create patient' }).click()
+  await page.getByRole('link', { name: patient.lastName, exact: true }).waitFor()
+}
+
+/** Waits until the page says all its changes are on the hub. */
+export async function waitSynced (page: Page, timeoutMs = 10_000): Promise<void> {
+  await page.getByTestId('sync-text').filter({ hasText: /^Synced$/ }).waitFor({ timeout: timeoutMs })
+}
