@@ -113,7 +113,11 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   // Users and sessions: a browser peer writes only while a user who is not a viewer is logged in from it.
   const auth = new AuthService({ lab, flush: async () => { await docs.flush() }, libp2p }, { log })
   auth.start()
-  const sync = new SyncService({ libp2p, docs }, { log, isReadOnly: (remote) => auth.isReadOnly(remote) })
+  const sync = new SyncService({ libp2p, docs }, {
+    log,
+    isReadOnly: (remote) => auth.isReadOnly(remote),
+    acceptUpdate: (remote, docId, doc, update) => auth.checkUpdate(remote, docId, doc, update)
+  })
   docs.on('doc', (docId) => { sync.watch(docId) })
   await sync.start()
   const blobService = new BlobService({ libp2p, blobs }, { log })

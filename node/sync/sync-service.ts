@@ -28,6 +28,11 @@ export interface SyncServiceInit {
   presenceDocId?: string
   /** peers whose changes are refused (they may read); decided per remote peer id */
   isReadOnly?: (peerId: string) => boolean
+  /**
+   * Why an update from a peer that may write must still be refused (e.g. a user's role does not
+   * allow changing a collection), or undefined to apply it; asked before every step 2 and update.
+   */
+  acceptUpdate?: (peerId: string, docId: string, doc: Y.Doc, update: Uint8Array) => string | undefined
   log?: (message: string) => void
 }
 
@@ -68,6 +73,7 @@ export class SyncService {
   private readonly components: SyncServiceComponents
   private readonly presenceDocId: string
   private readonly isReadOnly: (peerId: string) => boolean
+  private readonly acceptUpdate?: SyncServiceInit['acceptUpdate']
   private readonly log: (message: string) => void
   private readonly sessions = new Set<SyncSession>()
   private readonly watched = new Map<string, { doc: Y.Doc, off: () => void }>()
@@ -77,6 +83,7 @@ export class SyncService {
     this.components = components
     this.presenceDocId = init.presenceDocId ?? DEFAULT_PRESENCE_DOC
     this.isReadOnly = init.isReadOnly ?? (() => false)
+    this.acceptUpdate = init.acceptUpdate
     this.log = init.log ?? (() => {})
     this.awareness = new Awareness(components.docs.get(this.presenceDocId))
     this.awareness.on('update', this.handleAwarenessUpdate)
@@ -227,6 +234,24 @@ export class SyncService {
       // A read-only peer may ask for state (step 1) but its changes are dropped.
       session.send(encodeErrorFrame(docId, 'this peer is read-only here: its changes are not accepted'))
       return
+    }
+    // A read-only peer cannot make this peer hold documents it does not have.
+    if (session.readOnly && !this.components.docs.ids().includes(docId)) return
+    if (this.acceptUpdate !== undefined && messageType !== syncProtocol.messageYjsSyncStep1 && this.components.docs.ids().includes(docId)) {
+      let update: Uint8Array
+      try {
+        const peek = decoding.createDecoder(payload)
+        decoding.readVarUint(peek)
+        update = decoding.readVarUint8Array(peek)
+      } catch {
+        session.send(encodeErrorFrame(docId, 'malformed sync message'))
+        return
+      }
+      const refusal = this.acceptUpdate(session.remotePeer, docId, this.components.docs.get(docId), update)
+      if (refusal !== undefined) {
+        session.send(encodeErrorFrame(docId, `change refused: ${refusal}`))
+        return
+      }
     }
     // A document new to this peer is created and announced (watch sends our step 1 to every session).
     this.watch(docId)
