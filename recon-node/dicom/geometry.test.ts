@@ -10,10 +10,10 @@ function closeTo (actual: readonly number[], expected: readonly number[], digits
 }
 
 describe('imagePlane', () => {
-  it('puts the first voxel centre half a voxel in from the corner of an axial slice', () => {
+  it('puts the slice position at pixel ⌊n/2⌋, where the centred FFT puts x = 0', () => {
     const plane = imagePlane({ position: [1, 2, 3], readDir: [1, 0, 0], phaseDir: [0, 1, 0], sliceDir: [0, 0, 1], fieldOfViewMm: [200, 160, 5] }, 100, 80)
-    // dx = 200/100 = 2, dy = 160/80 = 2: centre − (100 − 1)·[1,0,0] − (80 − 1)·[0,1,0]
-    closeTo(plane.imagePositionPatient, [-98, -77, 3])
+    // dx = 200/100 = 2, dy = 160/80 = 2: centre − 50·2·[1,0,0] − 40·2·[0,1,0]
+    closeTo(plane.imagePositionPatient, [-99, -78, 3])
     closeTo(plane.imageOrientationPatient, [1, 0, 0, 0, 1, 0])
     closeTo(plane.pixelSpacing, [2, 2])
     closeTo(plane.normal, [0, 0, 1])
@@ -22,9 +22,9 @@ describe('imagePlane', () => {
 
   it('computes an oblique plane by hand', () => {
     // read = [0.6, 0.8, 0], phase = [0, 0, 1]; normal = read × phase = [0.8, −0.6, 0].
-    // 50 × 25 pixels over 100 × 50 mm: dx = dy = 2; IPP = c − 49·read − 24·phase.
+    // 50 × 25 pixels over 100 × 50 mm: dx = dy = 2; IPP = c − 25·2·read − 12·2·phase (odd rows: ⌊25/2⌋ = 12).
     const plane = imagePlane({ position: [10, 20, 30], readDir: [0.6, 0.8, 0], phaseDir: [0, 0, 1], sliceDir: [0.8, -0.6, 0], fieldOfViewMm: [100, 50, 4] }, 50, 25)
-    closeTo(plane.imagePositionPatient, [10 - 29.4, 20 - 39.2, 30 - 24])
+    closeTo(plane.imagePositionPatient, [10 - 30, 20 - 40, 30 - 24])
     closeTo(plane.imageOrientationPatient, [0.6, 0.8, 0, 0, 0, 1])
     closeTo(plane.normal, [0.8, -0.6, 0])
     expect(plane.sliceLocation).toBeCloseTo(8 - 12)
@@ -33,8 +33,8 @@ describe('imagePlane', () => {
   it('has PixelSpacing [phase spacing, readout spacing] for anisotropic pixels', () => {
     const plane = imagePlane({ position: [0, 0, 0], readDir: [0, 1, 0], phaseDir: [0, 0, -1], sliceDir: [-1, 0, 0], fieldOfViewMm: [256, 192, 3] }, 128, 64)
     closeTo(plane.pixelSpacing, [3, 2])
-    // dx = 2, dy = 3: centre − 127·[0,1,0] − 94.5·[0,0,−1]
-    closeTo(plane.imagePositionPatient, [0, -127, 94.5])
+    // dx = 2, dy = 3: centre − 64·2·[0,1,0] − 32·3·[0,0,−1]
+    closeTo(plane.imagePositionPatient, [0, -128, 96])
   })
 
   it('maps every pixel back to the ISMRMRD position of its readout sample and phase line', () => {
@@ -50,10 +50,10 @@ describe('imagePlane', () => {
       const [dy, dx] = plane.pixelSpacing
       const row = plane.imageOrientationPatient.slice(0, 3) as unknown as Vec3
       const col = plane.imageOrientationPatient.slice(3) as unknown as Vec3
-      // Readout sample i of line j sits (i − (columns − 1)/2)·dx along readDir from the centre.
+      // Pixel i of row j lies (i − ⌊columns/2⌋)·dx along readDir and (j − ⌊rows/2⌋)·dy along phaseDir from the position.
       for (const [i, j] of [[0, 0], [columns - 1, rows - 1], [Math.floor(columns / 3), Math.floor(rows / 2)]]) {
         const dicom = [0, 1, 2].map((k) => plane.imagePositionPatient[k] + i * dx * row[k] + j * dy * col[k])
-        const ismrmrd = [0, 1, 2].map((k) => g.position[k] + (i - (columns - 1) / 2) * dx * g.readDir[k] + (j - (rows - 1) / 2) * dy * g.phaseDir[k])
+        const ismrmrd = [0, 1, 2].map((k) => g.position[k] + (i - Math.floor(columns / 2)) * dx * g.readDir[k] + (j - Math.floor(rows / 2)) * dy * g.phaseDir[k])
         closeTo(dicom, ismrmrd, 6)
       }
       expect(Math.abs(dot(cross(row, col), g.sliceDir))).toBeCloseTo(1, 9)

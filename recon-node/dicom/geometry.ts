@@ -66,8 +66,11 @@ export function imagePlane (geometry: SliceGeometry, columns: number, rows: numb
 
   const dx = fovRead / columns
   const dy = fovPhase / rows
-  const toFirstColumn = fovRead / 2 - dx / 2
-  const toFirstRow = fovPhase / 2 - dy / 2
+  // The slice position is where x = 0 lies, and the centred inverse FFT puts x = 0 at pixel ⌊n/2⌋
+  // (recon-node/pipeline/image.ts, as ISMRMRD's and BART's centred transforms do): the first pixel is
+  // ⌊n/2⌋ pixels before it. For even n that is FOV/2, not the field's corner plus half a pixel.
+  const toFirstColumn = Math.floor(columns / 2) * dx
+  const toFirstRow = Math.floor(rows / 2) * dy
   const c = geometry.position
   const imagePositionPatient: [number, number, number] = [
     c[0] - toFirstColumn * read[0] - toFirstRow * phase[0],

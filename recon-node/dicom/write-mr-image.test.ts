@@ -235,7 +235,7 @@ print(json.dumps(out))
     const ipp = image.imagePositionPatient ?? [0, 0, 0]
     const dicom = [0, 1, 2].map((k) => ipp[k] + iop[k] * dx * i + iop[k + 3] * dy * j)
     const g = slice.geometry
-    const ismrmrd = [0, 1, 2].map((k) => g.position[k] + (i - (width - 1) / 2) * (100 / width) * g.readDir[k] + (j - (height - 1) / 2) * (48 / height) * g.phaseDir[k])
+    const ismrmrd = [0, 1, 2].map((k) => g.position[k] + (i - Math.floor(width / 2)) * (100 / width) * g.readDir[k] + (j - Math.floor(height / 2)) * (48 / height) * g.phaseDir[k])
     dicom.forEach((v, k) => expect(v).toBeCloseTo(ismrmrd[k], 6))
     expect([dy, dx]).toEqual([4, 5])
 
