@@ -169,7 +169,8 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
 
   const http = new HttpService({
     router, apiKey, host: options.httpHost, port: options.httpPort, staticDir: options.staticDir, log,
-    authorise: (req) => auth.authorisesRead(req.method ?? 'GET', req.headers.authorization)
+    authorise: (req) => auth.authorisesRead(req.method ?? 'GET', req.headers.authorization) ||
+      (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/api/v1/sequences' && auth.authorisesSequenceUpload(req.headers.authorization))
   })
   let httpPort: number
   try {

@@ -242,6 +242,18 @@ export class AuthService {
     return token !== undefined && this.sessions.use(token) !== undefined
   }
 
+  /**
+   * Whether a request carries a live session of a user who may add to the sequence library (every
+   * role but viewer): uploads go through the hub, which parses the file and keeps it as a blob.
+   */
+  authorisesSequenceUpload (authorization: string | undefined): boolean {
+    const token = bearerToken(authorization)
+    const session = token === undefined ? undefined : this.sessions.use(token)
+    if (session === undefined) return false
+    const user = this.components.lab.users.get(session.username)
+    return user !== undefined && user.role !== 'viewer'
+  }
+
   listUsers (): PublicUser[] {
     return this.components.lab.users.list().map((u) => this.present(u))
   }

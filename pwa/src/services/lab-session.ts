@@ -273,6 +273,30 @@ export class LabSession extends EventTarget {
     await request(`/api/v1/users/${encodeURIComponent(username)}`, { method: 'DELETE', token: this.token })
   }
 
+  /** Uploads a Pulseq file to the hub's sequence library; the hub's parser message on refusal. */
+  async uploadSequence (name: string, file: Blob): Promise<void> {
+    let response: Response
+    try {
+      response = await fetch(`/api/v1/sequences?name=${encodeURIComponent(name)}`, {
+        method: 'POST',
+        headers: this.token === undefined ? {} : { authorization: `Bearer ${this.token}` },
+        body: file,
+        signal: AbortSignal.timeout(120_000)
+      })
+    } catch (err) {
+      throw new HubUnreachableError(`uploading needs the hub, which cannot be reached: ${(err as Error).message}`)
+    }
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({})) as { error?: string }
+      throw new ApiError(response.status, body.error ?? `the hub answered ${response.status}`)
+    }
+  }
+
+  /** RF, gradients, ADC and k-space of a sequence, for its plot (computed by the hub from the file). */
+  async sequenceWaveforms<T> (sequenceId: string): Promise<T> {
+    return await request<T>(`/api/v1/sequences/${encodeURIComponent(sequenceId)}/waveforms`, { token: this.token, timeoutMs: 60_000 })
+  }
+
   async fetchBlob (sha256: string): Promise<ArrayBuffer> {
     return await fetchBlob(sha256, this.token)
   }

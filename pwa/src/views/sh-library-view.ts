@@ -1,5 +1,6 @@
 // The library: devices (status from presence; parameters editable by admins and engineers),
-// sequences (read-only here), and templates in three linked columns (exam → workflow → task).
+// sequences (upload a .seq, inspect its summary and its RF, gradient, ADC and k-space plot), and
+// templates in three linked columns (exam → workflow → task).
 import { css, html, nothing } from 'lit'
 import { customElement, property, query, state } from 'lit/decorators.js'
 import type { Device, ExamTemplate, TaskTemplate, TaskType, WorkflowTemplate } from '../../../protocol/lab/index.ts'
@@ -9,6 +10,9 @@ import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
 import { formatDate } from './format.ts'
+import '../components/sh-sequence-plot.ts'
+import type { SequenceWaveforms } from '../components/sh-sequence-plot.ts'
+import type { Sequence } from '../../../protocol/lab/index.ts'
 
 type Tab = 'devices' | 'sequences' | 'templates'
 type ParamValue = number | string | boolean
@@ -20,8 +24,8 @@ const TABS: Array<{ id: Tab, label: string }> = [
   { id: 'templates', label: 'Templates' }
 ]
 
-function formatBytes (n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} kB` : `${n} B`
+function ms (s: number | undefined): string {
+  return s === undefined ? '' : `${(s * 1e3).toFixed(2)} ms`
 }
 
 @customElement('sh-library-view')
@@ -33,6 +37,13 @@ export class ShLibraryView extends SessionElement {
     [role="tab"][aria-selected="true"] { color: var(--sh-primary); border-bottom-color: var(--sh-primary); }
     .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     .params { padding: 12px 16px; background: var(--sh-surface-2); }
+    .upload { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; }
+    .upload label { display: flex; flex-direction: column; gap: 4px; font-size: 13px; }
+    .upload .form-error { flex-basis: 100%; margin: 0; }
+    .inspect { display: flex; flex-direction: column; gap: 10px; }
+    .inspect h3 { margin: 0; } .inspect h3 small { font-weight: 400; color: var(--sh-text-muted); }
+    .summary { display: grid; grid-template-columns: max-content 1fr max-content 1fr max-content 1fr; gap: 4px 12px; margin: 0; }
+    .summary dt { color: var(--sh-text-muted); } .summary dd { margin: 0; }
     .param-grid { display: grid; grid-template-columns: minmax(140px, 220px) minmax(140px, 260px) auto; gap: 6px 10px; align-items: center; }
     .param-grid .key { font-family: var(--sh-mono); font-size: 12px; }
     .columns { display: grid; grid-template-columns: repeat(3, minmax(220px, 1fr)); gap: 12px; align-items: start; }
@@ -65,6 +76,11 @@ export class ShLibraryView extends SessionElement {
   @state() private adding: Level | undefined
   @state() private renaming: { level: Level, id: string } | undefined
   @state() private templateError = ''
+  @state() private uploadError = ''
+  @state() private uploading = false
+  @state() private inspected: string | undefined
+  @state() private waveforms: SequenceWaveforms | undefined
+  @state() private waveformError = ''
   @query('sh-confirm-dialog') private confirm!: ShConfirmDialog
 
   // ---- devices ----
@@ -133,17 +149,79 @@ export class ShLibraryView extends SessionElement {
 
   private renderSequences (): unknown {
     const sequences = this.session.lab?.sequences.list() ?? []
-    return html`<div class="table-wrap"><table class="table" aria-label="Sequences">
-      <thead><tr><th>Name</th><th>Type</th><th>Description</th><th>Tags</th><th class="num">Size</th><th>Built in</th><th>Updated</th></tr></thead>
+    const inspected = this.inspected === undefined ? undefined : sequences.find((q) => q.id === this.inspected)
+    return html`
+    ${this.session.canEdit ? html`<form class="upload" @submit=${this.handleUpload} aria-label="Upload a sequence">
+      <label>Pulseq file (.seq) <input name="file" type="file" accept=".seq" required></label>
+      <label>Name <input name="name" type="text" placeholder="from the file"></label>
+      <button type="submit" ?disabled=${this.uploading}>${this.uploading ? 'Uploading…' : 'Upload'}</button>
+      ${this.uploadError !== '' ? html`<p class="form-error" role="alert">${this.uploadError}</p>` : nothing}
+    </form>` : nothing}
+    <div class="table-wrap"><table class="table" aria-label="Sequences">
+      <thead><tr><th>Name</th><th>Type</th><th>Description</th><th class="num">TE</th><th class="num">TR</th><th>Matrix</th><th class="num">Duration</th><th>Built in</th><th></th></tr></thead>
       <tbody>
-        ${sequences.length === 0 ? html`<tr><td colspan="7" class="empty">No sequences yet.</td></tr>` : nothing}
-        ${sequences.map((s) => html`<tr>
-          <td><strong>${s.name}</strong></td><td>${s.type}</td><td>${s.description}</td><td>${s.tags.join(', ')}</td>
-          <td class="num">${formatBytes(s.blob.size)}</td><td>${s.builtin === true ? 'yes' : ''}</td><td>${formatDate(s.updatedAt)}</td>
-        </tr>`)}
+        ${sequences.length === 0 ? html`<tr><td colspan="9" class="empty">No sequences yet.</td></tr>` : nothing}
+        ${sequences.map((q) => {
+          const sum = (q.summary ?? {}) as { teS?: number, trS?: number, matrix?: number[], durationS?: number }
+          return html`<tr>
+          <td><strong>${q.name}</strong></td><td>${q.type}</td><td>${q.description}</td>
+          <td class="num">${ms(sum.teS)}</td><td class="num">${ms(sum.trS)}</td><td>${sum.matrix?.join(' × ') ?? ''}</td>
+          <td class="num">${sum.durationS === undefined ? '' : `${sum.durationS.toFixed(2)} s`}</td>
+          <td>${q.builtin === true ? 'yes' : ''}</td>
+          <td><button class="small" aria-expanded=${String(this.inspected === q.id)} @click=${() => { void this.inspect(q) }}>Inspect</button></td>
+        </tr>`
+        })}
       </tbody>
     </table></div>
-    <p class="hint">Uploading and inspecting sequences comes with the sequence library; sequences listed here come from the scanner peers.</p>`
+    ${inspected !== undefined ? this.renderInspected(inspected) : nothing}`
+  }
+
+  private renderInspected (q: Sequence): unknown {
+    const sum = (q.summary ?? {}) as { version?: string, teS?: number, trS?: number, flipAngleDeg?: number, fovM?: number[], matrix?: number[], durationS?: number, adcReadouts?: number, adcSamples?: number, signatureValid?: boolean | null }
+    return html`<section class="inspect" aria-label="Sequence ${q.name}">
+      <h3>${q.name} <small>${q.description}</small></h3>
+      <dl class="summary">
+        <dt>Pulseq</dt><dd>${sum.version ?? '?'}</dd>
+        <dt>TE / TR</dt><dd>${ms(sum.teS)} / ${ms(sum.trS)}</dd>
+        <dt>Flip angle</dt><dd>${sum.flipAngleDeg?.toFixed(1) ?? '?'}°</dd>
+        <dt>FOV</dt><dd>${sum.fovM?.map((f) => (f * 1e3).toFixed(0)).join(' × ') ?? '?'} mm</dd>
+        <dt>Matrix</dt><dd>${sum.matrix?.join(' × ') ?? '?'}</dd>
+        <dt>Duration</dt><dd>${sum.durationS?.toFixed(2) ?? '?'} s, ${sum.adcReadouts ?? '?'} readouts</dd>
+        <dt>Signature</dt><dd>${sum.signatureValid === true ? 'valid' : sum.signatureValid === false ? 'INVALID' : 'none'}</dd>
+      </dl>
+      ${this.waveformError !== '' ? html`<p class="form-error" role="alert">${this.waveformError}</p>` : nothing}
+      ${this.waveforms !== undefined ? html`<sh-sequence-plot .waveforms=${this.waveforms}></sh-sequence-plot>` : this.waveformError === '' ? html`<p class="hint">Loading the plot…</p>` : nothing}
+    </section>`
+  }
+
+  private async inspect (q: Sequence): Promise<void> {
+    if (this.inspected === q.id) { this.inspected = undefined; return }
+    this.inspected = q.id
+    this.waveforms = undefined
+    this.waveformError = ''
+    try {
+      this.waveforms = await this.session.sequenceWaveforms<SequenceWaveforms>(q.id)
+    } catch (err) {
+      this.waveformError = `the plot needs the hub: ${(err as Error).message}`
+    }
+  }
+
+  private readonly handleUpload = async (event: Event): Promise<void> => {
+    event.preventDefault()
+    const form = event.currentTarget as HTMLFormElement
+    const file = (form.elements.namedItem('file') as HTMLInputElement).files?.[0]
+    const name = (form.elements.namedItem('name') as HTMLInputElement).value.trim()
+    if (file === undefined) { this.uploadError = 'choose a .seq file'; return }
+    this.uploading = true
+    this.uploadError = ''
+    try {
+      await this.session.uploadSequence(name !== '' ? name : file.name.replace(/\.seq$/i, ''), file)
+      form.reset()
+    } catch (err) {
+      this.uploadError = (err as Error).message
+    } finally {
+      this.uploading = false
+    }
   }
 
   // ---- templates ----
