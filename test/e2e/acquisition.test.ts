@@ -88,6 +88,22 @@ describe.skipIf(!HAS_CHROMIUM)('acquisition from the browser', () => {
     ])
     expect(download.suggestedFilename()).toBe('FID.mrd')
 
+    // The raw data viewer draws the readouts, over time and over frequency.
+    const raw = page.locator('sh-raw-viewer')
+    await raw.getByRole('group', { name: 'Raw data display' }).waitFor({ timeout: 20_000 })
+    const inked = async (): Promise<number> => await raw.evaluate((el) => {
+      const c = el.shadowRoot?.querySelector('canvas')
+      const data = c?.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray()
+      let n = 0
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++
+      return n
+    })
+    await expect.poll(inked, { timeout: 10_000 }).toBeGreaterThan(100)
+    await raw.getByLabel('Domain').selectOption('frequency')
+    await raw.getByLabel('Part').selectOption('phase')
+    await expect.poll(inked, { timeout: 10_000 }).toBeGreaterThan(100)
+    await screenshot(page, '14a-raw-data')
+
     expect(errors).toEqual([])
     await context.close()
   }, 180_000)

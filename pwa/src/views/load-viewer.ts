@@ -5,3 +5,10 @@ let loading: Promise<unknown> | undefined
 export function loadImageViewer (): void {
   loading ??= import('./sh-image-viewer.ts')
 }
+
+let loadingRaw: Promise<unknown> | undefined
+
+/** The raw data viewer, likewise loaded when a raw result is first shown. */
+export function loadRawViewer (): void {
+  loadingRaw ??= import('./sh-raw-viewer.ts')
+}

@@ -16,7 +16,7 @@ import { TASK_FORM_FIELDS } from '../components/sh-task-form.ts'
 import type { TaskFormValue } from '../components/sh-task-form.ts'
 import { errorsFromMessage, fieldError, formError, invalid } from '../components/form-errors.ts'
 import type { FieldErrors } from '../components/form-errors.ts'
-import { loadImageViewer } from './load-viewer.ts'
+import { loadImageViewer, loadRawViewer } from './load-viewer.ts'
 import { SEX_LABELS, ageOf, formatDate, formatDateTime, patientName } from './format.ts'
 
 type Selection =
@@ -382,14 +382,17 @@ export class ShAcquisitionView extends SessionElement {
   private renderResults (results: Result[]): unknown {
     if (results.length === 0) return html`<p class="muted">No results yet.</p>`
     const dicom = results.filter((r) => r.type === 'DICOM')
+    const raw = results.find((r) => r.type === 'RAW')
     if (dicom.length > 0) loadImageViewer()
+    if (raw !== undefined) loadRawViewer()
     return html`
       <ul class="results">${results.map((r) => html`<li>
         <strong>${r.type}</strong> · ${r.files.length} file${r.files.length === 1 ? '' : 's'} · ${formatDateTime(r.createdAt)}
         ${r.type === 'DICOM' ? html` · <a href="/viewer/${encodeURIComponent(r.id)}">Open in viewer</a>` : nothing}
         ${r.files.slice(0, 3).map((f) => html` · <button class="small ghost" title="Download ${f.name}" @click=${() => { this.download(f.sha256, f.name, f.type).catch(() => {}) }}>${icon('download')} ${f.name}</button>`)}
       </li>`)}</ul>
-      ${dicom.length > 0 ? html`<sh-image-viewer .resultId=${dicom[dicom.length - 1].id}></sh-image-viewer>` : nothing}`
+      ${dicom.length > 0 ? html`<sh-image-viewer .resultId=${dicom[dicom.length - 1].id}></sh-image-viewer>` : nothing}
+      ${raw !== undefined ? html`<h3>Raw data</h3><sh-raw-viewer .sha256=${raw.files[0]?.sha256}></sh-raw-viewer>` : nothing}`
   }
 
   private renderPane (patient: Patient): unknown {
