@@ -78,7 +78,7 @@ describe.skipIf(!HAS_CHROMIUM)('acquisition from the browser', () => {
     expect(await again.getByLabel('Height (cm)').inputValue()).toBe('172')
     await again.getByRole('button', { name: /^Start/ }).click()
     await page.getByRole('treeitem', { name: 'Task FID' }).getByRole('status', { name: 'Status: Finished' }).waitFor({ timeout: 60_000 })
-    const fid = ((await hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, results: unknown[] }>).find((t) => t.name === 'FID')
+    const fid = ((await hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, results: unknown[], finishedAt?: string }>).find((t) => t.name === 'FID')
     expect(fid?.status).toBe('FINISHED')
     await screenshot(page, '13-finished')
     // The raw data downloads with the session's token.
@@ -103,6 +103,16 @@ describe.skipIf(!HAS_CHROMIUM)('acquisition from the browser', () => {
     await raw.getByLabel('Part').selectOption('phase')
     await expect.poll(inked, { timeout: 10_000 }).toBeGreaterThan(100)
     await screenshot(page, '14a-raw-data')
+
+    // The whole workflow in order: the stopped scan runs again; the finished one is left as it is.
+    await page.getByRole('treeitem', { name: 'Workflow Anatomy' }).getByText('Anatomy', { exact: true }).click()
+    await page.getByRole('button', { name: 'Run workflow Anatomy in order' }).click()
+    const confirm = page.getByRole('dialog', { name: 'Before acquiring' })
+    await confirm.getByRole('button', { name: /^Start/ }).click()
+    await page.getByRole('treeitem', { name: 'Task Multi-slice GRE' }).getByRole('status', { name: 'Status: Finished' }).waitFor({ timeout: 60_000 })
+    const after = (await hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, finishedAt?: string }>
+    expect(after.find((t) => t.name === 'Multi-slice GRE')?.status).toBe('FINISHED')
+    expect(after.find((t) => t.name === 'FID')?.finishedAt).toBe(fid?.finishedAt)
 
     expect(errors).toEqual([])
     await context.close()

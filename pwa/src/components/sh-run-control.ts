@@ -33,13 +33,16 @@ export class ShRunControl extends SessionElement {
   @property() patientId = ''
   /** the task selected in the tree, offered to Run */
   @property() taskId: string | undefined
+  /** a workflow or exam selected in the tree, offered to run in order */
+  @property({ attribute: false }) scope: { kind: 'workflow' | 'exam', id: string } | undefined
 
   /** tasks whose stop this page asked for, until the scanner confirms */
   @state() private stopping = new Set<string>()
   /** tasks this page saw stop: the confirmation shown */
   @state() private stopped = new Set<string>()
   @state() private runError = ''
-  @state() private preparing: Task | undefined
+  /** what Start in the height/weight dialog will start, in order */
+  @state() private preparing: Task[] | undefined
   @state() private prepareErrors: FieldErrors = {}
   @query('dialog#before-acquiring') private beforeDialog!: HTMLDialogElement
 
@@ -59,20 +62,34 @@ export class ShRunControl extends SessionElement {
     return undefined
   }
 
-  /** Run: an acquisition first asks to check the patient's height and weight (the inputs of safety limits). */
-  private requestStart (task: Task): void {
+  /**
+   * Run one task, or a workflow's or an exam's tasks in their order (the scanner plays acquisitions
+   * one after another in that order; a reconstruction right after its acquisition starts with it).
+   * An acquisition first asks to check the patient's height and weight (the inputs of safety limits).
+   */
+  private requestStart (task: Task | Task[]): void {
     this.runError = ''
-    if (task.status === 'STARTED' || task.status === 'INPROGRESS') return
-    const problem = this.startProblem(task)
-    if (problem !== undefined) {
-      this.runError = problem
+    const single = !Array.isArray(task)
+    const todo = (Array.isArray(task) ? task : [task]).filter((t) => t.status !== 'STARTED' && t.status !== 'INPROGRESS' && (single || t.status !== 'FINISHED'))
+    // In a batch, a reconstruction whose acquisition also runs is started by the scanner with it.
+    const batchIds = new Set(todo.map((t) => t.id))
+    const wanted = todo.filter((t) => single || t.type === 'ACQUISITION' || !batchIds.has(String((t.parameters as unknown as Record<string, unknown>).inputTaskId)))
+    if (wanted.length === 0) {
+      this.runError = 'nothing left to run here'
       return
     }
-    if (task.type !== 'ACQUISITION') {
-      this.start(task)
+    for (const t of wanted) {
+      const problem = this.startProblem(t)
+      if (problem !== undefined) {
+        this.runError = `${t.name}: ${problem}`
+        return
+      }
+    }
+    if (!wanted.some((t) => t.type === 'ACQUISITION')) {
+      this.start(wanted)
       return
     }
-    this.preparing = task
+    this.preparing = wanted
     this.prepareErrors = {}
     // The dialog starts from what the lab holds now, not from what was typed the last time.
     const patient = this.session.lab?.patients.get(this.patientId)
@@ -86,13 +103,15 @@ export class ShRunControl extends SessionElement {
     this.beforeDialog.showModal()
   }
 
-  private start (task: Task): void {
-    this.stopped.delete(task.id)
+  private start (tasks: Task[]): void {
+    for (const task of tasks) this.stopped.delete(task.id)
     try {
       this.session.write((lab, actor) => {
         // Starting twice changes nothing: the status is the request, and it is set once.
-        const current = lab.tasks.get(task.id)
-        if (current !== undefined && current.status !== 'STARTED' && current.status !== 'INPROGRESS') lab.tasks.setStatus(task.id, 'STARTED', actor)
+        for (const task of tasks) {
+          const current = lab.tasks.get(task.id)
+          if (current !== undefined && current.status !== 'STARTED' && current.status !== 'INPROGRESS') lab.tasks.setStatus(task.id, 'STARTED', actor)
+        }
       })
     } catch (err) {
       this.runError = (err as Error).message
@@ -101,8 +120,8 @@ export class ShRunControl extends SessionElement {
 
   private handleBeforeAcquiring (event: SubmitEvent, patient: Patient): void {
     event.preventDefault()
-    const task = this.preparing
-    if (task === undefined) return
+    const tasks = this.preparing
+    if (tasks === undefined) return
     const data = new FormData(event.target as HTMLFormElement)
     const height = numberOrUndefined(String(data.get('heightCm') ?? ''))
     const weight = numberOrUndefined(String(data.get('weightKg') ?? ''))
@@ -123,7 +142,7 @@ export class ShRunControl extends SessionElement {
     }
     this.beforeDialog.close()
     this.preparing = undefined
-    this.start(task)
+    this.start(tasks)
   }
 
   private stop (task: Task): void {
@@ -178,8 +197,18 @@ export class ShRunControl extends SessionElement {
         ${t.name} stopped: the scanner confirmed (${t.status === 'CANCELLED' ? 'cancelled' : t.status.toLowerCase()}).</p>`)}
       ${canEdit && selected !== undefined && !running.some((r) => r.task.id === selected.id)
         ? html`<button class="primary run" @click=${() => { this.requestStart(selected) }}>${icon('play')} Run ${selected.name}</button>` : nothing}
+      ${canEdit && this.scope !== undefined ? this.renderRunScope(this.scope) : nothing}
       ${this.runError !== '' ? html`<p class="form-error" role="alert">${this.runError}</p>` : nothing}
     </div>`
+  }
+
+  private renderRunScope (scope: { kind: 'workflow' | 'exam', id: string }): unknown {
+    const lab = this.session.lab
+    const owner = scope.kind === 'workflow' ? lab?.workflows.get(scope.id) : lab?.exams.get(scope.id)
+    if (lab === undefined || owner === undefined) return nothing
+    const tasks = scope.kind === 'workflow' ? lab.tasks.list({ workflowId: scope.id }) : lab.tasks.list({ examId: scope.id })
+    if (tasks.length === 0) return nothing
+    return html`<button class="primary run" @click=${() => { this.requestStart(tasks) }}>${icon('play')} Run ${scope.kind} ${owner.name} in order</button>`
   }
 
   private renderBeforeAcquiring (patient: Patient): unknown {
@@ -205,7 +234,7 @@ export class ShRunControl extends SessionElement {
         ${formError(e)}
         <div class="form-actions">
           <button type="button" @click=${() => { this.beforeDialog.close() }}>Cancel</button>
-          <button type="submit" class="primary">${icon('play')} Start ${this.preparing?.name ?? 'acquisition'}</button>
+          <button type="submit" class="primary">${icon('play')} Start ${this.preparing === undefined ? 'acquisition' : this.preparing.length === 1 ? this.preparing[0].name : `${this.preparing.length} tasks in order`}</button>
         </div>
       </form>
     </dialog>`

@@ -516,7 +516,8 @@ export class ShAcquisitionView extends SessionElement {
         </div>
         ${Object.keys(this.errors).length > 0 && (this.selection.kind === 'none' || ('editing' in this.selection && !this.selection.editing))
           ? html`<p class="form-error" role="alert" style="margin: 0 12px 12px">${Object.values(this.errors)[0]}</p>` : nothing}
-        <sh-run-control .patientId=${patient.id} .taskId=${this.selection.kind === 'task' ? this.selection.id : undefined}></sh-run-control>
+        <sh-run-control .patientId=${patient.id} .taskId=${this.selection.kind === 'task' ? this.selection.id : undefined}
+          .scope=${this.selection.kind === 'workflow' || this.selection.kind === 'exam' ? { kind: this.selection.kind, id: this.selection.id } : undefined}></sh-run-control>
       </aside>
       <section><div class="pane">${this.renderPane(patient)}</div></section>
       <sh-confirm-dialog></sh-confirm-dialog>`
