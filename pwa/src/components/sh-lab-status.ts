@@ -53,7 +53,7 @@ export class ShLabStatus extends SessionElement {
         <div role="list" aria-label="Peers">
         ${peers.map((p) => html`<div class="row" role="listitem" aria-label=${p.name}>
           <span class="dot ${p.status}"></span>
-          <span class="name"><span>${p.name}</span>${p.self ? html` <span class="muted">(this browser)</span>` : ''}<br><span class="roles">${p.roles.join(', ')}${p.unsynced !== undefined && p.unsynced > 0 ? ` · ${p.unsynced} unsynced` : ''}</span></span>
+          <span class="name"><span>${p.name}</span>${p.self ? html` <span class="muted">(this browser)</span>` : ''}<br><span class="roles">${p.roles.join(', ')}${p.unsynced !== undefined && p.unsynced > 0 ? ` · ${p.unsynced} unsynced` : ''}${p.address !== undefined ? ` · ${p.address}` : ''}${!p.self && p.status === 'OFFLINE' ? ` · last seen ${p.lastSeen === undefined ? 'not by this page' : new Date(p.lastSeen).toLocaleString()}` : ''}</span></span>
           <span class="status-text ${p.status}">${p.status}</span>
         </div>`)}
         </div>

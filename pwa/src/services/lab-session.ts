@@ -32,6 +32,16 @@ export interface PeerView {
   unsynced?: number
   progress?: PeerPresence['progress']
   self: boolean
+  /** where the peer listens (host:port), from its record in the lab document */
+  address?: string
+  /** when this page last heard from the peer (ms since the epoch); undefined if never */
+  lastSeen?: number
+}
+
+/** `/ip4/10.0.0.5/tcp/7001/p2p/…` → `10.0.0.5:7001` */
+function hostPort (addr: string | undefined): string | undefined {
+  const m = addr === undefined ? null : /^\/ip[46]\/([^/]+)\/tcp\/(\d+)/.exec(addr)
+  return m === null ? undefined : `${m[1]}:${m[2]}`
 }
 
 export type DeviceStatus = 'ONLINE' | 'BUSY' | 'ERROR' | 'OFFLINE'
@@ -62,6 +72,8 @@ export class LabSession extends EventTarget {
   notice = ''
   peerId = ''
   private token: string | undefined
+  /** when each peer's presence was last seen by this page */
+  private readonly lastSeen = new Map<string, number>()
   private docs: IndexedDbDocSource | undefined
   private awareness: Awareness | undefined
   private ledger = new SyncLedger()
@@ -178,12 +190,15 @@ export class LabSession extends EventTarget {
   peers (): PeerView[] {
     const out = new Map<string, PeerView>()
     const own = this.awareness?.clientID
+    const now = Date.now()
     for (const [clientId, state] of this.awareness?.getStates() ?? []) {
       const p = state as Partial<PeerPresence>
       if (typeof p?.peerId !== 'string') continue
       const self = clientId === own
       const existing = out.get(p.peerId)
       if (existing !== undefined && !self) continue
+      const heard = this.awareness?.meta.get(clientId)?.lastUpdated
+      this.lastSeen.set(p.peerId, self ? now : Math.min(now, heard ?? now))
       out.set(p.peerId, {
         peerId: p.peerId,
         name: String(p.name ?? p.peerId),
@@ -196,9 +211,12 @@ export class LabSession extends EventTarget {
     }
     if (this.lab !== undefined && this.docs !== undefined) {
       for (const record of listPeerRecords(this.docs.get('lab'))) {
-        if (!out.has(record.peerId)) out.set(record.peerId, { peerId: record.peerId, name: record.name, roles: record.roles, status: 'OFFLINE', self: false })
+        const known = out.get(record.peerId)
+        if (known !== undefined) known.address = hostPort(record.addrs[0])
+        else out.set(record.peerId, { peerId: record.peerId, name: record.name, roles: record.roles, status: 'OFFLINE', self: false, address: hostPort(record.addrs[0]) })
       }
     }
+    for (const view of out.values()) view.lastSeen = this.lastSeen.get(view.peerId)
     return [...out.values()].sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name))
   }
 
