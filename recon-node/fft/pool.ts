@@ -7,10 +7,12 @@
 //
 // Workers are started on first use and do not keep the process alive while idle (unref), so a pool
 // needs no explicit close() in short scripts; close() ends them for tests and services that stop.
-import { readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, renameSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { availableParallelism } from 'node:os'
-import { pathToFileURL } from 'node:url'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { applyLowerTriangular } from './channel-matrix.ts'
 import { activeFlags, contiguousStrides, elementCount, fftn, FftShapeError, type FftOptions } from './fftn.ts'
@@ -91,18 +93,23 @@ interface Slot {
 }
 
 // The worker entry is TypeScript when we run from source (vitest, `node --import tsx`). A worker does
-// not inherit the module hooks that tsx installs in the main thread, and Node 20 does not apply the
-// hooks of `execArgv: ['--import', 'tsx']` to a worker's entry point, so the worker starts from a tiny
-// JavaScript bootstrap that registers tsx itself and then imports the real entry.
+// not inherit the module hooks that tsx installs in the main thread, and loading tsx in every worker
+// costs each of them tens of MB: so the worker's code is bundled once per process into one small
+// JavaScript module (esbuild, which tsx itself uses) and each worker starts from that file.
 function workerBootstrap (): string {
   const ts = import.meta.url.endsWith('.ts')
-  const entry = new URL(`./fft-worker.${ts ? 'ts' : 'js'}`, import.meta.url).href
-  if (!ts) return `import(${JSON.stringify(entry)})`
+  const entry = new URL(`./fft-worker.${ts ? 'ts' : 'js'}`, import.meta.url)
+  if (!ts) return `import(${JSON.stringify(entry.href)})`
   const require = createRequire(import.meta.url)
-  const pkgPath = require.resolve('tsx/package.json')
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
-  const api = new URL(pkg.exports['./esm/api'].import.default, pathToFileURL(pkgPath)).href
-  return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
+  const esbuild = require('esbuild') as { buildSync: (options: Record<string, unknown>) => { outputFiles: Array<{ text: string }> } }
+  const code = esbuild.buildSync({ entryPoints: [fileURLToPath(entry)], bundle: true, format: 'esm', platform: 'node', target: 'node20', write: false }).outputFiles[0].text
+  const file = join(tmpdir(), `scanhub-fft-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`)
+  if (!existsSync(file)) {
+    const temp = `${file}.${process.pid}.tmp`
+    writeFileSync(temp, code)
+    renameSync(temp, file)
+  }
+  return `import(${JSON.stringify(pathToFileURL(file).href)})`
 }
 
 let bootstrap: string | undefined

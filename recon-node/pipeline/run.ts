@@ -220,7 +220,9 @@ export async function runPipeline (
   const steps = resolveChain(chain)
   const fftRunner = options.fft ?? sharedFftPool()
   const poolSize = Math.max(1, fftRunner.size ?? 1)
-  const flow = new Flow(2 * poolSize + 2, 64)
+  // One buffer per FFT worker plus one waiting keeps the pool busy; more in flight only costs memory
+  // (each heavy message is a whole slice of k-space).
+  const flow = new Flow(poolSize + 1, 64)
   let read = 0
   const progress = (): void => {
     const expected = header.expectedAcquisitions
