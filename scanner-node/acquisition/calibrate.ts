@@ -6,6 +6,8 @@ import { fid, parseSeq, writeSeq } from '../../protocol/pulseq/index.ts'
 import { estimateB1Scale, estimateFrequencyOffset, TISSUES } from '../virtual/index.ts'
 import { planSequence } from './sequence-plan.ts'
 import { virtualScan } from './virtual-scan.ts'
+import { AcquisitionFlag, hasFlag } from '../../protocol/mrd/index.ts'
+import type { Acquisition } from '../../protocol/mrd/types.ts'
 import type { VirtualMagnet } from './virtual-magnet.ts'
 
 export type Calibration = 'FREQUENCY' | 'FLIP_ANGLE' | 'SHIM'
@@ -28,8 +30,7 @@ export function calibrate (which: Calibration, device: DeviceState, magnet: Virt
   if (which === 'FREQUENCY') {
     const plan = planSequence(parseSeq(writeSeq(fid({ flipAngleDeg: 90 }))))
     const scan = virtualScan({ plan, coils: 1, noiseSigma: 1e-3, seed, offResonanceHz: magnet.trueLarmorHz - device.larmorFrequencyHz, b1Scale: magnet.trueB1Scale * device.rfAmplitudeScale })
-    const acquisition = [...scan.acquisitions].find((a) => (a.head.flags & (1n << 18n)) === 0n)
-    if (acquisition === undefined) throw new Error('the FID produced no signal readout')
+    const acquisition = firstSignalReadout(scan.acquisitions)
     const offset = estimateFrequencyOffset(acquisition.data, acquisition.head.sampleTimeUs * 1e-6)
     const larmor = Math.round(device.larmorFrequencyHz + offset)
     return {
@@ -44,8 +45,7 @@ export function calibrate (which: Calibration, device: DeviceState, magnet: Virt
     const magnitudes = angles.map((angle) => {
       const plan = planSequence(parseSeq(writeSeq(fid({ flipAngleDeg: angle, trS: SWEEP_TR_S }))))
       const scan = virtualScan({ plan, coils: 1, noiseSigma: 1e-4, seed, offResonanceHz: magnet.trueLarmorHz - device.larmorFrequencyHz, b1Scale: magnet.trueB1Scale * device.rfAmplitudeScale })
-      const acquisition = [...scan.acquisitions].find((a) => (a.head.flags & (1n << 18n)) === 0n)
-      if (acquisition === undefined) throw new Error('the FID produced no signal readout')
+      const acquisition = firstSignalReadout(scan.acquisitions)
       return Math.hypot(acquisition.data[0], acquisition.data[1])
     })
     const b1 = estimateB1Scale(angles, magnitudes, { tissue: TISSUES.water, trS: SWEEP_TR_S })
@@ -65,4 +65,12 @@ export function calibrate (which: Calibration, device: DeviceState, magnet: Virt
     measured: { linearTermsHzPerM: '0,0,0' },
     message: 'shim: the virtual magnet has no field gradient to correct; shims left at 0'
   }
+}
+
+/** The FID's first readout that is not a noise measurement. */
+function firstSignalReadout (acquisitions: Iterable<Acquisition>): Acquisition {
+  for (const a of acquisitions) {
+    if (!hasFlag(a.head.flags, AcquisitionFlag.IS_NOISE_MEASUREMENT)) return a
+  }
+  throw new Error('the FID produced no signal readout')
 }

@@ -3,7 +3,7 @@
 // readout or a range of them overlaid.
 import { css, html, nothing } from 'lit'
 import { customElement, property, query, state } from 'lit/decorators.js'
-import { MrdStreamDecoder } from '../../../protocol/mrd/index.ts'
+import { AcquisitionFlag, MrdStreamDecoder, hasFlag } from '../../../protocol/mrd/index.ts'
 import type { Acquisition } from '../../../protocol/mrd/types.ts'
 import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
@@ -11,7 +11,6 @@ import { sharedStyles } from '../styles/shared.ts'
 type Part = 'magnitude' | 'phase' | 'real' | 'imaginary'
 type Domain = 'time' | 'frequency'
 
-const NOISE_FLAG = 1n << 18n
 const COLOURS = ['#1565c0', '#c62828', '#2e7d32', '#ef6c00', '#6a1b9a', '#00838f', '#ad1457', '#4e342e']
 
 /** Centred discrete Fourier transform of one complex readout (readouts are short: O(n²) is fine). */
@@ -87,7 +86,7 @@ export class ShRawViewer extends SessionElement {
         if (message.type === 'acquisition') acquisitions.push(message.acquisition)
       }
       this.acquisitions = acquisitions
-      const firstSignal = acquisitions.findIndex((a) => (a.head.flags & NOISE_FLAG) === 0n)
+      const firstSignal = acquisitions.findIndex((a) => !hasFlag(a.head.flags, AcquisitionFlag.IS_NOISE_MEASUREMENT))
       this.first = Math.max(0, firstSignal)
     } catch (err) {
       this.error = `the raw data cannot be shown: ${(err as Error).message}`
@@ -120,7 +119,7 @@ export class ShRawViewer extends SessionElement {
       </div>
       <canvas aria-label="Readout plot"></canvas>
       ${head !== undefined
-        ? html`<p class="muted">${total} readouts · ${head.numberOfSamples} samples · ${channels} coil${channels === 1 ? '' : 's'} · dwell ${head.sampleTimeUs.toFixed(1)} µs · readout ${this.first}: line ${head.idx.kspaceEncodeStep1}, slice ${head.idx.slice}${(head.flags & NOISE_FLAG) !== 0n ? ' (noise)' : ''}</p>`
+        ? html`<p class="muted">${total} readouts · ${head.numberOfSamples} samples · ${channels} coil${channels === 1 ? '' : 's'} · dwell ${head.sampleTimeUs.toFixed(1)} µs · readout ${this.first}: line ${head.idx.kspaceEncodeStep1}, slice ${head.idx.slice}${hasFlag(head.flags, AcquisitionFlag.IS_NOISE_MEASUREMENT) ? ' (noise)' : ''}</p>`
         : nothing}`
   }
 
