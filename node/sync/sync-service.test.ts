@@ -16,6 +16,7 @@ class Docs implements SyncDocs {
   }
 
   ids (): string[] { return [...this.map.keys()] }
+  has (id: string): boolean { return this.map.has(id) }
 }
 
 interface TestPeer { host: LabHost, docs: Docs, sync: SyncService }

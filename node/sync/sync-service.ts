@@ -21,6 +21,8 @@ import type * as Y from 'yjs'
 export interface SyncDocs {
   get (docId: string): Y.Doc
   ids (): string[]
+  /** whether this peer holds the document (without creating it) */
+  has (docId: string): boolean
 }
 
 export interface SyncServiceInit {
@@ -236,8 +238,9 @@ export class SyncService {
       return
     }
     // A read-only peer cannot make this peer hold documents it does not have.
-    if (session.readOnly && !this.components.docs.ids().includes(docId)) return
-    if (this.acceptUpdate !== undefined && messageType !== syncProtocol.messageYjsSyncStep1 && this.components.docs.ids().includes(docId)) {
+    const held = this.components.docs.has(docId)
+    if (session.readOnly && !held) return
+    if (this.acceptUpdate !== undefined && messageType !== syncProtocol.messageYjsSyncStep1 && held) {
       let update: Uint8Array
       try {
         const peek = decoding.createDecoder(payload)

@@ -21,6 +21,11 @@ export class MemoryDocSource implements DocSource, DocSourceEvents {
     return [...this.docs.keys()]
   }
 
+  /** Whether the document is held, without creating it. */
+  has (docId: string): boolean {
+    return this.docs.has(docId)
+  }
+
   onAdded (listener: (docId: string) => void): () => void {
     this.listeners.add(listener)
     return () => { this.listeners.delete(listener) }
