@@ -108,9 +108,13 @@ export class HttpService {
       await writeResponse(res, response)
     } catch (err) {
       if (err instanceof HttpError) {
-        if (err.status === 413) res.setHeader('connection', 'close')
+        if (err.status === 413) {
+          // Answering while the client still sends makes its write fail (EPIPE) before it reads the
+          // answer: let a moderately oversized body arrive and be dropped first; a huge one is cut off.
+          res.setHeader('connection', 'close')
+          await discardBody(req, MAX_DISCARDED_BYTES, DISCARD_TIMEOUT_MS)
+        }
         sendJson(res, err.status, { error: err.message })
-        if (err.status === 413) req.resume()
         return
       }
       throw err
@@ -161,6 +165,33 @@ export class HttpService {
     res.writeHead(200, { 'content-type': type, 'content-length': info.size, 'cache-control': cache })
     createReadStream(file).pipe(res)
   }
+}
+
+/** An oversized body is read and dropped up to this size before the 413 goes out; beyond, the connection is closed. */
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024
+const DISCARD_TIMEOUT_MS = 10_000
+
+async function discardBody (req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<void> {
+  if (req.readableEnded) return
+  await new Promise<void>((resolve) => {
+    let seen = 0
+    const done = (): void => {
+      clearTimeout(timer)
+      req.off('data', onData)
+      req.off('end', done)
+      req.off('error', done)
+      resolve()
+    }
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length
+      if (seen > maxBytes) done()
+    }
+    const timer = setTimeout(done, timeoutMs)
+    req.on('data', onData)
+    req.on('end', done)
+    req.on('error', done)
+    req.resume()
+  })
 }
 
 async function readBody (req: IncomingMessage, limit: number): Promise<Buffer> {
