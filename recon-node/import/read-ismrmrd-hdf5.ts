@@ -3,7 +3,7 @@
 // bounded size as the caller iterates, so a file of several GB never sits in memory whole.
 import { open, stat } from 'node:fs/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import * as h5wasm from 'h5wasm/node'
+import type * as H5 from 'h5wasm/node'
 import type { Acquisition } from '../../protocol/mrd/types.ts'
 import type { IsmrmrdHeader, MrdWarning } from '../../protocol/mrd/xml-header.ts'
 import { parseIsmrmrdXml, validateIsmrmrdHeader } from '../../protocol/mrd/xml-header.ts'
@@ -74,36 +74,36 @@ async function checkHdf5File (path: string): Promise<void> {
   throw new IsmrmrdImportError(`${path} is not an HDF5 file (no HDF5 signature)`)
 }
 
-function openFile (path: string): h5wasm.File {
-  const file = new h5wasm.File(path, 'r')
+function openFile (h5: typeof H5, path: string): H5.File {
+  const file = new h5.File(path, 'r')
   if (file.file_id < 0n) throw new IsmrmrdImportError(`h5wasm could not open ${path} as HDF5`)
   return file
 }
 
-function getDataset (file: h5wasm.File, path: string, what: string): h5wasm.Dataset {
+function getDataset (h5: typeof H5, file: H5.File, path: string, what: string): H5.Dataset {
   const entity = file.get(path)
-  if (!(entity instanceof h5wasm.Dataset)) {
+  if (!(entity instanceof h5.Dataset)) {
     throw new IsmrmrdImportError(`not an ISMRMRD file: ${entity === null ? 'no' : 'no dataset at'} ${path} (${what})`)
   }
   return entity
 }
 
-function readXml (file: h5wasm.File, path: string): string {
-  const value = getDataset(file, path, 'the XML header').value
+function readXml (h5: typeof H5, file: H5.File, path: string): string {
+  const value = getDataset(h5, file, path, 'the XML header').value
   const first = Array.isArray(value) ? value[0] : value
   if (typeof first === 'string') return first
   if (first instanceof Uint8Array) return new TextDecoder().decode(first).replace(/\0+$/, '')
   throw new IsmrmrdImportError(`not an ISMRMRD file: ${path} holds no string`)
 }
 
-function hasRawAccess (): boolean {
-  const m = h5wasm.Module as unknown as Record<string, unknown> | undefined
+function hasRawAccess (h5: typeof H5): boolean {
+  const m = h5.Module as unknown as Record<string, unknown> | undefined
   return m !== undefined && ['get_dataset_data', 'reclaim_vlen_memory_count', '_malloc', '_free'].every((f) => typeof m[f] === 'function')
 }
 
 /** Reads rows [start, end) through h5wasm's memory, freeing the VLEN buffers HDF5 allocated. */
-function readRowsRaw (file: h5wasm.File, dataPath: string, layout: AcquisitionRowLayout, start: number, end: number): Acquisition[] {
-  const M = h5wasm.Module
+function readRowsRaw (h5: typeof H5, file: H5.File, dataPath: string, layout: AcquisitionRowLayout, start: number, end: number): Acquisition[] {
+  const M = h5.Module
   const rows = end - start
   const nbytes = rows * layout.rowSize
   const pointer = M._malloc(nbytes)
@@ -126,7 +126,7 @@ function readRowsRaw (file: h5wasm.File, dataPath: string, layout: AcquisitionRo
   }
 }
 
-function readRowsSlice (dataset: h5wasm.Dataset, dataPath: string, layout: AcquisitionRowLayout, start: number, end: number): Acquisition[] {
+function readRowsSlice (dataset: H5.Dataset, dataPath: string, layout: AcquisitionRowLayout, start: number, end: number): Acquisition[] {
   const rows = dataset.slice([[start, end]])
   if (!Array.isArray(rows)) throw new IsmrmrdImportError(`h5wasm returned no rows for ${dataPath}[${start}:${end}]`)
   return rows.map((row, r) => acquisitionFromSliceRow(layout, row, start + r, dataPath))
@@ -141,9 +141,11 @@ export async function readIsmrmrdHdf5 (path: string, options: ReadIsmrmrdHdf5Opt
   const group = (options.dataset ?? DEFAULT_DATASET).replace(/^\/+|\/+$/g, '')
   const sliceBytes = options.sliceBytes ?? DEFAULT_SLICE_BYTES
   await checkHdf5File(path)
-  await h5wasm.ready
-  const reader = options.reader ?? (hasRawAccess() ? 'raw' : 'slice')
-  if (reader === 'raw' && !hasRawAccess()) throw new IsmrmrdImportError('this h5wasm does not expose the functions the raw reader needs')
+  // loaded here, not with the module: only imports of HDF5 files need its wasm heap
+  const h5 = await import('h5wasm/node')
+  await h5.ready
+  const reader = options.reader ?? (hasRawAccess(h5) ? 'raw' : 'slice')
+  if (reader === 'raw' && !hasRawAccess(h5)) throw new IsmrmrdImportError('this h5wasm does not expose the functions the raw reader needs')
   const xmlPath = `/${group}/xml`
   const dataPath = `/${group}/data`
 
@@ -161,16 +163,16 @@ export async function readIsmrmrdHdf5 (path: string, options: ReadIsmrmrdHdf5Opt
   let header: IsmrmrdHeader
   let layout: AcquisitionRowLayout
   let count: number
-  const file = openFile(path)
+  const file = openFile(h5, path)
   try {
-    xml = readXml(file, xmlPath)
+    xml = readXml(h5, file, xmlPath)
     try {
       header = parseIsmrmrdXml(xml)
     } catch (err) {
       if (err instanceof IsmrmrdXmlError) throw new IsmrmrdImportError(`${path}: unreadable ISMRMRD header: ${err.message}`, { cause: err })
       throw err
     }
-    const dataset = getDataset(file, dataPath, 'the acquisitions')
+    const dataset = getDataset(h5, file, dataPath, 'the acquisitions')
     const { shape } = dataset.metadata
     if (shape === null || shape.length !== 1) throw new IsmrmrdImportError(`not an ISMRMRD file: ${dataPath} has shape ${JSON.stringify(shape)}, not one dimension`)
     count = Number(shape[0])
@@ -187,9 +189,9 @@ export async function readIsmrmrdHdf5 (path: string, options: ReadIsmrmrdHdf5Opt
       throw new RangeError(`acquisition range [${start}, ${end}) is outside [0, ${count})`)
     }
   }
-  const readRange = (f: h5wasm.File, start: number, end: number): Acquisition[] => {
+  const readRange = (f: H5.File, start: number, end: number): Acquisition[] => {
     if (start === end) return []
-    return reader === 'raw' ? readRowsRaw(f, dataPath, layout, start, end) : readRowsSlice(getDataset(f, dataPath, 'the acquisitions'), dataPath, layout, start, end)
+    return reader === 'raw' ? readRowsRaw(h5, f, dataPath, layout, start, end) : readRowsSlice(getDataset(h5, f, dataPath, 'the acquisitions'), dataPath, layout, start, end)
   }
 
   /** Per-acquisition checks; once per file thanks to `warn`'s de-duplication. */
@@ -210,7 +212,7 @@ export async function readIsmrmrdHdf5 (path: string, options: ReadIsmrmrdHdf5Opt
 
   const acquisitions: AsyncIterable<Acquisition> = {
     async * [Symbol.asyncIterator] () {
-      const f = openFile(path)
+      const f = openFile(h5, path)
       let anyFlag = false
       try {
         let start = 0
@@ -241,7 +243,7 @@ export async function readIsmrmrdHdf5 (path: string, options: ReadIsmrmrdHdf5Opt
 
   const readAcquisitions = async (start = 0, end = count): Promise<Acquisition[]> => {
     checkRange(start, end)
-    const f = openFile(path)
+    const f = openFile(h5, path)
     try {
       const batch = readRange(f, start, end)
       batch.forEach((a, i) => inspect(a, start + i))

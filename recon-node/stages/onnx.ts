@@ -3,16 +3,25 @@
 // encodes, W = readout, rows of W pixels: our pixel order). Without a model path every message passes
 // through. With `normalize`, each image is divided by its maximum before the model and multiplied back
 // after, for models trained on images in [0, 1].
-import * as ort from 'onnxruntime-node'
+import type * as Ort from 'onnxruntime-node'
 import { OnnxModelError } from './errors.ts'
 import { defineStage, param, type Message } from './stage.ts'
 
 export interface OnnxState {
-  session: Promise<ort.InferenceSession> | null
+  session: Promise<Ort.InferenceSession> | null
 }
 
-async function load (path: string): Promise<ort.InferenceSession> {
+let runtime: Promise<typeof Ort> | undefined
+
+/** onnxruntime-node, loaded on first use: its native library is large and most chains run no model. */
+async function onnxRuntime (): Promise<typeof Ort> {
+  runtime ??= import('onnxruntime-node')
+  return await runtime
+}
+
+async function load (path: string): Promise<Ort.InferenceSession> {
   try {
+    const ort = await onnxRuntime()
     const session = await ort.InferenceSession.create(path)
     if (session.inputNames.length !== 1 || session.outputNames.length < 1) {
       throw new OnnxModelError(`${path}: the model must have one input and one output, has ${session.inputNames.length} and ${session.outputNames.length}`)
@@ -25,8 +34,9 @@ async function load (path: string): Promise<ort.InferenceSession> {
 }
 
 /** Runs the model on one image of width w and height h; returns the new pixels. */
-export async function runModel (session: ort.InferenceSession, pixels: Float32Array, w: number, h: number): Promise<Float32Array> {
-  const input = new ort.Tensor('float32', pixels, [1, 1, h, w])
+export async function runModel (session: Ort.InferenceSession, pixels: Float32Array, w: number, h: number): Promise<Float32Array> {
+  const { Tensor } = await onnxRuntime()
+  const input = new Tensor('float32', pixels, [1, 1, h, w])
   const results = await session.run({ [session.inputNames[0]]: input })
   const output = results[session.outputNames[0]]
   const dims = output.dims

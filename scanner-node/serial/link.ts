@@ -2,7 +2,7 @@
 // run the emulator in the same process. The driver and the emulator see only this interface, so that
 // neither knows which one it has.
 import { setImmediate } from 'node:timers'
-import { SerialPort } from 'serialport'
+import type { SerialPort } from 'serialport'
 import { SerialDeviceGoneError } from './errors.ts'
 
 export interface SerialLinkHandlers {
@@ -28,6 +28,8 @@ export interface SerialLink {
 
 /** Opens a serial port (8N1, no flow control). Throws SerialDeviceGoneError when it cannot be opened. */
 export async function openSerialPort (path: string, baudRate: number): Promise<SerialLink> {
+  // loaded here, not with the module: its native binding is only for peers that drive a serial device
+  const { SerialPort } = await import('serialport')
   const port = new SerialPort({ path, baudRate, autoOpen: false })
   const link = new SerialPortLink(port)
   await new Promise<void>((resolve, reject) => {
