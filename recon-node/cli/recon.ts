@@ -137,6 +137,8 @@ export async function reconCommand (argv: string[]): Promise<void> {
   try {
     const summary = await runPipeline(input.acquisitions, reconHeaderOf(input.header, input.count), chain, {
       fft,
+      // every reader here decodes each readout into arrays of its own
+      handsOverAcquisitions: true,
       onImage: async (image) => {
         const file = writer.write(image)
         await writeFile(join(outDir, file.name), file.bytes)

@@ -248,7 +248,8 @@ let cropOut = new Float64Array(0)
  * Readout oversampling removal for `lines` contiguous k-space lines of n samples: each becomes the
  * m-sample line whose centred inverse FFT equals the centre m pixels (from floor(n/2) - floor(m/2)) of
  * the centred inverse FFT of the original, values included: ifftc_m(result) = crop(ifftc_n(line)).
- * That is fftc_m(crop(ifftc_n(line))) / m, done in one pass per line, in double precision.
+ * That is fftc_m(crop(ifftc_n(line))) / m, done in one pass per line, in double precision. `dst` may
+ * be the start of `src` itself: each line is read whole before its result is written, at or before it.
  */
 export function cropFieldOfView (src: Float32Array, n: number, lines: number, m: number, dst: Float32Array = new Float32Array(2 * m * lines)): Float32Array {
   if (src.length !== 2 * n * lines || dst.length !== 2 * m * lines || m > n || m < 1) {

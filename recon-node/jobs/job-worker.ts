@@ -55,7 +55,7 @@ export interface JobWorkerInit {
   fft?: FftRunner
   /** how often to look for scanners to ask for work; default 1 s */
   connectIntervalMs?: number
-  /** bytes of raw data buffered before the scanner is asked to wait; default 4 MiB */
+  /** bytes of raw data buffered before the scanner is asked to wait; default 1 MiB (the pipeline holds 64 readouts more) */
   rawHighWaterMark?: number
   /** time allowed to open a stream and get an answer; default 10 s */
   requestTimeoutMs?: number
@@ -140,7 +140,7 @@ export class JobWorker {
       ...init,
       slots: init.slots ?? 1,
       connectIntervalMs: init.connectIntervalMs ?? DEFAULT_CONNECT_INTERVAL_MS,
-      rawHighWaterMark: init.rawHighWaterMark ?? 4 * 1024 * 1024,
+      rawHighWaterMark: init.rawHighWaterMark ?? 1024 * 1024,
       requestTimeoutMs: init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
     }
     this.log = init.log ?? (() => {})
@@ -423,6 +423,8 @@ class JobRun {
     await runPipeline(readouts(), reconHeaderOf(header), chain, {
       ...(this.ctx.settings.fft !== undefined ? { fft: this.ctx.settings.fft } : {}),
       signal,
+      // decoded for this run alone (MrdSource copies every readout out of the stream's chunks)
+      handsOverAcquisitions: true,
       onWarning: (message, stage) => { warn(`${stage}: ${message}`) },
       onImage: async (image) => {
         signal.throwIfAborted()

@@ -8,7 +8,7 @@ import type { Acquisition } from '../../protocol/mrd/types.ts'
 import { createFftPool, InThreadFft } from '../fft/pool.ts'
 import { scaledNrmse } from '../fft/test-support.ts'
 import { PipelineAbortedError } from '../stages/errors.ts'
-import { flagsOf, LAST_IN_SLICE } from '../stages/flags.ts'
+import { flagsOf, IS_NOISE_MEASUREMENT, LAST_IN_SLICE } from '../stages/flags.ts'
 import type { Message, ReconHeader } from '../stages/stage.ts'
 import { makeAcquisition } from '../stages/test-acquisitions.ts'
 import { benchmarkRecon } from './bench.ts'
@@ -92,6 +92,25 @@ describe('runPipeline', () => {
     expect(summary).toMatchObject({ acquisitions: 48, images: 3 })
     expect(images.map((i) => [i.slice, i.position[2], i.width, i.height])).toEqual([[0, 0, 32, 16], [1, 4, 32, 16], [2, 8, 32, 16]])
     expect(progress.at(-1)).toEqual({ acquisitions: 48, images: 3, fraction: 1 })
+  })
+
+  it('gives the same images when the source hands its readouts over (stages work on them in place)', async () => {
+    // 2x oversampled readouts with noise: both per-readout stages have work to do
+    const header: ReconHeader = { ...header2d(64, 16), reconMatrix: { x: 32, y: 16, z: 1 }, fovMm: { encoded: { x: 400, y: 200, z: 4 }, recon: { x: 200, y: 200, z: 4 } } }
+    const noise = makeAcquisition({ samples: 64, channels: 2, flags: flagsOf(IS_NOISE_MEASUREMENT), data: Float32Array.from({ length: 256 }, (_, i) => Math.sin(7 * i) + 0.3 * Math.cos(3 * i)) })
+    const scan = (): Acquisition[] => [noise, ...[0, 1].flatMap((s) => slice2d(s, 16, 64))]
+    const reconstruct = async (acquisitions: Acquisition[], handsOverAcquisitions: boolean): Promise<ReconImage[]> => {
+      const images: ReconImage[] = []
+      await runPipeline(acquisitions, header, DEFAULT_CHAIN, { onImage: (i) => { images.push(i) }, fft: new InThreadFft(), handsOverAcquisitions, onWarning: () => {} })
+      return images
+    }
+    const kept = scan()
+    const before = kept.map((a) => a.data.slice())
+    const copied = await reconstruct(kept, false)
+    expect(kept.map((a) => a.data)).toEqual(before)
+    const handedOver = await reconstruct(scan(), true)
+    expect(handedOver.map((i) => Array.from(i.pixels))).toEqual(copied.map((i) => Array.from(i.pixels)))
+    expect(copied).toHaveLength(2)
   })
 
   it('hands messages other than images to onOther (a chain that stops before coil combination)', async () => {

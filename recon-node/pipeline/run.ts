@@ -32,6 +32,11 @@ export interface RunOptions {
   onOther?: (message: Message) => void
   /** Default: the process-wide worker pool. */
   fft?: FftRunner
+  /**
+   * The source hands each acquisition over: nothing else reads its samples afterwards, so stages may
+   * overwrite them (AcquisitionMessage.owned) rather than allocate per readout. Default false.
+   */
+  handsOverAcquisitions?: boolean
   signal?: AbortSignal
 }
 
@@ -223,6 +228,7 @@ export async function runPipeline (
   // One buffer per FFT worker plus one waiting keeps the pool busy; more in flight only costs memory
   // (each heavy message is a whole slice of k-space).
   const flow = new Flow(poolSize + 1, 64)
+  const owned = options.handsOverAcquisitions === true
   let read = 0
   const progress = (): void => {
     const expected = header.expectedAcquisitions
@@ -257,7 +263,7 @@ export async function runPipeline (
     for await (const acquisition of iterate(acquisitions)) {
       if (options.signal?.aborted === true) throw new PipelineAbortedError('reconstruction aborted')
       if (flow.failed) break
-      first.push({ kind: 'acquisition', acquisition })
+      first.push({ kind: 'acquisition', acquisition, owned })
       read++
       if (read % PROGRESS_EVERY === 0) progress()
       if (flow.full()) await flow.room()

@@ -96,6 +96,20 @@ describe('noise prewhitening', () => {
     expect(out.acquisition.data).not.toBe(noise) // input untouched
   })
 
+  it('writes over an owned readout and gives the same samples as a copy would, keeping it owned', () => {
+    const { ctx } = context()
+    run(ctx, { kind: 'acquisition', acquisition: makeAcquisition({ samples: 2048, channels: C, flags: noiseFlag, data: correlatedNoise(2048, 7) }) })
+    const shared = correlatedNoise(512, 8)
+    const [copied] = run(ctx, { kind: 'acquisition', acquisition: makeAcquisition({ samples: 512, channels: C, data: shared }) })
+    const owned = shared.slice()
+    const [inPlace] = run(ctx, { kind: 'acquisition', acquisition: makeAcquisition({ samples: 512, channels: C, data: owned }), owned: true })
+    if (copied.kind !== 'acquisition' || inPlace.kind !== 'acquisition') throw new Error('expected acquisitions')
+    expect(shared).toEqual(correlatedNoise(512, 8)) // not owned: untouched
+    expect(inPlace.acquisition.data).toBe(owned)
+    expect(inPlace.owned).toBe(true)
+    expect(Array.from(inPlace.acquisition.data)).toEqual(Array.from(copied.acquisition.data))
+  })
+
   it('scales by sqrt(dwell data / dwell noise) when the noise was sampled at another bandwidth', () => {
     const { ctx } = context()
     run(ctx, { kind: 'acquisition', acquisition: makeAcquisition({ samples: 8192, channels: C, flags: noiseFlag, sampleTimeUs: 10, data: correlatedNoise(8192, 1) }) })

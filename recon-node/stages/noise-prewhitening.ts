@@ -115,9 +115,9 @@ export function choleskyInverse (psi: Float64Array, n: number): Float64Array | n
   return inv
 }
 
-/** scale * W x for each sample of one readout's channel-major data, into a new array. */
-export function applyWhitener (w: Float64Array, scale: number, data: Float32Array, channels: number, samples: number): Float32Array {
-  const out = data.slice()
+/** scale * W x for each sample of one readout's channel-major data, into a new array or, with `inPlace`, over `data`. */
+export function applyWhitener (w: Float64Array, scale: number, data: Float32Array, channels: number, samples: number, inPlace = false): Float32Array {
+  const out = inPlace ? data : data.slice()
   applyLowerTriangular(w, scale, out, channels, samples, 0, samples)
   return out
 }
@@ -189,7 +189,8 @@ export const noisePrewhitening = defineStage<typeof params, NoiseState>({
     const whitener = whitenerFor(channels, ctx)
     if (whitener === null) return [input]
     checkShape(acq)
-    const data = applyWhitener(whitener, dwellScale(p.dwellTimeScaling, acq.head.sampleTimeUs, state), acq.data, channels, samples)
-    return [{ kind: 'acquisition', acquisition: { head: acq.head, traj: acq.traj, data } }]
+    const owned = input.owned === true
+    const data = applyWhitener(whitener, dwellScale(p.dwellTimeScaling, acq.head.sampleTimeUs, state), acq.data, channels, samples, owned)
+    return [{ kind: 'acquisition', acquisition: { head: acq.head, traj: acq.traj, data }, owned }]
   }
 })

@@ -36,6 +36,30 @@ describe('readout oversampling removal', () => {
     expect(acq.head.numberOfSamples).toBe(n) // input untouched
   })
 
+  it.each([[128, 2], [100, 2], [75, 1.5]])('writes over the start of an owned readout the samples a copy would get: %i samples, ratio %f', (n, ratio) => {
+    const channels = 4
+    const data = randomComplex(n * channels, n + 1)
+    const copied = removeReadoutOversampling(makeAcquisition({ samples: n, channels, data }), ratio)
+    const owned = data.slice()
+    const inPlace = removeReadoutOversampling(makeAcquisition({ samples: n, channels, data: owned }), ratio, true)
+    expect(inPlace.data.buffer).toBe(owned.buffer)
+    expect(inPlace.data.byteOffset).toBe(0)
+    expect(Array.from(inPlace.data)).toEqual(Array.from(copied.data))
+  })
+
+  it('keeps a message owned through the stage, and leaves one that is not untouched', () => {
+    const header = makeHeader([128, 32, 1], [64, 32, 1])
+    const data = randomComplex(128 * 2, 3)
+    const before = data.slice()
+    const [shared] = removeOversampling.run({ kind: 'acquisition', acquisition: makeAcquisition({ samples: 128, channels: 2, data }) }, {}, ctxFor(header)) as Message[]
+    expect(data).toEqual(before)
+    const [owned] = removeOversampling.run({ kind: 'acquisition', acquisition: makeAcquisition({ samples: 128, channels: 2, data }), owned: true }, {}, ctxFor(header)) as Message[]
+    if (shared.kind !== 'acquisition' || owned.kind !== 'acquisition') throw new Error('expected acquisitions')
+    expect(owned.owned).toBe(true)
+    expect(owned.acquisition.data.buffer).toBe(data.buffer)
+    expect(Array.from(owned.acquisition.data)).toEqual(Array.from(shared.acquisition.data))
+  })
+
   it('moves center_sample and the discards to the new sampling', () => {
     const acq = makeAcquisition({ samples: 128, channels: 1, centerSample: 40, discardPre: 4, discardPost: 8 })
     const out = removeReadoutOversampling(acq, 2)

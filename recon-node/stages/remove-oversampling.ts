@@ -27,8 +27,11 @@ export function oversamplingRatio (header: ReconHeader): number {
   return ratio > 1.01 ? ratio : 1
 }
 
-/** The readout with its oversampling removed; `ratio` > 1. */
-export function removeReadoutOversampling (acq: Acquisition, ratio: number): Acquisition {
+/**
+ * The readout with its oversampling removed; `ratio` > 1. With `inPlace` the result is written over the
+ * start of acq.data (each line is read whole before its shorter result is written, at or before it).
+ */
+export function removeReadoutOversampling (acq: Acquisition, ratio: number, inPlace = false): Acquisition {
   const head = acq.head
   const n = head.numberOfSamples
   const channels = head.activeChannels
@@ -37,7 +40,7 @@ export function removeReadoutOversampling (acq: Acquisition, ratio: number): Acq
   }
   const m = Math.round(n / ratio)
   if (m >= n || m < 1) return acq
-  const out = cropFieldOfView(acq.data, n, channels, m)
+  const out = cropFieldOfView(acq.data, n, channels, m, inPlace ? acq.data.subarray(0, 2 * m * channels) : undefined)
   const rescale = m / n
   return {
     head: {
@@ -70,7 +73,8 @@ export const removeOversampling = defineStage({
     if (input.kind !== 'acquisition' || isFlagSet(input.acquisition.head, IS_NOISE_MEASUREMENT)) return [input]
     const ratio = oversamplingRatio(ctx.header)
     if (ratio === 1) return [input]
-    const acquisition = removeReadoutOversampling(input.acquisition, ratio)
-    return acquisition === input.acquisition ? [input] : [{ kind: 'acquisition', acquisition }]
+    const owned = input.owned === true
+    const acquisition = removeReadoutOversampling(input.acquisition, ratio, owned)
+    return acquisition === input.acquisition ? [input] : [{ kind: 'acquisition', acquisition, owned }]
   }
 })

@@ -68,6 +68,12 @@ export interface BufferMeta {
 export interface AcquisitionMessage {
   kind: 'acquisition'
   acquisition: Acquisition
+  /**
+   * The samples (acquisition.data) belong to this message alone: nothing reads them once the message
+   * is handed on, so a stage may write its result over them instead of into a new array. Sources set
+   * it for readouts they decoded for the pipeline; readouts shared with anything else leave it unset.
+   */
+  owned?: boolean
 }
 
 export interface BufferMessage {
