@@ -66,7 +66,10 @@ export async function createLabHost (init: LabHostInit): Promise<LabHost> {
     transports: [tcp(), webSockets()],
     connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: 5_000 }),
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // A stream's receive window is what a reader that pauses (a reconstruction slower than the scanner)
+    // still gets on top of what it queued: 4 MiB instead of yamux's 16 keeps that small, and is still
+    // hundreds of round trips' worth of data on a LAN.
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 4 * 1024 * 1024 } })],
     peerDiscovery,
     connectionManager: {
       // A lab is a handful of peers; reconnecting to them is the point, not saving connections.

@@ -11,7 +11,7 @@ export interface PacedReaderInit {
   initial?: Uint8Array
 }
 
-/** What a paused yamux stream may still receive: the sender's whole window (16 MiB at most) on top of the queue. */
+/** What a paused yamux stream may still receive: the sender's whole window (16 MiB at most by default, 4 in a lab host) on top of the queue. */
 const MAX_READ_BUFFER = 64 * 1024 * 1024
 
 export async function * readPaced (stream: Stream, init: PacedReaderInit = {}): AsyncGenerator<Uint8Array> {
