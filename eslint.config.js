@@ -19,6 +19,6 @@ export default tseslint.config(
   { files: ['protocol/**'], rules: layer(['**/node/**', '**/scanner-node/**', '**/recon-node/**', '**/pwa/**', 'node:*']) },
   { files: ['scanner-node/**'], rules: layer(['**/recon-node/**', '**/pwa/**']) },
   { files: ['recon-node/**'], rules: layer(['**/scanner-node/**', '**/pwa/**']) },
-  { files: ['node/**'], ignores: ['node/cli/main.ts'], rules: layer(['**/scanner-node/**', '**/recon-node/**', '**/pwa/**']) },
+  { files: ['node/**'], ignores: ['node/cli/main.ts', 'node/cli/bench.ts'], rules: layer(['**/scanner-node/**', '**/recon-node/**', '**/pwa/**']) },
   { files: ['pwa/**'], rules: layer(['**/node/**', '**/scanner-node/**', '**/recon-node/**', 'node:*']) }
 )

@@ -1,22 +1,17 @@
 #!/usr/bin/env node
-// `npm run bench`: the reconstruction benchmark (recon-node/bench/main.ts), run from the TypeScript
-// sources with tsx like the scanhub command. Like the CLI's entry this file is a composition root: it
-// hands scanner-node's benchmark scanner to recon-node's benchmark, which do not import each other.
-// With --recon-child it is the process whose memory figure (d) measures: it loads only the
-// reconstruction, so that the figure is not the benchmark's own.
+// `npm run bench`: the reconstruction benchmark (recon-node/bench/main.ts through node/cli/bench.ts),
+// run from the compiled modules like the scanhub command. With --child KIND it is one of the benchmark's
+// child processes (recon-node/bench/child.ts).
 import { fileURLToPath } from 'node:url'
-import { register } from 'tsx/esm/api'
+import { importEntry } from './node-bundle.js'
 
-register()
-await import('../runtime/promise-with-resolvers.ts')
 try {
-  if (process.argv[2] === '--recon-child') {
-    const { reconChild } = await import('../../recon-node/bench/recon.ts')
-    await reconChild(process.argv[3])
+  if (process.argv[2] === '--child') {
+    const { run } = await importEntry('bench-child')
+    await run(process.argv.slice(3))
   } else {
-    const { main } = await import('../../recon-node/bench/main.ts')
-    const { startBenchScanner } = await import('../../scanner-node/jobs/bench-scanner.ts')
-    await main(process.argv.slice(2), { bin: fileURLToPath(import.meta.url), startScanner: startBenchScanner })
+    const { run } = await importEntry('bench')
+    await run(process.argv.slice(2), fileURLToPath(import.meta.url))
   }
   process.exit(0)
 } catch (err) {

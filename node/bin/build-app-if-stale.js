@@ -2,23 +2,15 @@
 // `npm start`'s prestart step: builds the app (pwa/ → pwa/dist) when it is missing or older than its
 // sources, so that a fresh checkout serves the UI without a separate build command.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { newestMtime } from './newest-mtime.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const built = join(root, 'pwa', 'dist', 'index.html')
 
-function newest (path) {
-  if (!existsSync(path)) return 0
-  const info = statSync(path)
-  if (!info.isDirectory()) return info.mtimeMs
-  let latest = info.mtimeMs
-  for (const entry of readdirSync(path)) latest = Math.max(latest, newest(join(path, entry)))
-  return latest
-}
-
-const sources = Math.max(newest(join(root, 'pwa', 'src')), newest(join(root, 'pwa', 'index.html')), newest(join(root, 'pwa', 'public')), newest(join(root, 'protocol')), newest(join(root, 'vite.config.ts')))
+const sources = newestMtime(...['pwa/src', 'pwa/index.html', 'pwa/public', 'protocol', 'vite.config.ts'].map((p) => join(root, p)))
 if (existsSync(built) && statSync(built).mtimeMs >= sources) process.exit(0)
 
 console.log('building the ScanHub app (pwa/ → pwa/dist) ...')

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// `scanhub` command: runs the TypeScript sources directly (tsx), so a checkout works after `npm install`
-// with no build step.
-import { register } from 'tsx/esm/api'
+// `scanhub` command: node/cli/main.ts, run from its compiled module (node-bundle.js compiles it on
+// first use and whenever a source is newer), so a checkout works after `npm install` with no build step.
+import { importEntry } from './node-bundle.js'
 
-register()
-await import('../cli/main.ts')
+await importEntry('scanhub')

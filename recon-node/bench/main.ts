@@ -3,7 +3,8 @@
 //       (`bart fft -i 3` then `bart rss 8` on the same k-space, timed end to end with its file I/O);
 //   (b) raw data over /scanhub/raw beside a bare libp2p stream on the same connection;
 //   (c) latency from a slice's last readout to its DICOM stored (8 coils, 256², through the job system);
-//   (d) peak resident memory of the reconstruction of (a), in a process of its own.
+//   (d) peak resident memory of a reconstruction peer (a process of its own) taking the scan of (a)
+//       streamed from the scanner as it is recorded.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,18 +16,17 @@ import { writeScanCfl, syntheticScan, type ScanShape } from './data.ts'
 import { sliceLatency } from './latency.ts'
 import type { StartBenchScanner } from './ports.ts'
 import type { ReconFigures } from './recon.ts'
+import { reconPeerMemory } from './recon-peer.ts'
 import { streamThroughput } from './stream.ts'
 
 export interface BenchOptions {
-  /** the bench's own bin file, to run (a) in a child process */
+  /** the bench's own bin file, which runs the child processes of (a) and (d) (recon-node/bench/child.ts) */
   bin: string
   startScanner: StartBenchScanner
 }
 
 const FULL: ScanShape = { slices: 64, coils: 8, matrix: 256, oversampling: 2 }
 const QUICK: ScanShape = { slices: 8, coils: 8, matrix: 256, oversampling: 2 }
-/** node/bin/bench.js runs only the reconstruction (recon.ts reconChild) when given this */
-export const CHILD_FLAG = '--recon-child'
 
 function hasBart (): boolean {
   return spawnSync('sh', ['-c', 'command -v bart'], { stdio: 'ignore' }).status === 0
@@ -55,13 +55,15 @@ async function runBart (shape: ScanShape): Promise<number> {
 }
 
 async function reconInChild (bin: string, shape: ScanShape): Promise<ReconFigures> {
-  const child = spawn(process.execPath, [bin, CHILD_FLAG, JSON.stringify(shape)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [bin, '--child', 'recon', JSON.stringify(shape)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   if (code !== 0) throw new Error(`the reconstruction benchmark process exited with ${code}`)
   return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ReconFigures
 }
+
+const MiB = 2 ** 20
 
 function row (cells: string[], widths: number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i])).join('  ')
@@ -73,7 +75,7 @@ export async function main (argv: string[], options: BenchOptions): Promise<void
   const log = (m: string): void => { process.stderr.write(`bench: ${m}\n`) }
   const table: string[][] = []
 
-  log(`(a, d) reconstruction of ${shape.slices} slices x ${shape.coils} coils x ${shape.matrix}², ${shape.oversampling}x oversampling, in a process of its own`)
+  log(`(a) reconstruction of ${shape.slices} slices x ${shape.coils} coils x ${shape.matrix}², ${shape.oversampling}x oversampling, in a process of its own`)
   const recon = await reconInChild(options.bin, shape)
   let bartSeconds: number | undefined
   if (hasBart()) {
@@ -128,18 +130,23 @@ export async function main (argv: string[], options: BenchOptions): Promise<void
     ])
   } finally {
     await workerHost.stop()
+  }
+  try {
+    log(`(d) peak memory of a reconstruction peer taking the ${shape.slices}-slice scan of (a) over /scanhub/raw, in a process of its own`)
+    const peer = await reconPeerMemory(options.bin, scanner, swarmKeyHex, shape)
+    // 150 MB of the target in MiB: 150e6 bytes
+    const limitMiB = (2 * peer.unitBytes + 150e6) / MiB
+    table.push([
+      '(d) peak RSS of a recon peer',
+      `${peer.peakRssMiB.toFixed(0)} MiB`,
+      `idle ${peer.baselineRssMiB.toFixed(0)} MiB; chain alone (a) ${recon.peakRssMiB.toFixed(0)} MiB; unit ${(peer.unitBytes / MiB).toFixed(1)} MiB`,
+      `${peer.peakRssMiB.toFixed(0)} MiB`,
+      `< ${limitMiB.toFixed(0)} MiB`,
+      peer.peakRssMiB < limitMiB ? 'ok' : 'MISSED'
+    ])
+  } finally {
     await scanner.stop()
   }
-
-  const limitMiB = 2 * recon.unitBytes / 2 ** 20 + 150
-  table.push([
-    '(d) peak RSS of (a)',
-    `${recon.peakRssMiB.toFixed(0)} MiB`,
-    `runtime with idle workers ${recon.baselineRssMiB.toFixed(0)} MiB; unit ${(recon.unitBytes / 2 ** 20).toFixed(1)} MiB`,
-    `${recon.peakRssMiB.toFixed(0)} MiB`,
-    `< ${limitMiB.toFixed(0)} MiB`,
-    recon.peakRssMiB < limitMiB ? 'ok' : 'MISSED'
-  ])
 
   const header = ['figure', 'ScanHub', 'reference', 'value', 'target', '']
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)))
