@@ -23,7 +23,10 @@ const ENTRIES = {
   // started by recon-node/fft/pool.ts as `./fft-worker.js` beside the module that loaded it
   'fft-worker': 'recon-node/fft/fft-worker.ts',
   bench: 'node/cli/bench.ts',
-  'bench-child': 'recon-node/bench/child.ts'
+  // the benchmark's child processes (node/bin/bench.js --child recon | recon-peer): one module each, so
+  // that each loads only what it measures
+  'bench-recon': 'recon-node/bench/recon.ts',
+  'bench-recon-peer': 'recon-node/bench/recon-peer.ts'
 }
 
 const SOURCES = ['protocol', 'node', 'scanner-node', 'recon-node'].map((folder) => join(ROOT, folder))

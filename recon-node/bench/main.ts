@@ -20,7 +20,7 @@ import { reconPeerMemory } from './recon-peer.ts'
 import { streamThroughput } from './stream.ts'
 
 export interface BenchOptions {
-  /** the bench's own bin file, which runs the child processes of (a) and (d) (recon-node/bench/child.ts) */
+  /** the bench's own bin file, which runs the child processes of (a) and (d) (recon.ts, recon-peer.ts) */
   bin: string
   startScanner: StartBenchScanner
 }

@@ -4,6 +4,7 @@
 // writer and a blob store on disk. The benchmark's scanner streams the whole scan to it over
 // /scanhub/raw as fast as the recording is written; the process reports its peak resident memory
 // (getrusage ru_maxrss) once every slice's DICOM is stored.
+import '../../node/runtime/promise-with-resolvers.ts'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -40,8 +41,8 @@ interface PeerChildInit {
 
 const MiB = 1024 * 1024
 
-/** The child process's entry: a reconstruction peer that takes one job, then prints its figures as JSON. */
-export async function reconPeerChild (initJson: string): Promise<void> {
+/** The child process's entry (bench.js --child recon-peer INIT): a reconstruction peer that takes one job, then prints its figures as JSON. */
+export async function runChild (initJson: string): Promise<void> {
   const init = JSON.parse(initJson) as PeerChildInit
   const dir = await mkdtemp(join(tmpdir(), 'scanhub-bench-recon-peer-'))
   const libp2p = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(init.swarmKeyHex), mdns: false })

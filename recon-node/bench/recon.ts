@@ -32,8 +32,8 @@ export async function reconThroughput (shape: ScanShape): Promise<ReconFigures> 
   }
 }
 
-/** The child process's entry: runs the figures for the shape given as JSON and prints them as JSON. */
-export async function reconChild (shapeJson: string): Promise<void> {
+/** The child process's entry (bench.js --child recon SHAPE): runs the figures for the shape given as JSON and prints them as JSON. */
+export async function runChild (shapeJson: string): Promise<void> {
   const figures = await reconThroughput(JSON.parse(shapeJson) as ScanShape)
   process.stdout.write(`${JSON.stringify(figures)}\n`)
 }
