@@ -115,6 +115,13 @@ function readUnitKey (decoder: decoding.Decoder, allowEmpty = false): string {
   return key
 }
 
+/** The type and the job a message is about: every message but hello and error starts so. */
+function writeJobRef (encoder: encoding.Encoder, type: number, message: { jobId: string, epoch: number }): void {
+  encoding.writeVarUint(encoder, type)
+  writeString(encoder, message.jobId, MAX_JOB_ID_LENGTH, 'job id')
+  encoding.writeVarUint(encoder, message.epoch)
+}
+
 /** message := varUint(type) • fields, as PROTOCOL.md lists them. */
 export function writeJobMessage (encoder: encoding.Encoder, message: JobMessage): void {
   switch (message.type) {
@@ -124,14 +131,10 @@ export function writeJobMessage (encoder: encoding.Encoder, message: JobMessage)
       encoding.writeVarUint(encoder, message.slots)
       return
     case 'renew':
-      encoding.writeVarUint(encoder, JOB_RENEW)
-      writeString(encoder, message.jobId, MAX_JOB_ID_LENGTH, 'job id')
-      encoding.writeVarUint(encoder, message.epoch)
+      writeJobRef(encoder, JOB_RENEW, message)
       return
     case 'unit-done':
-      encoding.writeVarUint(encoder, JOB_UNIT_DONE)
-      writeString(encoder, message.jobId, MAX_JOB_ID_LENGTH, 'job id')
-      encoding.writeVarUint(encoder, message.epoch)
+      writeJobRef(encoder, JOB_UNIT_DONE, message)
       writeString(encoder, message.unitKey, MAX_UNIT_KEY_LENGTH, 'unit key')
       encoding.writeVarUint(encoder, message.confirmedOffset)
       if (message.files.length > MAX_FILES_PER_UNIT) throw new JobProtocolError(`${message.files.length} files exceed ${MAX_FILES_PER_UNIT}`)
@@ -143,30 +146,22 @@ export function writeJobMessage (encoder: encoding.Encoder, message: JobMessage)
       }
       return
     case 'progress':
-      encoding.writeVarUint(encoder, JOB_PROGRESS)
-      writeString(encoder, message.jobId, MAX_JOB_ID_LENGTH, 'job id')
-      encoding.writeVarUint(encoder, message.epoch)
+      writeJobRef(encoder, JOB_PROGRESS, message)
       encoding.writeVarUint(encoder, message.acquisitions)
       encoding.writeVarUint(encoder, message.images)
       encoding.writeVarUint(encoder, message.confirmedOffset)
       return
     case 'done':
-      encoding.writeVarUint(encoder, JOB_DONE)
-      writeString(encoder, message.jobId, MAX_JOB_ID_LENGTH, 'job id')
-      encoding.writeVarUint(encoder, message.epoch)
+      writeJobRef(encoder, JOB_DONE, message)
       encoding.writeVarUint(encoder, message.images)
       return
     case 'failed':
-      encoding.writeVarUint(encoder, JOB_FAILED)
-      writeString(encoder, message.jobId, MAX_JOB_ID_LENGTH, 'job id')
-      encoding.writeVarUint(encoder, message.epoch)
+      writeJobRef(encoder, JOB_FAILED, message)
       encoding.writeVarUint(encoder, message.fatal ? 1 : 0)
       encoding.writeVarString(encoder, message.message.slice(0, MAX_JOB_TEXT_LENGTH))
       return
     case 'grant': {
-      encoding.writeVarUint(encoder, JOB_GRANT)
-      writeString(encoder, message.jobId, MAX_JOB_ID_LENGTH, 'job id')
-      encoding.writeVarUint(encoder, message.epoch)
+      writeJobRef(encoder, JOB_GRANT, message)
       encoding.writeVarUint(encoder, message.leaseMs)
       encoding.writeVarUint(encoder, message.resumeOffset)
       if (message.doneUnits.length > MAX_DONE_UNITS) throw new JobProtocolError(`${message.doneUnits.length} done units exceed ${MAX_DONE_UNITS}`)
@@ -176,15 +171,11 @@ export function writeJobMessage (encoder: encoding.Encoder, message: JobMessage)
       return
     }
     case 'ack':
-      encoding.writeVarUint(encoder, JOB_ACK)
-      writeString(encoder, message.jobId, MAX_JOB_ID_LENGTH, 'job id')
-      encoding.writeVarUint(encoder, message.epoch)
+      writeJobRef(encoder, JOB_ACK, message)
       writeString(encoder, message.unitKey, MAX_UNIT_KEY_LENGTH, 'unit key')
       return
     case 'revoke':
-      encoding.writeVarUint(encoder, JOB_REVOKE)
-      writeString(encoder, message.jobId, MAX_JOB_ID_LENGTH, 'job id')
-      encoding.writeVarUint(encoder, message.epoch)
+      writeJobRef(encoder, JOB_REVOKE, message)
       encoding.writeVarString(encoder, message.reason.slice(0, MAX_JOB_TEXT_LENGTH))
       return
     case 'error':
@@ -216,16 +207,21 @@ export function decodeJobMessage (bytes: Uint8Array): JobMessage {
   return message
 }
 
+/** The job a message is about (after its type): job id and epoch. */
+function readJobRef (decoder: decoding.Decoder): { jobId: string, epoch: number } {
+  const jobId = readJobId(decoder)
+  return { jobId, epoch: decoding.readVarUint(decoder) }
+}
+
 function readJobMessage (decoder: decoding.Decoder): JobMessage {
   const type = decoding.readVarUint(decoder)
   switch (type) {
     case JOB_HELLO:
       return { type: 'hello', name: readString(decoder, MAX_JOB_TEXT_LENGTH, 'name'), slots: readCount(decoder, 1024, 'slots') }
     case JOB_RENEW:
-      return { type: 'renew', jobId: readJobId(decoder), epoch: decoding.readVarUint(decoder) }
+      return { type: 'renew', ...readJobRef(decoder) }
     case JOB_UNIT_DONE: {
-      const jobId = readJobId(decoder)
-      const epoch = decoding.readVarUint(decoder)
+      const { jobId, epoch } = readJobRef(decoder)
       const unitKey = readUnitKey(decoder)
       const confirmedOffset = decoding.readVarUint(decoder)
       const n = readCount(decoder, MAX_FILES_PER_UNIT, 'files')
@@ -242,24 +238,21 @@ function readJobMessage (decoder: decoding.Decoder): JobMessage {
     case JOB_PROGRESS:
       return {
         type: 'progress',
-        jobId: readJobId(decoder),
-        epoch: decoding.readVarUint(decoder),
+        ...readJobRef(decoder),
         acquisitions: decoding.readVarUint(decoder),
         images: decoding.readVarUint(decoder),
         confirmedOffset: decoding.readVarUint(decoder)
       }
     case JOB_DONE:
-      return { type: 'done', jobId: readJobId(decoder), epoch: decoding.readVarUint(decoder), images: decoding.readVarUint(decoder) }
+      return { type: 'done', ...readJobRef(decoder), images: decoding.readVarUint(decoder) }
     case JOB_FAILED: {
-      const jobId = readJobId(decoder)
-      const epoch = decoding.readVarUint(decoder)
+      const { jobId, epoch } = readJobRef(decoder)
       const fatal = decoding.readVarUint(decoder)
       if (fatal > 1) throw new JobProtocolError(`failed: fatal must be 0 or 1, not ${fatal}`)
       return { type: 'failed', jobId, epoch, fatal: fatal === 1, message: readString(decoder, MAX_JOB_TEXT_LENGTH, 'message') }
     }
     case JOB_GRANT: {
-      const jobId = readJobId(decoder)
-      const epoch = decoding.readVarUint(decoder)
+      const { jobId, epoch } = readJobRef(decoder)
       const leaseMs = decoding.readVarUint(decoder)
       const resumeOffset = decoding.readVarUint(decoder)
       const n = readCount(decoder, MAX_DONE_UNITS, 'done units')
@@ -269,9 +262,9 @@ function readJobMessage (decoder: decoding.Decoder): JobMessage {
       return { type: 'grant', jobId, epoch, leaseMs, resumeOffset, doneUnits, description }
     }
     case JOB_ACK:
-      return { type: 'ack', jobId: readJobId(decoder), epoch: decoding.readVarUint(decoder), unitKey: readUnitKey(decoder, true) }
+      return { type: 'ack', ...readJobRef(decoder), unitKey: readUnitKey(decoder, true) }
     case JOB_REVOKE:
-      return { type: 'revoke', jobId: readJobId(decoder), epoch: decoding.readVarUint(decoder), reason: readString(decoder, MAX_JOB_TEXT_LENGTH, 'reason') }
+      return { type: 'revoke', ...readJobRef(decoder), reason: readString(decoder, MAX_JOB_TEXT_LENGTH, 'reason') }
     case JOB_ERROR:
       return { type: 'error', message: readString(decoder, MAX_JOB_TEXT_LENGTH, 'message') }
     default:
