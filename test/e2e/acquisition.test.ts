@@ -1,11 +1,10 @@
 // Running an acquisition from the browser on a hub with a virtual scanner: Run asks to check the
 // patient's height and weight first, progress is pushed by the scanner as presence, Stop is large
 // and confirms once the scanner has stopped; a short sequence runs to its end.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
-import { TestLab, eventually } from '../support/peer-process.ts'
-import type { PeerProcess } from '../support/peer-process.ts'
-import { HAS_CHROMIUM, createFirstUser, createPatient, ensurePwaBuilt, launchBrowser, newContext, screenshot, watchConsole } from './support.ts'
+import { describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { eventually } from '../support/peer-process.ts'
+import { HAS_CHROMIUM, createFirstUser, createPatient, newContext, screenshot, useBrowserLab, watchConsole } from './support.ts'
 
 async function addAcquisition (page: Page, workflow: string, name: string, sequenceId: string): Promise<void> {
   await page.getByRole('button', { name: `Actions for ${workflow}` }).click()
@@ -18,28 +17,14 @@ async function addAcquisition (page: Page, workflow: string, name: string, seque
 }
 
 describe.skipIf(!HAS_CHROMIUM)('acquisition from the browser', () => {
-  const lab = new TestLab()
-  let hub: PeerProcess
-  let browser: Browser
-
-  beforeAll(async () => {
-    await ensurePwaBuilt()
-    hub = await lab.peer({ name: 'console', roles: 'hub,scanner' })
-    await hub.start()
-    browser = await launchBrowser()
-  }, 300_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await lab.cleanup()
-  })
+  const env = useBrowserLab({ hub: { name: 'console', roles: 'hub,scanner' } })
 
   it('confirms height and weight, shows live progress, stops on request, and runs a scan to its end', async () => {
-    const context = await newContext(browser)
+    const context = await newContext(env.browser)
     const page = await context.newPage()
     const errors = watchConsole(page)
-    await createFirstUser(page, hub)
-    await eventually(async () => ((await hub.api('GET', '/api/v1/devices')).body as unknown[]).length > 0, 15_000, 'the virtual scanner in the lab')
+    await createFirstUser(page, env.hub)
+    await eventually(async () => ((await env.hub.api('GET', '/api/v1/devices')).body as unknown[]).length > 0, 15_000, 'the virtual scanner in the lab')
     await createPatient(page, { firstName: 'Sam', lastName: 'Scan', birthDate: '1988-11-11' })
     await page.getByRole('link', { name: 'Scan', exact: true }).click()
     await page.getByRole('button', { name: 'Add exam' }).click()
@@ -65,9 +50,9 @@ describe.skipIf(!HAS_CHROMIUM)('acquisition from the browser', () => {
     await screenshot(page, '12-running')
     await page.getByRole('button', { name: 'Stop Multi-slice GRE' }).click()
     await page.getByText('Multi-slice GRE stopped: the scanner confirmed').waitFor({ timeout: 15_000 })
-    const patient = ((await hub.api('GET', '/api/v1/patients')).body as Array<{ heightCm?: number, weightKg?: number }>)[0]
+    const patient = ((await env.hub.api('GET', '/api/v1/patients')).body as Array<{ heightCm?: number, weightKg?: number }>)[0]
     expect(patient).toMatchObject({ heightCm: 172, weightKg: 68 })
-    const tasks = (await hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string }>
+    const tasks = (await env.hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string }>
     expect(tasks.find((t) => t.name === 'Multi-slice GRE')?.status).toBe('CANCELLED')
 
     // A short scan runs to its end.
@@ -78,7 +63,7 @@ describe.skipIf(!HAS_CHROMIUM)('acquisition from the browser', () => {
     expect(await again.getByLabel('Height (cm)').inputValue()).toBe('172')
     await again.getByRole('button', { name: /^Start/ }).click()
     await page.getByRole('treeitem', { name: 'Task FID' }).getByRole('status', { name: 'Status: Finished' }).waitFor({ timeout: 60_000 })
-    const fid = ((await hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, results: unknown[], finishedAt?: string }>).find((t) => t.name === 'FID')
+    const fid = ((await env.hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, results: unknown[], finishedAt?: string }>).find((t) => t.name === 'FID')
     expect(fid?.status).toBe('FINISHED')
     await screenshot(page, '13-finished')
     // The raw data downloads with the session's token.
@@ -110,7 +95,7 @@ describe.skipIf(!HAS_CHROMIUM)('acquisition from the browser', () => {
     const confirm = page.getByRole('dialog', { name: 'Before acquiring' })
     await confirm.getByRole('button', { name: /^Start/ }).click()
     await page.getByRole('treeitem', { name: 'Task Multi-slice GRE' }).getByRole('status', { name: 'Status: Finished' }).waitFor({ timeout: 60_000 })
-    const after = (await hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, finishedAt?: string }>
+    const after = (await env.hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, finishedAt?: string }>
     expect(after.find((t) => t.name === 'Multi-slice GRE')?.status).toBe('FINISHED')
     expect(after.find((t) => t.name === 'FID')?.finishedAt).toBe(fid?.finishedAt)
 

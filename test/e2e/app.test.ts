@@ -1,35 +1,19 @@
 // The app from first start to a planned acquisition: the first user, login, a patient, an exam, a
 // workflow and an acquisition task, each written by the browser on its own documents and found on
 // the hub through its REST API. Screenshots of the main views go to test-output/screenshots.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
-import { TestLab, eventually } from '../support/peer-process.ts'
-import type { PeerProcess } from '../support/peer-process.ts'
-import { ADMIN, HAS_CHROMIUM, createFirstUser, createPatient, ensurePwaBuilt, launchBrowser, login, newContext, screenshot, waitSynced, watchConsole } from './support.ts'
+import { describe, expect, it } from 'vitest'
+import { eventually } from '../support/peer-process.ts'
+import { ADMIN, HAS_CHROMIUM, createFirstUser, createPatient, login, newContext, screenshot, useBrowserLab, waitSynced, watchConsole } from './support.ts'
 
 describe.skipIf(!HAS_CHROMIUM)('the PWA', () => {
-  const lab = new TestLab()
-  let hub: PeerProcess
-  let browser: Browser
-
-  beforeAll(async () => {
-    await ensurePwaBuilt()
-    hub = await lab.peer({ name: 'hub-a' })
-    await hub.start()
-    browser = await launchBrowser()
-  }, 300_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await lab.cleanup()
-  })
+  const env = useBrowserLab()
 
   it('creates the first user, logs in, and plans patient → exam → workflow → acquisition task', async () => {
-    const context = await newContext(browser)
+    const context = await newContext(env.browser)
     const page = await context.newPage()
     const errors = watchConsole(page)
 
-    await page.goto(hub.baseUrl + '/')
+    await page.goto(env.hub.baseUrl + '/')
     await page.getByRole('heading', { name: 'Welcome to ScanHub' }).waitFor()
     await screenshot(page, '01-first-user')
     // The first user's form cannot be dismissed and refuses short passwords next to the field.
@@ -40,21 +24,21 @@ describe.skipIf(!HAS_CHROMIUM)('the PWA', () => {
     await page.getByLabel('Password again').fill('too short')
     await page.getByRole('button', { name: 'Create admin and log in' }).click()
     await page.getByText('password must be at least 12 characters long').waitFor()
-    await createFirstUser(page, hub)
-    expect((await hub.api('GET', '/api/v1/users')).body).toMatchObject([{ username: 'ada', role: 'admin' }])
+    await createFirstUser(page, env.hub)
+    expect((await env.hub.api('GET', '/api/v1/users')).body).toMatchObject([{ username: 'ada', role: 'admin' }])
 
     // Log out and in again.
     await page.getByTestId('account-menu').click()
     await page.getByTestId('logout').click()
     await page.getByRole('button', { name: 'Log in' }).waitFor()
     await screenshot(page, '02-login')
-    await login(page, hub, ADMIN.username, ADMIN.password)
+    await login(page, env.hub, ADMIN.username, ADMIN.password)
 
     await createPatient(page, { firstName: 'Jane', lastName: 'Doe', birthDate: '1980-02-29' })
     await createPatient(page, { firstName: 'John', lastName: 'Roe', birthDate: '1975-07-14' })
     await waitSynced(page)
     await screenshot(page, '03-patients')
-    const patients = (await hub.api('GET', '/api/v1/patients')).body as Array<{ id: string, lastName: string, createdBy: string }>
+    const patients = (await env.hub.api('GET', '/api/v1/patients')).body as Array<{ id: string, lastName: string, createdBy: string }>
     expect(patients.map((p) => p.lastName).sort()).toEqual(['Doe', 'Roe'])
     expect(patients[0].createdBy).toBe('ada')
     const jane = patients.find((p) => p.lastName === 'Doe') as { id: string }
@@ -63,7 +47,7 @@ describe.skipIf(!HAS_CHROMIUM)('the PWA', () => {
     await page.getByRole('button', { name: 'Edit Roe, John' }).click()
     await page.getByLabel('Height (cm)').fill('181')
     await page.getByRole('button', { name: 'Save' }).click()
-    await eventually(async () => ((await hub.api('GET', '/api/v1/patients')).body as Array<{ heightCm?: number }>).some((p) => p.heightCm === 181), 5000, 'height on the hub')
+    await eventually(async () => ((await env.hub.api('GET', '/api/v1/patients')).body as Array<{ heightCm?: number }>).some((p) => p.heightCm === 181), 5000, 'height on the hub')
 
     // The acquisition view: exam, workflow, task.
     await page.getByRole('link', { name: 'Doe', exact: true }).click()
@@ -92,9 +76,9 @@ describe.skipIf(!HAS_CHROMIUM)('the PWA', () => {
     await waitSynced(page)
     await screenshot(page, '04-acquisition')
 
-    const tasks = (await hub.api('GET', `/api/v1/tasks?patientId=${jane.id}`)).body as Array<{ name: string, type: string, status: string, parameters: { calibrations: string[] } }>
+    const tasks = (await env.hub.api('GET', `/api/v1/tasks?patientId=${jane.id}`)).body as Array<{ name: string, type: string, status: string, parameters: { calibrations: string[] } }>
     expect(tasks).toMatchObject([{ name: 'Tri-plane GRE', type: 'ACQUISITION', status: 'NEW', parameters: { calibrations: ['FREQUENCY'] } }])
-    const exams = (await hub.api('GET', `/api/v1/exams?patientId=${jane.id}`)).body as Array<{ name: string, status: string }>
+    const exams = (await env.hub.api('GET', `/api/v1/exams?patientId=${jane.id}`)).body as Array<{ name: string, status: string }>
     expect(exams).toMatchObject([{ name: 'Knee', status: 'NEW' }])
 
     // A second task, then reorder by keyboard-reachable menu; the hub sees the new order.
@@ -108,7 +92,7 @@ describe.skipIf(!HAS_CHROMIUM)('the PWA', () => {
     await page.getByRole('button', { name: 'Actions for Recon' }).click()
     await page.getByRole('menuitem', { name: 'Move up' }).click()
     await eventually(async () => {
-      const list = (await hub.api('GET', `/api/v1/tasks?patientId=${jane.id}`)).body as Array<{ name: string }>
+      const list = (await env.hub.api('GET', `/api/v1/tasks?patientId=${jane.id}`)).body as Array<{ name: string }>
       return list.map((t) => t.name).join(',') === 'Recon,Tri-plane GRE'
     }, 5000, 'new task order on the hub')
 
@@ -118,7 +102,7 @@ describe.skipIf(!HAS_CHROMIUM)('the PWA', () => {
     const greBox = await gre.boundingBox()
     await recon.dragTo(gre, { targetPosition: { x: 20, y: (greBox?.height ?? 40) - 4 } })
     await eventually(async () => {
-      const list = (await hub.api('GET', `/api/v1/tasks?patientId=${jane.id}`)).body as Array<{ name: string }>
+      const list = (await env.hub.api('GET', `/api/v1/tasks?patientId=${jane.id}`)).body as Array<{ name: string }>
       return list.map((t) => t.name).join(',') === 'Tri-plane GRE,Recon'
     }, 5000, 'dragged task order on the hub')
 

@@ -1,43 +1,26 @@
 // The image viewer on a real DICOM file (pydicom's MR_small): fetched as a blob with the session's
 // token, drawn, windowed by dragging, its tags browsed; and shown again offline from Cache Storage.
 import { readFile } from 'node:fs/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { fixture, hasFixtures } from '../support/external-tools.ts'
-import { TestLab } from '../support/peer-process.ts'
-import type { PeerProcess } from '../support/peer-process.ts'
-import { HAS_CHROMIUM, createFirstUser, ensurePwaBuilt, launchBrowser, newContext, screenshot, watchConsole } from './support.ts'
+import { HAS_CHROMIUM, createFirstUser, newContext, screenshot, useBrowserLab, watchConsole } from './support.ts'
 
 const OFFLINE_NOISE = [/ERR_INTERNET_DISCONNECTED/, /WebSocket connection to .* failed/, /Failed to load resource/]
 
 describe.skipIf(!HAS_CHROMIUM || !hasFixtures())('image viewer', () => {
-  const lab = new TestLab()
-  let hub: PeerProcess
-  let browser: Browser
-
-  beforeAll(async () => {
-    await ensurePwaBuilt()
-    hub = await lab.peer({ name: 'hub-a' })
-    await hub.start()
-    browser = await launchBrowser()
-  }, 300_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await lab.cleanup()
-  })
+  const env = useBrowserLab()
 
   it('shows a DICOM blob, windows it, browses its tags, and opens it offline', async () => {
     const bytes = await readFile(fixture('dicom', 'MR_small.dcm'))
-    const res = await fetch(`${hub.baseUrl}/api/v1/blobs`, { method: 'POST', headers: { 'x-api-key': hub.apiKey, 'content-type': 'application/octet-stream' }, body: bytes })
+    const res = await fetch(`${env.hub.baseUrl}/api/v1/blobs`, { method: 'POST', headers: { 'x-api-key': env.hub.apiKey, 'content-type': 'application/octet-stream' }, body: bytes })
     expect(res.status).toBe(201)
     const { sha256 } = await res.json() as { sha256: string }
 
-    const context = await newContext(browser)
+    const context = await newContext(env.browser)
     const page = await context.newPage()
     const errors = watchConsole(page, OFFLINE_NOISE)
-    await createFirstUser(page, hub)
-    await page.goto(`${hub.baseUrl}/viewer?sha256=${sha256}`)
+    await createFirstUser(page, env.hub)
+    await page.goto(`${env.hub.baseUrl}/viewer?sha256=${sha256}`)
     const slice = page.getByTestId('slice-overlay')
     await slice.filter({ hasText: 'Im: 1/1' }).waitFor()
     const wl = page.getByTestId('wl-overlay')

@@ -1,11 +1,10 @@
 // A viewer, or a browser nobody is logged in on, cannot change anything: not because a button is
 // hidden, but because the hub refuses its changes. The test changes the page's own documents behind
 // the UI's back (as a tampered client would) and checks that the hub's data stays as it was.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
-import { TestLab, sleep } from '../support/peer-process.ts'
-import type { PeerProcess } from '../support/peer-process.ts'
-import { HAS_CHROMIUM, PASSWORD, createFirstUser, createPatient, ensurePwaBuilt, launchBrowser, login, newContext, screenshot, waitSynced, watchConsole } from './support.ts'
+import { describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { sleep } from '../support/peer-process.ts'
+import { HAS_CHROMIUM, PASSWORD, createFirstUser, createPatient, login, newContext, screenshot, useBrowserLab, waitSynced, watchConsole } from './support.ts'
 
 /** Writes a patient straight into the page's lab model, skipping the UI's role check. */
 async function tamper (page: Page, lastName: string): Promise<void> {
@@ -23,27 +22,13 @@ async function refusedByHub (page: Page): Promise<void> {
 }
 
 describe.skipIf(!HAS_CHROMIUM)('read-only browsers', () => {
-  const lab = new TestLab()
-  let hub: PeerProcess
-  let browser: Browser
-
-  beforeAll(async () => {
-    await ensurePwaBuilt()
-    hub = await lab.peer({ name: 'hub-a' })
-    await hub.start()
-    browser = await launchBrowser()
-  }, 300_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await lab.cleanup()
-  })
+  const env = useBrowserLab()
 
   it('the hub refuses the changes of a viewer and of a browser nobody is logged in on', async () => {
-    const adminContext = await newContext(browser)
+    const adminContext = await newContext(env.browser)
     const admin = await adminContext.newPage()
     const adminErrors = watchConsole(admin)
-    await createFirstUser(admin, hub)
+    await createFirstUser(admin, env.hub)
     await createPatient(admin, { firstName: 'Karl', lastName: 'Keep', birthDate: '1960-06-06' })
     await waitSynced(admin)
 
@@ -57,12 +42,12 @@ describe.skipIf(!HAS_CHROMIUM)('read-only browsers', () => {
     await admin.getByLabel('Password (12+ characters)').fill(PASSWORD)
     await admin.getByRole('button', { name: 'Create user' }).click()
     await admin.getByRole('cell', { name: 'vic', exact: true }).waitFor()
-    const before = JSON.stringify((await hub.api('GET', '/api/v1/patients')).body)
+    const before = JSON.stringify((await env.hub.api('GET', '/api/v1/patients')).body)
 
-    const viewerContext = await newContext(browser)
+    const viewerContext = await newContext(env.browser)
     const viewer = await viewerContext.newPage()
     const viewerErrors = watchConsole(viewer)
-    await login(viewer, hub, 'vic', PASSWORD)
+    await login(viewer, env.hub, 'vic', PASSWORD)
     await viewer.getByText('You are logged in as a viewer').waitFor()
     await viewer.getByRole('link', { name: 'Keep', exact: true }).waitFor()
     expect(await viewer.getByRole('button', { name: 'New patient' }).count()).toBe(0)
@@ -72,7 +57,7 @@ describe.skipIf(!HAS_CHROMIUM)('read-only browsers', () => {
     await tamper(viewer, 'Tamper')
     await refusedByHub(viewer)
     await sleep(1500)
-    expect(JSON.stringify((await hub.api('GET', '/api/v1/patients')).body)).toBe(before)
+    expect(JSON.stringify((await env.hub.api('GET', '/api/v1/patients')).body)).toBe(before)
 
     // Logged out, the admin's browser is read-only too.
     await admin.getByTestId('account-menu').click()
@@ -81,7 +66,7 @@ describe.skipIf(!HAS_CHROMIUM)('read-only browsers', () => {
     await tamper(admin, 'Anonymous')
     await refusedByHub(admin)
     await sleep(1500)
-    expect(JSON.stringify((await hub.api('GET', '/api/v1/patients')).body)).toBe(before)
+    expect(JSON.stringify((await env.hub.api('GET', '/api/v1/patients')).body)).toBe(before)
 
     expect(adminErrors).toEqual([])
     expect(viewerErrors).toEqual([])

@@ -1,49 +1,34 @@
 // The hub goes away and comes back (restarted, so its sessions are gone and its WebSocket port moved):
 // the page keeps working offline, reconnects by itself with backoff, learns the hub's new address,
 // asks the user to log in again, and then delivers what was changed meanwhile.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
-import { PeerProcess, TestLab, eventually } from '../support/peer-process.ts'
-import { ADMIN, HAS_CHROMIUM, createFirstUser, createPatient, ensurePwaBuilt, launchBrowser, newContext, screenshot, waitSynced, watchConsole } from './support.ts'
+import { describe, expect, it } from 'vitest'
+import { PeerProcess, eventually } from '../support/peer-process.ts'
+import { ADMIN, HAS_CHROMIUM, createFirstUser, createPatient, newContext, screenshot, useBrowserLab, waitSynced, watchConsole } from './support.ts'
 
 /** What Chromium reports while the hub is down, and the 401 of the session the restarted hub no longer knows. */
 const HUB_DOWN_NOISE = [/WebSocket connection to .* failed/, /Failed to load resource/, /ERR_CONNECTION_REFUSED/]
 
 describe.skipIf(!HAS_CHROMIUM)('hub restart', () => {
-  const lab = new TestLab()
-  let hub: PeerProcess
-  let browser: Browser
-
-  beforeAll(async () => {
-    await ensurePwaBuilt()
-    hub = await lab.peer({ name: 'hub-a' })
-    await hub.start()
-    browser = await launchBrowser()
-  }, 300_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await lab.cleanup()
-  })
+  const env = useBrowserLab()
 
   it('reconnects to a restarted hub and syncs what was changed while it was away', async () => {
-    const context = await newContext(browser)
+    const context = await newContext(env.browser)
     const page = await context.newPage()
     const errors = watchConsole(page, HUB_DOWN_NOISE)
-    await createFirstUser(page, hub)
+    await createFirstUser(page, env.hub)
     await createPatient(page, { firstName: 'Bea', lastName: 'Before', birthDate: '1991-01-01' })
     await waitSynced(page)
 
-    const tcpPort = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/p2p\//.exec(hub.output)?.[1]
+    const tcpPort = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/p2p\//.exec(env.hub.output)?.[1]
     expect(tcpPort).toBeDefined()
-    await hub.kill('SIGTERM')
+    await env.hub.kill('SIGTERM')
     await page.getByTestId('sync-text').filter({ hasText: /^Offline/ }).waitFor({ timeout: 20_000 })
     await createPatient(page, { firstName: 'Dora', lastName: 'During', birthDate: '1992-02-02' })
     await page.getByTestId('sync-text').filter({ hasText: /^Offline · 1 unsynced$/ }).waitFor()
 
     // Same HTTP port (the page's origin), another WebSocket port (the TCP port + 1 instead of a random one).
-    const again = new PeerProcess({ name: 'hub-a', dataDir: hub.dataDir, extraArgs: ['--http', String(hub.httpPort), '--p2p', String(tcpPort)] })
-    lab.peers.push(again)
+    const again = new PeerProcess({ name: 'hub-a', dataDir: env.hub.dataDir, extraArgs: ['--http', String(env.hub.httpPort), '--p2p', String(tcpPort)] })
+    env.lab.peers.push(again)
     await again.start()
 
     // The restarted hub has no session: it refuses the page's changes, and the page asks for a login.

@@ -1,36 +1,21 @@
 // A lab of a scanner console (hub and scanner) and a reconstruction laptop: an acquisition and its reconstruction
 // planned and run from the browser, and the DICOM images shown in the viewer beside the tree.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
-import { TestLab, eventually } from '../support/peer-process.ts'
-import type { PeerProcess } from '../support/peer-process.ts'
-import { HAS_CHROMIUM, createFirstUser, createPatient, ensurePwaBuilt, launchBrowser, newContext, screenshot, watchConsole } from './support.ts'
+import { describe, expect, it } from 'vitest'
+import { eventually } from '../support/peer-process.ts'
+import { HAS_CHROMIUM, createFirstUser, createPatient, newContext, screenshot, useBrowserLab, watchConsole } from './support.ts'
 
 describe.skipIf(!HAS_CHROMIUM)('reconstruction from the browser', () => {
-  const lab = new TestLab()
-  let hub: PeerProcess
-  let browser: Browser
-
-  beforeAll(async () => {
-    await ensurePwaBuilt()
-    hub = await lab.peer({ name: 'console', roles: 'hub,scanner' })
-    await hub.start()
-    const recon = await lab.peer({ name: 'recon-laptop', roles: 'recon', join: hub.invite() })
-    await recon.start()
-    browser = await launchBrowser()
-  }, 300_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await lab.cleanup()
+  const env = useBrowserLab({
+    hub: { name: 'console', roles: 'hub,scanner' },
+    peers: async (lab, hub) => { await (await lab.peer({ name: 'recon-laptop', roles: 'recon', join: hub.invite() })).start() }
   })
 
   it('acquires, reconstructs and shows the images', async () => {
-    const context = await newContext(browser)
+    const context = await newContext(env.browser)
     const page = await context.newPage()
     const errors = watchConsole(page)
-    await createFirstUser(page, hub)
-    await eventually(async () => ((await hub.api('GET', '/api/v1/devices')).body as unknown[]).length > 0, 15_000, 'the virtual scanner in the lab')
+    await createFirstUser(page, env.hub)
+    await eventually(async () => ((await env.hub.api('GET', '/api/v1/devices')).body as unknown[]).length > 0, 15_000, 'the virtual scanner in the lab')
     await createPatient(page, { firstName: 'Rita', lastName: 'Recon', birthDate: '1979-04-04' })
     await page.getByRole('link', { name: 'Recon', exact: true }).click()
     await page.getByRole('button', { name: 'Add exam' }).click()
@@ -74,7 +59,7 @@ describe.skipIf(!HAS_CHROMIUM)('reconstruction from the browser', () => {
     await page.getByRole('treeitem', { name: 'Task Images' }).getByRole('status', { name: 'Status: Finished' }).waitFor({ timeout: 90_000 })
     await page.getByTestId('slice-overlay').filter({ hasText: /Im: 1\// }).waitFor({ timeout: 30_000 })
     await screenshot(page, '14-reconstruction')
-    const tasks = (await hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, results: Array<{ type: string }> }>
+    const tasks = (await env.hub.api('GET', '/api/v1/tasks')).body as Array<{ name: string, status: string, results: Array<{ type: string }> }>
     expect(tasks.find((t) => t.name === 'Images')?.results.some((r) => r.type === 'DICOM')).toBe(true)
 
     expect(errors).toEqual([])

@@ -4,30 +4,19 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
 import { fixture, hasFixtures } from '../support/external-tools.ts'
-import { TestLab } from '../support/peer-process.ts'
-import type { PeerProcess } from '../support/peer-process.ts'
-import { HAS_CHROMIUM, createFirstUser, ensurePwaBuilt, launchBrowser, newContext, screenshot, watchConsole } from './support.ts'
+import { HAS_CHROMIUM, createFirstUser, newContext, screenshot, useBrowserLab, watchConsole } from './support.ts'
 import { BUILTIN_SEQUENCES, writeSeq } from '../../protocol/pulseq/index.ts'
 
 describe.skipIf(!HAS_CHROMIUM)('sequence library', () => {
-  const lab = new TestLab()
-  let hub: PeerProcess
-  let browser: Browser
+  const env = useBrowserLab()
   let dir: string
 
   beforeAll(async () => {
-    await ensurePwaBuilt()
     dir = await mkdtemp(join(tmpdir(), 'scanhub-seq-e2e-'))
-    hub = await lab.peer({ name: 'hub-a' })
-    await hub.start()
-    browser = await launchBrowser()
-  }, 300_000)
+  })
 
   afterAll(async () => {
-    await browser?.close()
-    await lab.cleanup()
     await rm(dir, { recursive: true, force: true })
   })
 
@@ -40,10 +29,10 @@ describe.skipIf(!HAS_CHROMIUM)('sequence library', () => {
     await writeFile(good, text)
     await writeFile(broken, text.replace(/\[RF\]\n(?:#.*\n)*/, (m) => m + '1 not-a-number 1 2 3\n'))
 
-    const context = await newContext(browser)
+    const context = await newContext(env.browser)
     const page = await context.newPage()
     const errors = watchConsole(page, [/Failed to load resource/])
-    await createFirstUser(page, hub)
+    await createFirstUser(page, env.hub)
     await page.getByRole('link', { name: 'Library' }).click()
     await page.getByRole('tab', { name: 'Sequences' }).click()
 
@@ -58,7 +47,7 @@ describe.skipIf(!HAS_CHROMIUM)('sequence library', () => {
     const row = page.getByRole('row').filter({ hasText: 'My GRE' })
     await row.waitFor({ timeout: 10_000 })
     // the hub holds it too
-    const sequences = (await hub.api<Array<{ name: string }>>('GET', '/api/v1/sequences')).body
+    const sequences = (await env.hub.api<Array<{ name: string }>>('GET', '/api/v1/sequences')).body
     expect(sequences.map((q) => q.name)).toContain('My GRE')
 
     await row.getByRole('button', { name: 'Inspect' }).click()

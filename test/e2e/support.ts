@@ -7,8 +7,9 @@ import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { hasTool } from '../support/external-tools.ts'
-import { PROJECT_ROOT, sleep } from '../support/peer-process.ts'
-import type { PeerProcess } from '../support/peer-process.ts'
+import { afterAll, beforeAll } from 'vitest'
+import { PROJECT_ROOT, sleep, TestLab } from '../support/peer-process.ts'
+import type { PeerProcess, PeerProcessOptions } from '../support/peer-process.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
 /** Whether the browser tests can run here; warns loudly once when they cannot. */
@@ -50,6 +51,54 @@ export async function ensurePwaBuilt (timeoutMs = 240_000): Promise<void> {
     if (result.status !== 0 || !existsSync(DIST_DONE)) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`)
   } finally {
     rmSync(BUILD_LOCK, { recursive: true, force: true })
+  }
+}
+
+/** What a browser test works with; the fields are set once its beforeAll has run. */
+export interface BrowserLab {
+  readonly lab: TestLab
+  /** the lab's first peer, started: the hub the pages open */
+  readonly hub: PeerProcess
+  readonly browser: Browser
+}
+
+export interface BrowserLabInit {
+  /** options of the hub; default a peer named hub-a with the hub role */
+  hub?: PeerProcessOptions
+  /** starts the lab's other peers once the hub runs (they join it with hub.invite()) */
+  peers?: (lab: TestLab, hub: PeerProcess) => Promise<void>
+}
+
+/**
+ * The set-up every browser test shares, as beforeAll/afterAll of the calling describe block: the
+ * PWA built, a lab with its hub (and any other peers) started, Debian's chromium launched; all of it
+ * stopped and removed after the block.
+ */
+export function useBrowserLab (init: BrowserLabInit = {}): BrowserLab {
+  const lab = new TestLab()
+  const state: { lab: TestLab, hub?: PeerProcess, browser?: Browser } = { lab }
+  beforeAll(async () => {
+    await ensurePwaBuilt()
+    const hub = await lab.peer(init.hub ?? { name: 'hub-a' })
+    await hub.start()
+    state.hub = hub
+    await init.peers?.(lab, hub)
+    state.browser = await launchBrowser()
+  }, 300_000)
+  afterAll(async () => {
+    await state.browser?.close()
+    await lab.cleanup()
+  })
+  return {
+    lab,
+    get hub () {
+      if (state.hub === undefined) throw new Error('the hub starts in beforeAll')
+      return state.hub
+    },
+    get browser () {
+      if (state.browser === undefined) throw new Error('the browser starts in beforeAll')
+      return state.browser
+    }
   }
 }
 

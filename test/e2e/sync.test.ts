@@ -1,40 +1,28 @@
 // Two pages on two hubs of one lab (the second joined by invite): a change made in one page shows
 // in the other within 2 s, through browser → hub → hub → browser, and presence shows every peer.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
-import { TestLab, eventually } from '../support/peer-process.ts'
+import { describe, expect, it } from 'vitest'
+import { eventually } from '../support/peer-process.ts'
 import type { PeerProcess } from '../support/peer-process.ts'
-import { ADMIN, HAS_CHROMIUM, createFirstUser, createPatient, ensurePwaBuilt, launchBrowser, login, newContext, screenshot, waitSynced, watchConsole } from './support.ts'
+import { ADMIN, HAS_CHROMIUM, createFirstUser, createPatient, login, newContext, screenshot, useBrowserLab, waitSynced, watchConsole } from './support.ts'
 
 describe.skipIf(!HAS_CHROMIUM)('two pages on two hubs', () => {
-  const lab = new TestLab()
-  let a: PeerProcess
   let b: PeerProcess
-  let browser: Browser
-
-  beforeAll(async () => {
-    await ensurePwaBuilt()
-    a = await lab.peer({ name: 'hub-a' })
-    await a.start()
-    b = await lab.peer({ name: 'hub-b', join: a.invite() })
-    await b.start()
-    browser = await launchBrowser()
-  }, 300_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await lab.cleanup()
+  const env = useBrowserLab({
+    peers: async (lab, hub) => {
+      b = await lab.peer({ name: 'hub-b', join: hub.invite() })
+      await b.start()
+    }
   })
 
   it('shows an edit made in one page in the other within 2 s', async () => {
-    const contextA = await newContext(browser)
-    const contextB = await newContext(browser)
+    const contextA = await newContext(env.browser)
+    const contextB = await newContext(env.browser)
     const pageA = await contextA.newPage()
     const pageB = await contextB.newPage()
     const errorsA = watchConsole(pageA)
     const errorsB = watchConsole(pageB)
 
-    await createFirstUser(pageA, a)
+    await createFirstUser(pageA, env.hub)
     // The user reaches hub b through the hubs' own sync; then the same account logs in there.
     await eventually(async () => ((await b.api('GET', '/api/v1/auth/state')).body as { hasUsers: boolean }).hasUsers, 15_000, 'the first user on hub b')
     await login(pageB, b, ADMIN.username, ADMIN.password)
