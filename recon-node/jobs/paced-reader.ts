@@ -32,10 +32,12 @@ export async function * readPaced (stream: Stream, init: PacedReaderInit = {}): 
   let wake: (() => void) | undefined
   let resuming = false
   const notify = (): void => { const w = wake; wake = undefined; w?.() }
-  const onMessage = (event: { data: Uint8Array | { subarray: () => Uint8Array } }): void => {
-    const bytes = event.data instanceof Uint8Array ? event.data : event.data.subarray()
-    queue.push(bytes)
-    queued += bytes.length
+  const onMessage = (event: { data: Uint8Array | Iterable<Uint8Array> }): void => {
+    // a list (all that waited while paused) is taken part by part: joining it would copy megabytes
+    for (const bytes of event.data instanceof Uint8Array ? [event.data] : event.data) {
+      queue.push(bytes)
+      queued += bytes.length
+    }
     if (queued > high && !resuming && stream.readStatus === 'readable') stream.pause()
     notify()
   }
