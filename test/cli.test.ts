@@ -32,6 +32,19 @@ describe('scanhub CLI', () => {
     }
   })
 
+  it('runs peers with the same Node options however it is started (the command itself, npm start, npm run bench)', () => {
+    const shebang = readFileSync(SCANHUB_BIN, 'utf8').split('\n')[0]
+    const flags = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(shebang)?.[1].trim().split(' ') ?? []
+    expect(flags.length, shebang).toBeGreaterThan(0)
+    const scripts = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+    expect(scripts.start).toMatch(new RegExp(`^node ${flags.join(' ')} node/bin/scanhub.js `))
+    expect(scripts.bench).toMatch(new RegExp(`^node ${flags.join(' ')} node/bin/bench.js`))
+    // and the command line works as a program of its own, through the shebang
+    const r = spawnSync(SCANHUB_BIN, ['--help'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/Usage/)
+  })
+
   it('says what is wrong with a bad command line', () => {
     const r = scanhub('start', '--roles', 'hub,telescope')
     expect(r.status).toBe(2)

@@ -55,7 +55,8 @@ async function runBart (shape: ScanShape): Promise<number> {
 }
 
 async function reconInChild (bin: string, shape: ScanShape): Promise<ReconFigures> {
-  const child = spawn(process.execPath, [bin, '--child', 'recon', JSON.stringify(shape)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // with this process's Node options, which are a peer's (package.json's bench script)
+  const child = spawn(process.execPath, [...process.execArgv, bin, '--child', 'recon', JSON.stringify(shape)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))

@@ -94,7 +94,8 @@ export async function runChild (initJson: string): Promise<void> {
 export async function reconPeerMemory (bin: string, scanner: BenchScanner, swarmKeyHex: string, shape: ScanShape): Promise<ReconPeerFigures> {
   const address = scanner.libp2p.getMultiaddrs().find((a) => !a.toString().includes('/ws')) ?? scanner.libp2p.getMultiaddrs()[0]
   const init: PeerChildInit = { swarmKeyHex, scanner: address.toString(), scannerPeerId: scanner.libp2p.peerId.toString(), slices: shape.slices }
-  const child: ChildProcess = spawn(process.execPath, [bin, '--child', 'recon-peer', JSON.stringify(init)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // with this process's Node options, which are a peer's (package.json's bench script)
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, bin, '--child', 'recon-peer', JSON.stringify(init)], { stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   try {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
