@@ -3,7 +3,7 @@
 // role runs on: a libp2p host with the lab key, the job worker with its FFT worker threads, the DICOM
 // writer and a blob store on disk. The benchmark's scanner streams the whole scan to it over
 // /scanhub/raw as fast as the recording is written; the process reports its peak resident memory
-// (getrusage ru_maxrss) once every slice's DICOM is stored.
+// (peak-rss.ts) once every slice's DICOM is stored.
 import '../../node/runtime/promise-with-resolvers.ts'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -20,6 +20,7 @@ import { BlobStore } from '../../node/storage/blob-store.ts'
 import { createFftPool } from '../fft/pool.ts'
 import { JobWorker } from '../jobs/job-worker.ts'
 import { syntheticScan, type ScanShape } from './data.ts'
+import { peakRssMiB } from './peak-rss.ts'
 import type { BenchScanner } from './ports.ts'
 
 export interface ReconPeerFigures {
@@ -74,7 +75,7 @@ export async function runChild (initJson: string): Promise<void> {
       images,
       seconds: (performance.now() - started) / 1000,
       baselineRssMiB,
-      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      peakRssMiB: peakRssMiB(),
       unitBytes: 0
     }
     process.stdout.write(`${JSON.stringify(figures)}\n`)

@@ -6,11 +6,12 @@ import { createFftPool } from '../fft/pool.ts'
 import { DEFAULT_CHAIN } from '../pipeline/chain.ts'
 import { runPipeline } from '../pipeline/run.ts'
 import { scanAcquisitions, syntheticScan, type ScanShape } from './data.ts'
+import { peakRssMiB } from './peak-rss.ts'
 
 export interface ReconFigures {
   seconds: number
   images: number
-  /** the process's peak resident memory (getrusage ru_maxrss) */
+  /** the process's peak resident memory (peak-rss.ts) */
   peakRssMiB: number
 }
 
@@ -26,7 +27,7 @@ export async function reconThroughput (shape: ScanShape): Promise<ReconFigures> 
     await runPipeline(scanAcquisitions(scan), scan.reconHeader, DEFAULT_CHAIN, { onImage: () => { images++ }, fft, onWarning: () => {} })
     const seconds = (performance.now() - started) / 1000
     if (images !== shape.slices) throw new Error(`expected ${shape.slices} images, got ${images}`)
-    return { seconds, images, peakRssMiB: process.resourceUsage().maxRSS / 1024 }
+    return { seconds, images, peakRssMiB: peakRssMiB() }
   } finally {
     await fft.close()
   }
