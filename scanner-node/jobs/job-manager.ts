@@ -598,11 +598,19 @@ export class JobManager {
         await writer.sendRaw(await input.read(at, Math.min(RAW_CHUNK_BYTES, preambleBytes - at)))
       }
       let position = start
+      // the next chunk is read from disk while this one is sent
+      let ahead: Promise<Uint8Array> | undefined
+      const readAhead = (at: number): void => {
+        ahead = at < input.length ? input.read(at, RAW_CHUNK_BYTES) : undefined
+        // a read left behind by a stream that ends is not waited for (the input closes below)
+        ahead?.catch(() => {})
+      }
       for (;;) {
         if (abort.signal.aborted || stream.writeStatus !== 'writable') return
         if (position < input.length) {
-          const chunk = await input.read(position, RAW_CHUNK_BYTES)
+          const chunk = await (ahead ?? input.read(position, RAW_CHUNK_BYTES))
           position += chunk.length
+          readAhead(position)
           // sendRaw waits for the stream to drain whenever send() says its buffer is full
           await writer.sendRaw(chunk)
           continue
