@@ -8,7 +8,7 @@ import {
   encodeBlobResponseHeader
 } from '../../protocol/blob.ts'
 import { FrameDecoder } from '../../protocol/framing.ts'
-import { FrameWriter } from '../streams/framed-stream.ts'
+import { FrameWriter, readOneFrame } from '../streams/framed-stream.ts'
 import type { BlobInfo, BlobStore } from '../storage/blob-store.ts'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 
@@ -71,7 +71,7 @@ export class BlobService {
     const writer = new FrameWriter(stream)
     let request
     try {
-      request = decodeBlobRequest(await readOneFrame(stream, MAX_BLOB_REQUEST_LENGTH, this.requestTimeoutMs))
+      request = decodeBlobRequest(await readOneFrame(stream, MAX_BLOB_REQUEST_LENGTH, this.requestTimeoutMs, (message) => new BlobProtocolError(message)))
     } catch (err) {
       await writer.send(encodeBlobResponseHeader({ status: BLOB_STATUS_BAD_REQUEST, message: (err as Error).message }))
       await stream.close()
@@ -149,19 +149,4 @@ export class BlobService {
       if (stream.status === 'open') await stream.close().catch(() => stream.abort(new Error('blob transfer ended')))
     }
   }
-}
-
-/** Reads exactly one length-prefixed frame from a stream, bounded in size and time. */
-async function readOneFrame (stream: Stream, maxLength: number, timeoutMs: number): Promise<Uint8Array> {
-  const decoder = new FrameDecoder(maxLength)
-  const timer = setTimeout(() => stream.abort(new BlobProtocolError('request timed out')), timeoutMs)
-  try {
-    for await (const chunk of stream) {
-      const frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray(), 1)
-      if (frames.length > 0) return frames[0]
-    }
-  } finally {
-    clearTimeout(timer)
-  }
-  throw new BlobProtocolError('stream closed before a complete request arrived')
 }

@@ -35,6 +35,25 @@ export class FrameWriter {
   }
 }
 
+/**
+ * Reads exactly one length-prefixed frame (a request), bounded in size and time: aborts the stream
+ * with `fail('request timed out')` after timeoutMs, and throws `fail(...)` when the stream ends first.
+ * A frame above maxLength throws FrameError.
+ */
+export async function readOneFrame (stream: Stream, maxLength: number, timeoutMs: number, fail: (message: string) => Error): Promise<Uint8Array> {
+  const decoder = new FrameDecoder(maxLength)
+  const timer = setTimeout(() => stream.abort(fail('request timed out')), timeoutMs)
+  try {
+    for await (const chunk of stream) {
+      const frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray(), 1)
+      if (frames.length > 0) return frames[0]
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+  throw fail('stream closed before a complete request arrived')
+}
+
 /** Yields the frames of a stream; throws FrameError on a frame above maxLength. */
 export async function * readFrames (stream: Stream, maxLength: number): AsyncGenerator<Uint8Array> {
   const decoder = new FrameDecoder(maxLength)

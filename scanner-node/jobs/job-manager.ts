@@ -21,7 +21,7 @@ import {
   encodeRawResponseHeader
 } from '../../protocol/raw.ts'
 import type { AcquisitionParameters, Actor, Lab, ReconstructionParameters, Task } from '../../protocol/lab/index.ts'
-import { FrameWriter } from '../../node/streams/framed-stream.ts'
+import { FrameWriter, readOneFrame } from '../../node/streams/framed-stream.ts'
 import type { BlobService } from '../../node/blob/blob-service.ts'
 import type { BlobStore } from '../../node/storage/blob-store.ts'
 import type { RawRecording, RawRecordings } from '../raw/raw-recordings.ts'
@@ -555,7 +555,7 @@ export class JobManager {
     }
     let request
     try {
-      request = decodeRawRequest(await readOneFrame(stream, MAX_RAW_REQUEST_LENGTH, this.requestTimeoutMs))
+      request = decodeRawRequest(await readOneFrame(stream, MAX_RAW_REQUEST_LENGTH, this.requestTimeoutMs, (message) => new RawProtocolError(message)))
     } catch (err) {
       await refuse(RAW_STATUS_BAD_REQUEST, (err as Error).message)
       return
@@ -648,19 +648,4 @@ async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): P
   } finally {
     clearTimeout(timer)
   }
-}
-
-/** Reads exactly one length-prefixed frame from a stream, bounded in size and time. */
-async function readOneFrame (stream: Stream, maxLength: number, timeoutMs: number): Promise<Uint8Array> {
-  const decoder = new FrameDecoder(maxLength)
-  const timer = setTimeout(() => stream.abort(new RawProtocolError('request timed out')), timeoutMs)
-  try {
-    for await (const chunk of stream) {
-      const frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray(), 1)
-      if (frames.length > 0) return frames[0]
-    }
-  } finally {
-    clearTimeout(timer)
-  }
-  throw new RawProtocolError('stream closed before a complete request arrived')
 }
