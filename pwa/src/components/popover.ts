@@ -1,5 +1,25 @@
-// Styles of the small panels that hang under nav bar buttons (device list, lab peers, account menu).
+// Styles of the small panels that hang under nav bar buttons (device list, lab peers, account menu),
+// and how they learn of a click outside them to close.
 import { css } from 'lit'
+import type { ReactiveController, ReactiveControllerHost } from 'lit'
+
+/**
+ * Calls `onClick` with every click in the document while its host is connected: a panel or menu closes
+ * when the event's composedPath() does not pass through it.
+ */
+export class DocumentClickController implements ReactiveController {
+  constructor (host: ReactiveControllerHost, private readonly onClick: (event: Event) => void) {
+    host.addController(this)
+  }
+
+  hostConnected (): void {
+    document.addEventListener('click', this.onClick)
+  }
+
+  hostDisconnected (): void {
+    document.removeEventListener('click', this.onClick)
+  }
+}
 
 export const popoverStyles = css`
   .pop { position: relative; display: inline-flex; }

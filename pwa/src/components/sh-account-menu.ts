@@ -4,7 +4,7 @@ import { customElement, query, state } from 'lit/decorators.js'
 import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
-import { popoverStyles } from './popover.ts'
+import { DocumentClickController, popoverStyles } from './popover.ts'
 import { errorsFromMessage, fieldError, formError, invalid } from './form-errors.ts'
 import type { FieldErrors } from './form-errors.ts'
 
@@ -23,19 +23,10 @@ export class ShAccountMenu extends SessionElement {
   @state() private saved = false
   @query('dialog') private dialog!: HTMLDialogElement
 
-  override connectedCallback (): void {
-    super.connectedCallback()
-    document.addEventListener('click', this.handleOutside)
-  }
-
-  override disconnectedCallback (): void {
-    super.disconnectedCallback()
-    document.removeEventListener('click', this.handleOutside)
-  }
-
-  private readonly handleOutside = (event: Event): void => {
+  // closes the menu on a click elsewhere
+  private readonly outsideClicks = new DocumentClickController(this, (event: Event): void => {
     if (this.open && !event.composedPath().includes(this)) this.open = false
-  }
+  })
 
   private openPasswordDialog (): void {
     this.open = false

@@ -5,7 +5,7 @@ import { customElement, state } from 'lit/decorators.js'
 import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
-import { popoverStyles } from './popover.ts'
+import { DocumentClickController, popoverStyles } from './popover.ts'
 
 @customElement('sh-lab-status')
 export class ShLabStatus extends SessionElement {
@@ -20,19 +20,10 @@ export class ShLabStatus extends SessionElement {
 
   @state() private open = false
 
-  override connectedCallback (): void {
-    super.connectedCallback()
-    document.addEventListener('click', this.handleOutside)
-  }
-
-  override disconnectedCallback (): void {
-    super.disconnectedCallback()
-    document.removeEventListener('click', this.handleOutside)
-  }
-
-  private readonly handleOutside = (event: Event): void => {
+  // closes the menu on a click elsewhere
+  private readonly outsideClicks = new DocumentClickController(this, (event: Event): void => {
     if (this.open && !event.composedPath().includes(this)) this.open = false
-  }
+  })
 
   override render (): unknown {
     const s = this.session

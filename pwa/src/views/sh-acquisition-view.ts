@@ -7,6 +7,7 @@ import type { Exam, Patient, Result, Task, Workflow } from '../../../protocol/la
 import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
+import { DocumentClickController } from '../components/popover.ts'
 import '../components/sh-confirm-dialog.ts'
 import '../components/sh-status-badge.ts'
 import '../components/sh-task-form.ts'
@@ -86,23 +87,14 @@ export class ShAcquisitionView extends SessionElement {
   @query('sh-confirm-dialog') private confirm!: ShConfirmDialog
   private dragTask: Task | undefined
 
-  override connectedCallback (): void {
-    super.connectedCallback()
-    document.addEventListener('click', this.handleOutside)
-  }
-
-  override disconnectedCallback (): void {
-    super.disconnectedCallback()
-    document.removeEventListener('click', this.handleOutside)
-  }
-
-  private readonly handleOutside = (event: Event): void => {
+  // closes the open menus on a click elsewhere
+  private readonly outsideClicks = new DocumentClickController(this, (event: Event): void => {
     const path = event.composedPath()
     if ((this.menuFor !== undefined || this.addMenu) && !path.some((n) => n instanceof HTMLElement && (n.classList.contains('menu') || n.dataset.menuButton !== undefined))) {
       this.menuFor = undefined
       this.addMenu = false
     }
-  }
+  })
 
   private select (selection: Selection): void {
     this.selection = selection
