@@ -71,12 +71,11 @@ export async function runChild (initJson: string): Promise<void> {
     const baselineRssMiB = process.memoryUsage().rss / MiB
     process.stdout.write('ready\n')
     await allStored.promise
-    const figures: ReconPeerFigures = {
+    const figures: Omit<ReconPeerFigures, 'unitBytes'> = {
       images,
       seconds: (performance.now() - started) / 1000,
       baselineRssMiB,
-      peakRssMiB: peakRssMiB(),
-      unitBytes: 0
+      peakRssMiB: peakRssMiB()
     }
     process.stdout.write(`${JSON.stringify(figures)}\n`)
   } finally {
@@ -115,7 +114,7 @@ export async function reconPeerMemory (bin: string, scanner: BenchScanner, swarm
       for (let y = 0; y < shape.matrix; y++) await recording.append(encodeAcquisitionMessage(scan.acquisition(s, y)))
     }
     await recording.finish(encodeCloseMessage())
-    const figures = JSON.parse(await next()) as ReconPeerFigures
+    const figures = JSON.parse(await next()) as Omit<ReconPeerFigures, 'unitBytes'>
     if (await exited !== 0) throw new Error(`the reconstruction peer exited with ${child.exitCode}`)
     return { ...figures, unitBytes: scan.unitBytes }
   } finally {
