@@ -81,8 +81,12 @@ export function ds (value: number): string {
   for (let digits = 15; digits >= 1; digits--) {
     // toPrecision rounds in decimal (no binary noise such as 0.30000000000000004); then drop the
     // mantissa's trailing zeros. Going through Number() instead would overflow near the largest double.
-    const text = value.toPrecision(digits).replace(/(\.\d*?)0+(e|$)/, '$1$2').replace(/\.(e|$)/, '$1')
-    if (text.length <= 16) return text
+    // toPrecision writes small magnitudes such as 1.6968e-6 with leading zeros, which cost digits the
+    // exponential form keeps, so both forms are tried at each precision.
+    for (const form of [value.toPrecision(digits), value.toExponential(digits - 1)]) {
+      const text = form.replace(/(\.\d*?)0+(e|$)/, '$1$2').replace(/\.(e|$)/, '$1')
+      if (text.length <= 16) return text
+    }
   }
   throw new DicomWriteError(`cannot write ${value} in 16 characters`)
 }
