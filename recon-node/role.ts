@@ -8,6 +8,7 @@ import { createLabHost, type LabHost } from '../node/p2p/host.ts'
 import type { PeerPresence } from '../protocol/peers.ts'
 import type { PeerContext, RoleService } from '../node/peer.ts'
 import { JobWorker } from './jobs/job-worker.ts'
+import { favourMemoryOverSpeed } from './memory-mode.ts'
 
 /**
  * Jobs travel between peers, and a libp2p host cannot dial itself: when this process is the scanner
@@ -38,6 +39,7 @@ export function reconRole (init: ReconRoleInit = {}): RoleService {
   return {
     role: 'recon',
     async start (ctx) {
+      favourMemoryOverSpeed()
       ctx.setPresence({ status: 'ONLINE' })
       if (ctx.options.roles.includes('scanner')) loopback = await loopbackWorkerHost(ctx)
       worker = new JobWorker({

@@ -64,6 +64,8 @@ export async function sliceLatency (scanner: BenchScanner, workerHost: LabHost, 
     }
     await recording.finish(encodeCloseMessage())
     for (let i = 0; i < 200 && scanner.taskStatus(reconTaskId) !== 'FINISHED'; i++) await sleep(50)
+    // a job left running would be given to the peer of the next measurement
+    if (scanner.taskStatus(reconTaskId) !== 'FINISHED') scanner.cancelReconstruction(reconTaskId)
     return latencies
   } finally {
     await worker.stop()

@@ -72,79 +72,93 @@ function row (cells: string[], widths: number[]): string {
 
 export async function main (argv: string[], options: BenchOptions): Promise<void> {
   const quick = argv.includes('--quick')
+  // --only=bd measures (b) and (d); without it, all four
+  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'abcd'
+  const measures = (figure: string): boolean => only.includes(figure)
   const shape = quick ? QUICK : FULL
   const log = (m: string): void => { process.stderr.write(`bench: ${m}\n`) }
   const table: string[][] = []
 
-  log(`(a) reconstruction of ${shape.slices} slices x ${shape.coils} coils x ${shape.matrix}², ${shape.oversampling}x oversampling, in a process of its own`)
-  const recon = await reconInChild(options.bin, shape)
-  let bartSeconds: number | undefined
-  if (hasBart()) {
-    log('(a) BART fft -i 3 + rss 8 on the same k-space, with its file I/O')
-    bartSeconds = await runBart(shape)
-  } else {
-    log('(a) bart is not installed: no reference')
+  let chainPeakRssMiB: number | undefined
+  if (measures('a')) {
+    log(`(a) reconstruction of ${shape.slices} slices x ${shape.coils} coils x ${shape.matrix}², ${shape.oversampling}x oversampling, in a process of its own`)
+    const recon = await reconInChild(options.bin, shape)
+    chainPeakRssMiB = recon.peakRssMiB
+    let bartSeconds: number | undefined
+    if (hasBart()) {
+      log('(a) BART fft -i 3 + rss 8 on the same k-space, with its file I/O')
+      bartSeconds = await runBart(shape)
+    } else {
+      log('(a) bart is not installed: no reference')
+    }
+    const ratioA = bartSeconds !== undefined ? bartSeconds / recon.seconds : undefined
+    table.push([
+      '(a) recon throughput',
+      `${recon.seconds.toFixed(2)} s (${(recon.images / recon.seconds).toFixed(1)} slices/s)`,
+      bartSeconds !== undefined ? `BART ${bartSeconds.toFixed(2)} s` : 'BART: not installed',
+      ratioA !== undefined ? `${ratioA.toFixed(2)}x BART` : '-',
+      '>= 1x',
+      ratioA === undefined ? '?' : ratioA >= 1 ? 'ok' : 'MISSED'
+    ])
   }
-  const ratioA = bartSeconds !== undefined ? bartSeconds / recon.seconds : undefined
-  table.push([
-    '(a) recon throughput',
-    `${recon.seconds.toFixed(2)} s (${(recon.images / recon.seconds).toFixed(1)} slices/s)`,
-    bartSeconds !== undefined ? `BART ${bartSeconds.toFixed(2)} s` : 'BART: not installed',
-    ratioA !== undefined ? `${ratioA.toFixed(2)}x BART` : '-',
-    '>= 1x',
-    ratioA === undefined ? '?' : ratioA >= 1 ? 'ok' : 'MISSED'
-  ])
 
   const swarmKeyHex = generateSwarmKeyHex()
   const scanner = await options.startScanner({ swarmKeyHex })
-  const client = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(swarmKeyHex), mdns: false })
   try {
-    const megabytes = quick ? 64 : 128
-    log(`(b) ${megabytes} MB of raw data over /scanhub/raw and over a bare stream`)
-    const stream = await streamThroughput(scanner, client, megabytes)
-    const ratioB = stream.rawMBps / stream.bareMBps
-    table.push([
-      '(b) raw stream throughput',
-      `${stream.rawMBps.toFixed(0)} MB/s`,
-      `bare stream ${stream.bareMBps.toFixed(0)} MB/s`,
-      `${ratioB.toFixed(2)}`,
-      '>= 0.8',
-      ratioB >= 0.8 ? 'ok' : 'MISSED'
-    ])
-  } finally {
-    await client.stop()
-  }
-  const workerHost = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(swarmKeyHex), mdns: false })
-  try {
-    const slices = quick ? 3 : 5
-    log(`(c) latency from last readout to DICOM stored, ${slices} slices of 8 coils x 256² (2x oversampling)`)
-    const latencies = await sliceLatency(scanner, workerHost, { slices, coils: 8, matrix: 256, oversampling: 2 })
-    const sorted = [...latencies].sort((a, b) => a - b)
-    const median = sorted[Math.floor(sorted.length / 2)]
-    table.push([
-      '(c) last readout -> DICOM stored',
-      `median ${median.toFixed(0)} ms (max ${sorted.at(-1)?.toFixed(0)} ms)`,
-      `slices: ${latencies.map((l) => l.toFixed(0)).join(', ')} ms`,
-      `${median.toFixed(0)} ms`,
-      '< 100 ms',
-      median < 100 ? 'ok' : 'MISSED'
-    ])
-  } finally {
-    await workerHost.stop()
-  }
-  try {
-    log(`(d) peak memory of a reconstruction peer taking the ${shape.slices}-slice scan of (a) over /scanhub/raw, in a process of its own`)
-    const peer = await reconPeerMemory(options.bin, scanner, swarmKeyHex, shape)
-    // 150 MB of the target in MiB: 150e6 bytes
-    const limitMiB = (2 * peer.unitBytes + 150e6) / MiB
-    table.push([
-      '(d) peak RSS of a recon peer',
-      `${peer.peakRssMiB.toFixed(0)} MiB`,
-      `idle ${peer.baselineRssMiB.toFixed(0)} MiB; chain alone (a) ${recon.peakRssMiB.toFixed(0)} MiB; unit ${(peer.unitBytes / MiB).toFixed(1)} MiB`,
-      `${peer.peakRssMiB.toFixed(0)} MiB`,
-      `< ${limitMiB.toFixed(0)} MiB`,
-      peer.peakRssMiB < limitMiB ? 'ok' : 'MISSED'
-    ])
+    if (measures('b')) {
+      const client = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(swarmKeyHex), mdns: false })
+      try {
+        const megabytes = quick ? 64 : 128
+        log(`(b) ${megabytes} MB of raw data over /scanhub/raw and over a bare stream`)
+        const stream = await streamThroughput(scanner, client, megabytes)
+        const ratioB = stream.rawMBps / stream.bareMBps
+        table.push([
+          '(b) raw stream throughput',
+          `${stream.rawMBps.toFixed(0)} MB/s`,
+          `bare stream ${stream.bareMBps.toFixed(0)} MB/s`,
+          `${ratioB.toFixed(2)}`,
+          '>= 0.8',
+          ratioB >= 0.8 ? 'ok' : 'MISSED'
+        ])
+      } finally {
+        await client.stop()
+      }
+    }
+    if (measures('c')) {
+      const workerHost = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(swarmKeyHex), mdns: false })
+      try {
+        const slices = quick ? 3 : 5
+        log(`(c) latency from last readout to DICOM stored, ${slices} slices of 8 coils x 256² (2x oversampling)`)
+        const latencies = await sliceLatency(scanner, workerHost, { slices, coils: 8, matrix: 256, oversampling: 2 })
+        const sorted = [...latencies].sort((a, b) => a - b)
+        const median = sorted[Math.floor(sorted.length / 2)]
+        table.push([
+          '(c) last readout -> DICOM stored',
+          `median ${median.toFixed(0)} ms (max ${sorted.at(-1)?.toFixed(0)} ms)`,
+          `slices: ${latencies.map((l) => l.toFixed(0)).join(', ')} ms`,
+          `${median.toFixed(0)} ms`,
+          '< 100 ms',
+          median < 100 ? 'ok' : 'MISSED'
+        ])
+      } finally {
+        await workerHost.stop()
+      }
+    }
+    if (measures('d')) {
+      log(`(d) peak memory of a reconstruction peer taking the ${shape.slices}-slice scan of (a) over /scanhub/raw, in a process of its own`)
+      const peer = await reconPeerMemory(options.bin, scanner, swarmKeyHex, shape)
+      // 150 MB of the target in MiB: 150e6 bytes
+      const limitMiB = (2 * peer.unitBytes + 150e6) / MiB
+      const chain = chainPeakRssMiB !== undefined ? `; chain alone (a) ${chainPeakRssMiB.toFixed(0)} MiB` : ''
+      table.push([
+        '(d) peak RSS of a recon peer',
+        `${peer.peakRssMiB.toFixed(0)} MiB`,
+        `idle ${peer.baselineRssMiB.toFixed(0)} MiB${chain}; unit ${(peer.unitBytes / MiB).toFixed(1)} MiB`,
+        `${peer.peakRssMiB.toFixed(0)} MiB`,
+        `< ${limitMiB.toFixed(0)} MiB`,
+        peer.peakRssMiB < limitMiB ? 'ok' : 'MISSED'
+      ])
+    }
   } finally {
     await scanner.stop()
   }

@@ -13,6 +13,8 @@ export interface BenchScanner {
   libp2p: LabHost
   newScan: () => Promise<{ reconTaskId: string, recording: BenchRecording }>
   startReconstruction: (taskId: string) => void
+  /** sets the reconstruction task CANCELLED: the scanner drops its job, which no later part of the benchmark may then be given */
+  cancelReconstruction: (taskId: string) => void
   taskStatus: (taskId: string) => string | undefined
   taskError: (taskId: string) => string | undefined
   stop: () => Promise<void>

@@ -1,7 +1,7 @@
 // Benchmark (d): the peak memory of a reconstruction peer while it reconstructs the scan of (a). The
 // peer runs in a process of its own (node/bin/bench.js --child recon-peer), built from the parts the recon
 // role runs on: a libp2p host with the lab key, the job worker with its FFT worker threads, the DICOM
-// writer and a blob store on disk. The benchmark's scanner streams the whole scan to it over
+// writer and a blob store on disk, with V8 set as the role sets it (memory-mode.ts). The benchmark's scanner streams the whole scan to it over
 // /scanhub/raw as fast as the recording is written; the process reports its peak resident memory
 // (peak-rss.ts) once every slice's DICOM is stored.
 import '../../node/runtime/promise-with-resolvers.ts'
@@ -19,6 +19,7 @@ import { createLabHost } from '../../node/p2p/host.ts'
 import { BlobStore } from '../../node/storage/blob-store.ts'
 import { createFftPool } from '../fft/pool.ts'
 import { JobWorker } from '../jobs/job-worker.ts'
+import { favourMemoryOverSpeed } from '../memory-mode.ts'
 import { syntheticScan, type ScanShape } from './data.ts'
 import { peakRssMiB } from './peak-rss.ts'
 import type { BenchScanner } from './ports.ts'
@@ -45,6 +46,8 @@ const MiB = 1024 * 1024
 /** The child process's entry (bench.js --child recon-peer INIT): a reconstruction peer that takes one job, then prints its figures as JSON. */
 export async function runChild (initJson: string): Promise<void> {
   const init = JSON.parse(initJson) as PeerChildInit
+  // as the recon role does when it starts (recon-node/role.ts)
+  favourMemoryOverSpeed()
   const dir = await mkdtemp(join(tmpdir(), 'scanhub-bench-recon-peer-'))
   const libp2p = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(init.swarmKeyHex), mdns: false })
   const blobs = await BlobStore.open(join(dir, 'blobs'))

@@ -1,8 +1,10 @@
 // Benchmark (a): the reconstruction chain peers run (DEFAULT_CHAIN: prewhitening, oversampling removal,
 // accumulation, FFT on the worker pool, crop, RSS, scaling) over a synthetic scan held in memory, timed
 // from the first readout to the last image, in a process of its own (a fresh heap, nothing else
-// running). Its peak memory is the reference of (d): the chain alone, without a peer around it.
+// running, V8 set as the recon role sets it: memory-mode.ts). Its peak memory is the reference of
+// (d): the chain alone, without a peer around it.
 import { createFftPool } from '../fft/pool.ts'
+import { favourMemoryOverSpeed } from '../memory-mode.ts'
 import { DEFAULT_CHAIN } from '../pipeline/chain.ts'
 import { runPipeline } from '../pipeline/run.ts'
 import { scanAcquisitions, syntheticScan, type ScanShape } from './data.ts'
@@ -35,6 +37,8 @@ export async function reconThroughput (shape: ScanShape): Promise<ReconFigures> 
 
 /** The child process's entry (bench.js --child recon SHAPE): runs the figures for the shape given as JSON and prints them as JSON. */
 export async function runChild (shapeJson: string): Promise<void> {
+  // as a reconstruction peer runs it (recon-node/role.ts)
+  favourMemoryOverSpeed()
   const figures = await reconThroughput(JSON.parse(shapeJson) as ScanShape)
   process.stdout.write(`${JSON.stringify(figures)}\n`)
 }

@@ -20,6 +20,8 @@ export interface BenchScanner {
   newScan: () => Promise<{ reconTaskId: string, recording: { append: (bytes: Uint8Array) => Promise<void>, finish: (close: Uint8Array) => Promise<void>, readonly length: number } }>
   /** sets the reconstruction task STARTED: it becomes a job */
   startReconstruction: (taskId: string) => void
+  /** sets the reconstruction task CANCELLED: its job is dropped */
+  cancelReconstruction: (taskId: string) => void
   taskStatus: (taskId: string) => string | undefined
   taskError: (taskId: string) => string | undefined
   stop: () => Promise<void>
@@ -50,6 +52,7 @@ export async function startBenchScanner (init: { swarmKeyHex: string, leaseMs?: 
       return { reconTaskId: recon.id, recording }
     },
     startReconstruction: (taskId) => { lab.tasks.setStatus(taskId, 'STARTED', actor) },
+    cancelReconstruction: (taskId) => { lab.tasks.setStatus(taskId, 'CANCELLED', actor) },
     taskStatus: (taskId) => lab.tasks.get(taskId)?.status,
     taskError: (taskId) => lab.tasks.get(taskId)?.error,
     stop: async () => {
