@@ -57,6 +57,32 @@ export function readTypedArray<T extends MrdTypedArray> (type: MrdTypedArrayCons
   return out
 }
 
+/**
+ * readTypedArray over bytes held as a list of chunks: `offset` counts from the first chunk's start.
+ * The elements are copied straight out of the chunks, so a message that spans network chunks is not
+ * first joined into one buffer (a copy of every readout, dead at once).
+ */
+export function readTypedArrayAcross<T extends MrdTypedArray> (type: MrdTypedArrayConstructor<T>, chunks: readonly Uint8Array[], offset: number, count: number): T {
+  const size = type.BYTES_PER_ELEMENT
+  const out = new type(count)
+  const target = new Uint8Array(out.buffer, out.byteOffset, count * size)
+  let filled = 0
+  for (const chunk of chunks) {
+    if (filled === target.length) break
+    if (offset >= chunk.length) {
+      offset -= chunk.length
+      continue
+    }
+    const take = Math.min(chunk.length - offset, target.length - filled)
+    target.set(chunk.subarray(offset, offset + take), filled)
+    filled += take
+    offset = 0
+  }
+  if (filled !== target.length) throw new RangeError(`${count * size} bytes asked, ${filled} held`)
+  // the bytes are little-endian; a big-endian host reads them element by element
+  return HOST_IS_LITTLE_ENDIAN ? out : readTypedArray(type, target, 0, count)
+}
+
 /** Writes the elements of a typed array little-endian at `offset`. */
 export function writeTypedArray (target: Uint8Array, offset: number, array: MrdTypedArray): void {
   if (HOST_IS_LITTLE_ENDIAN) {

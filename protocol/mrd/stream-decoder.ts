@@ -5,7 +5,7 @@
 import type { Acquisition } from './types.ts'
 import type { MrdMessage } from './stream.ts'
 import { MrdProtocolError } from './errors.ts'
-import { readTypedArray, utf8Decode, viewOf } from './bytes.ts'
+import { readTypedArray, readTypedArrayAcross, utf8Decode, viewOf } from './bytes.ts'
 import type { MrdTypedArrayConstructor } from './bytes.ts'
 import { ACQUISITION_HEADER_SIZE, AcquisitionHeaderOffset, ISMRMRD_VERSION, readAcquisitionHeader } from './acquisition-header.ts'
 import { IMAGE_HEADER_SIZE, ImageHeaderOffset, readImageHeader } from './image-header.ts'
@@ -164,16 +164,11 @@ export class MrdStreamDecoder {
 
   private consume (n: number): void {
     this.buffered -= n
-    while (n > 0) {
-      const first = this.chunks[0]
-      if (first.length <= n) {
-        n -= first.length
-        this.chunks.shift()
-      } else {
-        this.chunks[0] = first.subarray(n)
-        n = 0
-      }
-    }
+    // whole chunks are dropped with one splice: a message fed byte by byte is a million chunks
+    let whole = 0
+    while (n > 0 && this.chunks[whole].length <= n) n -= this.chunks[whole++].length
+    if (n > 0) this.chunks[whole] = this.chunks[whole].subarray(n)
+    this.chunks.splice(0, whole)
   }
 
   private fail (message: string): never {
@@ -243,11 +238,11 @@ export class MrdStreamDecoder {
     this.checkLimit(`acquisition (${channels} channels × ${samples} samples, ${dimensions} trajectory dimensions)`, trajectoryBytes + dataBytes, this.limits.maxAcquisitionBytes, 'maxAcquisitionBytes')
     const size = prefix + trajectoryBytes + dataBytes
     if (this.buffered < size) return { need: size }
-    const bytes = this.peek(size)
+    // the header from its own bytes; the samples copied out of the chunks as they lie
     const acquisition: Acquisition = {
-      head: readAcquisitionHeader(viewOf(bytes), MESSAGE_ID_SIZE),
-      traj: readTypedArray(Float32Array, bytes, prefix, dimensions * samples),
-      data: readTypedArray(Float32Array, bytes, prefix + trajectoryBytes, 2 * channels * samples)
+      head: readAcquisitionHeader(viewOf(this.peek(prefix)), MESSAGE_ID_SIZE),
+      traj: readTypedArrayAcross(Float32Array, this.chunks, prefix, dimensions * samples),
+      data: readTypedArrayAcross(Float32Array, this.chunks, prefix + trajectoryBytes, 2 * channels * samples)
     }
     return { message: { type: 'acquisition', acquisition }, size }
   }
