@@ -44,6 +44,9 @@ export async function sliceLatency (scanner: BenchScanner, workerHost: LabHost, 
     scanners: () => [scanner.libp2p.peerId.toString()]
   }, { fft, connectIntervalMs: 100, onImageStored: (image) => { waiting.get(image.unitKey)?.(image) } })
   try {
+    // the FFT threads are started, as a peer has them after its first job (the list of slices still
+    // shows the first slice's compilation of the chain)
+    await fft.fftn([shape.matrix, shape.matrix], 3, new Float32Array(2 * shape.matrix * shape.matrix))
     await worker.start()
     await workerHost.dial(scanner.libp2p.getMultiaddrs()[0])
     const scan = syntheticScan(shape)
