@@ -97,3 +97,24 @@ export function encodeErrorFrame (docId: string, message: string): Uint8Array {
   writeErrorFrame(encoder, docId, message)
   return encoding.toUint8Array(encoder)
 }
+
+/** The end of a sync session that a bad frame is answered on. */
+export interface SyncFramePeer {
+  readonly remotePeer: string
+  send: (frame: Uint8Array) => void
+}
+
+/**
+ * Decodes a frame from `peer`. A malformed one is logged and answered with an ERROR frame, and gives
+ * undefined: the session goes on, as one bad frame says nothing about the next.
+ */
+export function readSyncFrameOrAnswer (bytes: Uint8Array, peer: SyncFramePeer, log: (message: string) => void): SyncFrame | undefined {
+  try {
+    return readSyncFrame(bytes)
+  } catch (err) {
+    if (!(err instanceof SyncProtocolError)) throw err
+    log(`sync: bad frame from ${peer.remotePeer}: ${err.message}`)
+    peer.send(encodeErrorFrame('', err.message))
+    return undefined
+  }
+}

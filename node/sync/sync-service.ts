@@ -10,8 +10,8 @@ import * as syncProtocol from 'y-protocols/sync'
 import { SYNC_PROTOCOL } from '../../protocol/ids.ts'
 import { FrameError } from '../../protocol/framing.ts'
 import {
-  MAX_SYNC_FRAME_LENGTH, MESSAGE_AWARENESS, MESSAGE_ERROR, MESSAGE_SYNC, SyncProtocolError,
-  encodeAwarenessFrame, encodeErrorFrame, encodeSyncFrame, readSyncFrame
+  MAX_SYNC_FRAME_LENGTH, MESSAGE_AWARENESS, MESSAGE_ERROR, MESSAGE_SYNC,
+  encodeAwarenessFrame, encodeErrorFrame, encodeSyncFrame, readSyncFrameOrAnswer
 } from '../../protocol/sync.ts'
 import { FrameWriter, readFrames } from '../streams/framed-stream.ts'
 import type { Connection, Libp2p, PeerId, Stream, IdentifyResult } from '@libp2p/interface'
@@ -199,15 +199,8 @@ export class SyncService {
   }
 
   private handleFrame (session: SyncSession, bytes: Uint8Array): void {
-    let frame
-    try {
-      frame = readSyncFrame(bytes)
-    } catch (err) {
-      if (!(err instanceof SyncProtocolError)) throw err
-      this.log(`sync: bad frame from ${session.remotePeer}: ${err.message}`)
-      session.send(encodeErrorFrame('', err.message))
-      return
-    }
+    const frame = readSyncFrameOrAnswer(bytes, session, this.log)
+    if (frame === undefined) return
     if (frame.type === MESSAGE_ERROR) {
       this.log(`sync: ${session.remotePeer} reports: ${frame.message}`)
     } else if (frame.type === MESSAGE_SYNC) {

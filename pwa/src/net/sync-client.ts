@@ -16,7 +16,7 @@ import * as syncProtocol from 'y-protocols/sync'
 import { FrameError } from '../../../protocol/framing.ts'
 import {
   MAX_SYNC_FRAME_LENGTH, MESSAGE_AWARENESS, MESSAGE_ERROR, MESSAGE_SYNC, SyncProtocolError,
-  encodeAwarenessFrame, encodeErrorFrame, encodeSyncFrame, readSyncFrame
+  encodeAwarenessFrame, encodeErrorFrame, encodeSyncFrame, readSyncFrameOrAnswer
 } from '../../../protocol/sync.ts'
 import type { DocSource, DocSourceEvents } from '../../../protocol/lab/doc-source.ts'
 import { FrameWriter, readFrames } from './framed-stream.ts'
@@ -196,15 +196,8 @@ export class SyncClient extends EventTarget {
   }
 
   private handleFrame (session: ClientSession, bytes: Uint8Array): void {
-    let frame
-    try {
-      frame = readSyncFrame(bytes)
-    } catch (err) {
-      if (!(err instanceof SyncProtocolError)) throw err
-      this.log(`sync: bad frame from ${session.remotePeer}: ${err.message}`)
-      session.send(encodeErrorFrame('', err.message))
-      return
-    }
+    const frame = readSyncFrameOrAnswer(bytes, session, this.log)
+    if (frame === undefined) return
     if (frame.type === MESSAGE_ERROR) {
       this.handleRefusal(session, frame.docId, frame.message)
     } else if (frame.type === MESSAGE_AWARENESS) {
