@@ -8,7 +8,7 @@
 // the stream it reopens is judged again.
 import { peerIdFromString } from '@libp2p/peer-id'
 import { LabNotFoundError, LabValidationError, ROLES } from '../../protocol/lab/index.ts'
-import type { Actor, Lab, Role, User } from '../../protocol/lab/index.ts'
+import type { Actor, Lab, PublicUser, Role, User } from '../../protocol/lab/index.ts'
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './password.ts'
 import { refusalFor } from './write-policy.ts'
 import { SessionStore, type Session, type SessionEndReason } from './sessions.ts'
@@ -38,19 +38,6 @@ export class AuthThrottledError extends Error {
     super(`too many failed logins: try again in ${retryAfterSeconds} s`)
     this.retryAfterSeconds = retryAfterSeconds
   }
-}
-
-/** A user as the API shows it: never the hash. */
-export interface PublicUser {
-  username: string
-  firstName: string
-  lastName: string
-  email: string
-  role: Role
-  createdAt: string
-  lastLoginAt?: string
-  /** the last use of a live session on this hub */
-  lastActivityAt?: string
 }
 
 export interface NewUser {

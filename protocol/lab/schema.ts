@@ -214,6 +214,12 @@ export interface User {
   lastLoginAt?: string
 }
 
+/** A user as the hub's API shows it (node/auth/auth-service.ts): never the hash. */
+export interface PublicUser extends Omit<User, 'passwordHash'> {
+  /** the last use of a live session on that hub */
+  lastActivityAt?: string
+}
+
 export interface ExamTemplate extends Stamps {
   id: string
   name: string

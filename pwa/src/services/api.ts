@@ -1,19 +1,9 @@
 // The hub's REST API as the page uses it: JSON over fetch, with the session's bearer token, a time
 // limit on every call, and errors that say whether the hub answered (ApiError) or could not be
 // reached (HubUnreachableError, e.g. offline).
-import type { Role } from '../../../protocol/lab/index.ts'
+import type { PublicUser, Role } from '../../../protocol/lab/index.ts'
 
-/** A user as the hub's API shows it (node/auth/auth-service.ts PublicUser). */
-export interface PublicUser {
-  username: string
-  firstName: string
-  lastName: string
-  email: string
-  role: Role
-  createdAt: string
-  lastLoginAt?: string
-  lastActivityAt?: string
-}
+export type { PublicUser }
 
 export interface LoginResult {
   token: string
