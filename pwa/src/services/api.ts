@@ -1,7 +1,7 @@
 // The hub's REST API as the page uses it: JSON over fetch, with the session's bearer token, a time
 // limit on every call, and errors that say whether the hub answered (ApiError) or could not be
 // reached (HubUnreachableError, e.g. offline).
-import type { PublicUser, Role } from '../../../protocol/lab/index.ts'
+import type { PublicUser } from '../../../protocol/lab/index.ts'
 
 export type { PublicUser }
 
