@@ -1,15 +1,10 @@
 // Benchmark (c): from a slice's last readout reaching the scanner's recording to that slice's DICOM
 // stored on the reconstruction peer, through the whole path a lab runs: the recording, /scanhub/raw,
 // the streaming chain, the DICOM writer and the blob store, between two libp2p hosts.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { encodeAcquisitionMessage, encodeCloseMessage, encodeHeaderMessage } from '../../protocol/mrd/index.ts'
 import type { LabHost } from '../../node/p2p/host.ts'
-import { BlobService } from '../../node/blob/blob-service.ts'
-import { BlobStore } from '../../node/storage/blob-store.ts'
-import { createFftPool } from '../fft/pool.ts'
-import { JobWorker, type StoredImage } from '../jobs/job-worker.ts'
+import type { StoredImage } from '../jobs/job-worker.ts'
+import { startBenchWorker } from './bench-worker.ts'
 import { syntheticScan, type ScanShape } from './data.ts'
 import type { BenchScanner } from './ports.ts'
 
@@ -31,23 +26,9 @@ async function within<T> (promise: Promise<T>, ms: number, message: () => string
 
 /** Milliseconds per slice, from appending its last readout to its DICOM stored. */
 export async function sliceLatency (scanner: BenchScanner, workerHost: LabHost, shape: ScanShape): Promise<number[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'scanhub-bench-worker-'))
-  const fft = createFftPool()
   const waiting = new Map<string, (image: StoredImage) => void>()
-  const blobs = await BlobStore.open(join(dir, 'blobs'))
-  // the scanner fetches each slice's files from here before it records them
-  const blobService = new BlobService({ libp2p: workerHost, blobs })
-  await blobService.start()
-  const worker = new JobWorker({
-    libp2p: workerHost,
-    blobs,
-    scanners: () => [scanner.libp2p.peerId.toString()]
-  }, { fft, connectIntervalMs: 100, onImageStored: (image) => { waiting.get(image.unitKey)?.(image) } })
+  const worker = await startBenchWorker(workerHost, scanner.libp2p.peerId.toString(), (image) => { waiting.get(image.unitKey)?.(image) })
   try {
-    // the FFT threads are started, as a peer has them after its first job (the list of slices still
-    // shows the first slice's compilation of the chain)
-    await fft.fftn([shape.matrix, shape.matrix], 3, new Float32Array(2 * shape.matrix * shape.matrix))
-    await worker.start()
     await workerHost.dial(scanner.libp2p.getMultiaddrs()[0])
     const scan = syntheticScan(shape)
     const { reconTaskId, recording } = await scanner.newScan()
@@ -72,8 +53,5 @@ export async function sliceLatency (scanner: BenchScanner, workerHost: LabHost, 
     return latencies
   } finally {
     await worker.stop()
-    await blobService.stop()
-    await fft.close()
-    await rm(dir, { recursive: true, force: true })
   }
 }

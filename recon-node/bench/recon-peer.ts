@@ -1,25 +1,19 @@
 // Benchmark (d): the peak memory of a reconstruction peer while it reconstructs the scan of (a). The
-// peer runs in a process of its own (node/bin/bench.js --child recon-peer), built from the parts the recon
-// role runs on: a libp2p host with the lab key, the job worker with its FFT worker threads, the DICOM
-// writer and a blob store on disk, with V8 set as the role sets it (memory-mode.ts). The benchmark's scanner streams the whole scan to it over
-// /scanhub/raw as fast as the recording is written; the process reports its peak resident memory
-// (peak-rss.ts) once every slice's DICOM is stored.
+// peer runs in a process of its own (node/bin/bench.js --child recon-peer): a libp2p host with the lab
+// key and what the recon role runs on it (bench-worker.ts), with V8 set as the role sets it
+// (memory-mode.ts). The benchmark's scanner streams the whole scan to it over /scanhub/raw as fast as
+// the recording is written; the process reports its peak resident memory (peak-rss.ts) once every
+// slice's DICOM is stored.
 import '../../node/runtime/promise-with-resolvers.ts'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { encodeAcquisitionMessage, encodeCloseMessage, encodeHeaderMessage } from '../../protocol/mrd/index.ts'
 import { swarmKeyFromHex } from '../../protocol/lab-key.ts'
-import { BlobService } from '../../node/blob/blob-service.ts'
 import { createLabHost } from '../../node/p2p/host.ts'
-import { BlobStore } from '../../node/storage/blob-store.ts'
-import { createFftPool } from '../fft/pool.ts'
-import { JobWorker } from '../jobs/job-worker.ts'
 import { favourMemoryOverSpeed } from '../memory-mode.ts'
+import { startBenchWorker } from './bench-worker.ts'
 import { syntheticScan, type ScanShape } from './data.ts'
 import { peakRssMiB } from './peak-rss.ts'
 import type { BenchScanner } from './ports.ts'
@@ -48,45 +42,33 @@ export async function runChild (initJson: string): Promise<void> {
   const init = JSON.parse(initJson) as PeerChildInit
   // as the recon role does when it starts (recon-node/role.ts)
   favourMemoryOverSpeed()
-  const dir = await mkdtemp(join(tmpdir(), 'scanhub-bench-recon-peer-'))
   const libp2p = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(init.swarmKeyHex), mdns: false })
-  const blobs = await BlobStore.open(join(dir, 'blobs'))
-  const blobService = new BlobService({ libp2p, blobs })
-  const fft = createFftPool()
-  const scanner = multiaddr(init.scanner)
   let images = 0
   let started = 0
   const allStored = Promise.withResolvers<void>()
-  const worker = new JobWorker({ libp2p, blobs, scanners: () => [init.scannerPeerId] }, {
-    fft,
-    connectIntervalMs: 100,
-    onImageStored: () => {
+  try {
+    // with its FFT threads started, as a peer has them after its first job
+    const worker = await startBenchWorker(libp2p, init.scannerPeerId, () => {
       if (images++ === 0) started = performance.now()
       if (images === init.slices) allStored.resolve()
+    })
+    try {
+      await libp2p.dial(multiaddr(init.scanner))
+      const baselineRssMiB = process.memoryUsage().rss / MiB
+      process.stdout.write('ready\n')
+      await allStored.promise
+      const figures: Omit<ReconPeerFigures, 'unitBytes'> = {
+        images,
+        seconds: (performance.now() - started) / 1000,
+        baselineRssMiB,
+        peakRssMiB: peakRssMiB()
+      }
+      process.stdout.write(`${JSON.stringify(figures)}\n`)
+    } finally {
+      await worker.stop()
     }
-  })
-  try {
-    await blobService.start()
-    await worker.start()
-    await libp2p.dial(scanner)
-    // start the FFT threads before the baseline, as a peer has them after its first job
-    await fft.fftn([256, 256], 3, new Float32Array(2 * 256 * 256))
-    const baselineRssMiB = process.memoryUsage().rss / MiB
-    process.stdout.write('ready\n')
-    await allStored.promise
-    const figures: Omit<ReconPeerFigures, 'unitBytes'> = {
-      images,
-      seconds: (performance.now() - started) / 1000,
-      baselineRssMiB,
-      peakRssMiB: peakRssMiB()
-    }
-    process.stdout.write(`${JSON.stringify(figures)}\n`)
   } finally {
-    await worker.stop()
-    await blobService.stop()
-    await fft.close()
     await libp2p.stop()
-    await rm(dir, { recursive: true, force: true })
   }
 }
 
