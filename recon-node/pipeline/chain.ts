@@ -34,11 +34,14 @@ export const STAGES: Readonly<Record<string, Stage<ParamTable, unknown>>> = Obje
 
 /**
  * Cartesian 2-D/3-D magnitude reconstruction, Gadgetron's default chain without PCA coil compression:
- * prewhiten, remove readout oversampling, accumulate, inverse FFT, crop, RSS, scale to 12 bits.
+ * remove readout oversampling, prewhiten, accumulate, inverse FFT, crop, RSS, scale to 12 bits.
+ * Gadgetron prewhitens first; the two commute (the crop acts along the readout alike on every coil,
+ * the whitening across coils sample by sample, and noise readouts pass the crop untouched), and
+ * cropping first leaves the whitening half the samples.
  */
 export const DEFAULT_CHAIN: Chain = Object.freeze([
-  { stage: 'noise-prewhitening' },
   { stage: 'remove-oversampling' },
+  { stage: 'noise-prewhitening' },
   { stage: 'accumulate' },
   { stage: 'fft' },
   { stage: 'crop-to-recon-space' },
