@@ -110,7 +110,7 @@ export async function main (argv: string[], options: BenchOptions): Promise<void
       try {
         const megabytes = quick ? 64 : 128
         log(`(b) ${megabytes} MB of raw data over /scanhub/raw and over a bare stream`)
-        const stream = await streamThroughput(scanner, client, megabytes)
+        const stream = await streamThroughput(scanner, client, megabytes, log)
         const ratioB = stream.rawMBps / stream.bareMBps
         table.push([
           '(b) raw stream throughput',
