@@ -58,14 +58,10 @@ export function readTypedArray<T extends MrdTypedArray> (type: MrdTypedArrayCons
 }
 
 /**
- * readTypedArray over bytes held as a list of chunks: `offset` counts from the first chunk's start.
- * The elements are copied straight out of the chunks, so a message that spans network chunks is not
- * first joined into one buffer (a copy of every readout, dead at once).
+ * Fills `target` with the bytes of a list of chunks from `offset` (counted from the first chunk's start)
+ * without joining the chunks first. Throws RangeError when the chunks hold too few bytes.
  */
-export function readTypedArrayAcross<T extends MrdTypedArray> (type: MrdTypedArrayConstructor<T>, chunks: readonly Uint8Array[], offset: number, count: number): T {
-  const size = type.BYTES_PER_ELEMENT
-  const out = new type(count)
-  const target = new Uint8Array(out.buffer, out.byteOffset, count * size)
+export function copyAcross (chunks: readonly Uint8Array[], offset: number, target: Uint8Array): void {
   let filled = 0
   for (const chunk of chunks) {
     if (filled === target.length) break
@@ -78,7 +74,18 @@ export function readTypedArrayAcross<T extends MrdTypedArray> (type: MrdTypedArr
     filled += take
     offset = 0
   }
-  if (filled !== target.length) throw new RangeError(`${count * size} bytes asked, ${filled} held`)
+  if (filled !== target.length) throw new RangeError(`${target.length} bytes asked, ${filled} held`)
+}
+
+/**
+ * readTypedArray over bytes held as a list of chunks: the elements are copied straight out of the
+ * chunks, so a message that spans network chunks is not first joined into one buffer (a copy of every
+ * readout, dead at once).
+ */
+export function readTypedArrayAcross<T extends MrdTypedArray> (type: MrdTypedArrayConstructor<T>, chunks: readonly Uint8Array[], offset: number, count: number): T {
+  const out = new type(count)
+  const target = new Uint8Array(out.buffer, out.byteOffset, count * type.BYTES_PER_ELEMENT)
+  copyAcross(chunks, offset, target)
   // the bytes are little-endian; a big-endian host reads them element by element
   return HOST_IS_LITTLE_ENDIAN ? out : readTypedArray(type, target, 0, count)
 }

@@ -5,7 +5,7 @@
 import type { Acquisition } from './types.ts'
 import type { MrdMessage } from './stream.ts'
 import { MrdProtocolError } from './errors.ts'
-import { readTypedArray, readTypedArrayAcross, utf8Decode, viewOf } from './bytes.ts'
+import { copyAcross, readTypedArray, readTypedArrayAcross, utf8Decode, viewOf } from './bytes.ts'
 import type { MrdTypedArrayConstructor } from './bytes.ts'
 import { ACQUISITION_HEADER_SIZE, AcquisitionHeaderOffset, ISMRMRD_VERSION, readAcquisitionHeader } from './acquisition-header.ts'
 import { IMAGE_HEADER_SIZE, ImageHeaderOffset, readImageHeader } from './image-header.ts'
@@ -145,26 +145,19 @@ export class MrdStreamDecoder {
     const first = this.chunks[0]
     if (first.length >= n) return first.subarray(0, n)
     const merged = new Uint8Array(n)
-    let filled = 0
-    let i = 0
-    while (filled < n) {
-      const chunk = this.chunks[i]
-      const take = Math.min(chunk.length, n - filled)
-      merged.set(chunk.subarray(0, take), filled)
-      filled += take
-      if (take < chunk.length) {
-        this.chunks[i] = chunk.subarray(take)
-        break
-      }
-      i++
-    }
-    this.chunks.splice(0, i, merged)
+    copyAcross(this.chunks, 0, merged)
+    this.dropFront(n)
+    this.chunks.unshift(merged)
     return merged
   }
 
   private consume (n: number): void {
     this.buffered -= n
-    // whole chunks are dropped with one splice: a message fed byte by byte is a million chunks
+    this.dropFront(n)
+  }
+
+  /** Drops the first n bytes of the chunk list (n ≤ buffered); whole chunks go with one splice, as a message fed byte by byte is a million chunks. */
+  private dropFront (n: number): void {
     let whole = 0
     while (n > 0 && this.chunks[whole].length <= n) n -= this.chunks[whole++].length
     if (n > 0) this.chunks[whole] = this.chunks[whole].subarray(n)
