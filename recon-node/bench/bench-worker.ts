@@ -7,11 +7,10 @@ import { join } from 'node:path'
 import { BlobService } from '../../node/blob/blob-service.ts'
 import type { LabHost } from '../../node/p2p/host.ts'
 import { BlobStore } from '../../node/storage/blob-store.ts'
-import { createFftPool, type FftPool } from '../fft/pool.ts'
+import { createFftPool } from '../fft/pool.ts'
 import { JobWorker, type StoredImage } from '../jobs/job-worker.ts'
 
 export interface BenchWorker {
-  fft: FftPool
   stop: () => Promise<void>
 }
 
@@ -37,5 +36,5 @@ export async function startBenchWorker (host: LabHost, scannerPeerId: string, on
     await stop()
     throw err
   }
-  return { fft, stop }
+  return { stop }
 }

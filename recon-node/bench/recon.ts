@@ -1,4 +1,4 @@
-// Benchmark (a): the reconstruction chain peers run (DEFAULT_CHAIN: prewhitening, oversampling removal,
+// Benchmark (a): the reconstruction chain peers run (DEFAULT_CHAIN: oversampling removal, prewhitening,
 // accumulation, FFT on the worker pool, crop, RSS, scaling) over a synthetic scan held in memory, timed
 // from the first readout to the last image, in a process of its own (a fresh heap, nothing else
 // running, V8 set as the recon role sets it: memory-mode.ts). Its peak memory is the reference of
