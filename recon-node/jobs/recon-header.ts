@@ -20,7 +20,17 @@ export function reconHeaderOf (header: IsmrmrdHeader, expectedAcquisitions?: num
       ...(step1 !== undefined ? { kspaceEncodingStep1: { ...step1 } } : {}),
       ...(step2 !== undefined ? { kspaceEncodingStep2: { ...step2 } } : {})
     },
-    ...(expectedAcquisitions !== undefined ? { expectedAcquisitions } : {})
+    ...(expectedAcquisitions !== undefined ? { expectedAcquisitions } : {}),
+    ...(encoding !== undefined ? { trajectory: encoding.trajectory } : {}),
+    ...(encoding?.parallelImaging !== undefined
+      ? {
+          acceleration: {
+            step1: encoding.parallelImaging.accelerationFactor.kspace_encoding_step_1,
+            step2: encoding.parallelImaging.accelerationFactor.kspace_encoding_step_2
+          },
+          ...(encoding.parallelImaging.calibrationMode !== undefined ? { calibrationMode: encoding.parallelImaging.calibrationMode } : {})
+        }
+      : {})
   }
 }
 

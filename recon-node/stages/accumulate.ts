@@ -205,7 +205,8 @@ function emit (p: Pending, header: ReconHeader): BufferMessage {
       reconMatrix: [header.reconMatrix.x || nx, header.reconMatrix.y || ny, header.reconMatrix.z || nz],
       reconFovMm: [fov(rf.x, ef.x), fov(rf.y, ef.y), fov(rf.z, ef.z)],
       scale: 1,
-      sampleTimeUs: h.sampleTimeUs
+      sampleTimeUs: h.sampleTimeUs,
+      sampled: Uint8Array.from(p.counts, (n) => n > 0 ? 1 : 0)
     }
   }
 }

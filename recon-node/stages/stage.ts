@@ -37,6 +37,12 @@ export interface ReconHeader {
   encodingLimits?: { kspaceEncodingStep1?: Limit, kspaceEncodingStep2?: Limit }
   /** Number of acquisitions the stream will carry, when known (progress only). */
   expectedAcquisitions?: number
+  /** encoding.trajectory: cartesian, epi, radial, goldenangle, spiral or other (absent: cartesian). */
+  trajectory?: string
+  /** parallelImaging.accelerationFactor (absent: 1 and 1, fully sampled). */
+  acceleration?: { step1: number, step2: number }
+  /** parallelImaging.calibrationMode: embedded, interleaved, separate, external or other. */
+  calibrationMode?: string
 }
 
 /** Where a buffer or image belongs and where it lies, carried from stage to stage. */
@@ -63,6 +69,12 @@ export interface BufferMeta {
   scale: number
   /** Dwell time of the readouts (µs), for noise prewhitening of whole buffers. */
   sampleTimeUs: number
+  /**
+   * For k-space buffers from accumulation: per line of the buffer (index y + ny·z), 1 where at least
+   * one readout was placed, 0 where the line was never acquired. Stages that fill missing lines
+   * (parallel imaging, partial Fourier) update it; absent means every line is there.
+   */
+  sampled?: Uint8Array
 }
 
 export interface AcquisitionMessage {

@@ -14,6 +14,15 @@ export interface SequencePlan {
   fovM: [number, number, number]
   oversampling: 1 | 2
   slices: number
+  /** the ISMRMRD trajectory name the header carries */
+  trajectory: 'cartesian' | 'epi' | 'radial' | 'goldenangle' | 'spiral' | 'other'
+  /**
+   * whether each acquisition stores its k-space positions (trajectory_dimensions > 0): for
+   * non-Cartesian and ramp-sampled readouts, so that any reconstruction can grid them
+   */
+  storeTrajectory: boolean
+  /** parallel-imaging acceleration along phase encoding 1 and 2 (1 = fully sampled) */
+  acceleration: [number, number]
 }
 
 export class SequencePlanError extends Error {
@@ -72,7 +81,10 @@ export function planSequence (seq: Sequence, options: { larmorHz?: number } = {}
     matrix,
     fovM,
     oversampling,
-    slices: Math.max(1, sliceIndex.size)
+    slices: Math.max(1, sliceIndex.size),
+    trajectory: 'cartesian',
+    storeTrajectory: false,
+    acceleration: [1, 1]
   }
 }
 

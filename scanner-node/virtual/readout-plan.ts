@@ -37,6 +37,13 @@ export interface PlannedReadout {
   centerSample?: number
   /** start of the readout's excitation since the start of the scan, seconds; default: one TR per readout */
   excitationTimeS?: number
+  /** a navigator (phase-correction) readout of an echo train, not image data (ISMRMRD IS_PHASECORR_DATA) */
+  isNavigator?: boolean
+  /**
+   * a line of the parallel-imaging calibration region: 'calibration' only for calibration
+   * (IS_PARALLEL_CALIBRATION), 'calibration-and-imaging' also an image line of the undersampled pattern
+   */
+  parallelCalibration?: 'calibration' | 'calibration-and-imaging'
 }
 
 export interface SequenceTiming {
