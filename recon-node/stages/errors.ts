@@ -29,3 +29,17 @@ export class OnnxModelError extends Error {
 export class PipelineAbortedError extends Error {
   override name = 'PipelineAbortedError'
 }
+
+/**
+ * The data cannot be reconstructed correctly by this chain (undersampled without calibration lines, no
+ * trajectory for non-Cartesian readouts, a header that contradicts the data, ...). The message names
+ * what is missing. A refusal fails the job or command: no image is better than a wrong one.
+ */
+export class ReconRefusedError extends Error {
+  override name = 'ReconRefusedError'
+}
+
+/** A k-space buffer has lines missing between acquired ones, and nothing in the chain filled them. */
+export class UndersampledError extends ReconRefusedError {
+  override name = 'UndersampledError'
+}
