@@ -9,6 +9,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
+import { applyWebSocketErrorGuard } from './websocket-errors.ts'
 import { applyXsalsa20ChunkedUpdate } from './xsalsa20-chunked-update.ts'
 import type { Identify } from '@libp2p/identify'
 import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
@@ -39,6 +40,8 @@ export type LabHost = Libp2p<{ identify: Identify, ping: Ping }>
 export async function createLabHost (init: LabHostInit): Promise<LabHost> {
   // pnet's cipher fails under bulk transfers unless fed in pieces (see the file).
   applyXsalsa20ChunkedUpdate()
+  // a malformed WebSocket frame must end that connection, not the process (see the file).
+  applyWebSocketErrorGuard()
   const host = init.host ?? '127.0.0.1'
   const listen = [`/ip4/${host}/tcp/${init.tcpPort ?? 0}`]
   if (init.wsPort !== undefined) listen.push(`/ip4/${host}/tcp/${init.wsPort}/ws`)
