@@ -1,5 +1,6 @@
-// A peer's WebSocket listener faces anyone on the LAN, before any key is checked: malformed frames and
-// random bytes after a valid upgrade must end that connection only, and the peer must keep serving.
+// What a peer listens on faces anyone on the LAN, before any key is checked: malformed WebSocket frames,
+// random bytes after a valid upgrade or instead of one, and random bytes on the TCP port must end that
+// connection only, and the peer must keep serving.
 import { connect, type Socket } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import fc from 'fast-check'
@@ -76,6 +77,21 @@ describe('the WebSocket listener under malformed frames', () => {
   it('survives random bytes after the upgrade (bounded fuzzing)', async () => {
     await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), async (bytes) => {
       await sendAfterUpgrade(bytes)
+    }), { numRuns: 40 })
+    await stillServes()
+  }, 60_000)
+
+  it('survives random bytes on the TCP port (before the pre-shared key handshake)', async () => {
+    const tcp = host.getMultiaddrs().find((a) => !a.toString().includes('/ws'))
+    const tcpPort = Number(tcp?.toString().split('/')[4])
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 512 }), async (bytes) => {
+      await new Promise<void>((resolve) => {
+        const socket = connect(tcpPort, '127.0.0.1', () => { socket.end(bytes) })
+        socket.on('error', () => { resolve() })
+        socket.on('close', () => { resolve() })
+        socket.setTimeout(1_000, () => { socket.destroy() })
+        socket.resume()
+      })
     }), { numRuns: 40 })
     await stillServes()
   }, 60_000)
