@@ -7,13 +7,28 @@ import { KNOWN_LABELS, WRITE_VERSION } from './constants.ts'
 import type { DesignRf, SystemLimits } from './design.ts'
 import { ceilToRaster, trapEnd } from './design.ts'
 import { SeqBuildError } from './errors.ts'
-import type { AdcEvent, ExtensionTable, GradientEvent, LabelEvent, RfEvent, Sequence, TrapGradient } from './types.ts'
+import type { AdcEvent, ArbitraryGradient, ExtensionTable, GradientEvent, LabelEvent, RfEvent, Sequence, TrapGradient } from './types.ts'
+
+/**
+ * A gradient given sample by sample (an arbitrary gradient): Hz/m at the centres of the gradient
+ * raster cells, with its values at the two edges (non-zero where it joins a gradient of the next or
+ * previous block, as a blip split between two blocks does).
+ */
+export interface ShapedGradient {
+  type: 'shaped'
+  waveform: Float64Array
+  first: number
+  last: number
+  delay: number
+}
+
+export type DesignGradient = TrapGradient | ShapedGradient
 
 export interface BlockSpec {
   rf?: DesignRf
-  gx?: TrapGradient
-  gy?: TrapGradient
-  gz?: TrapGradient
+  gx?: DesignGradient
+  gy?: DesignGradient
+  gz?: DesignGradient
   adc?: AdcEvent
   /** Minimum duration, s; the block is longer if an event needs it. */
   duration?: number
@@ -59,7 +74,7 @@ export class SequenceBuilder {
   addBlock (spec: BlockSpec): number {
     const duration = blockDuration(this.system, spec)
     const rfId = spec.rf === undefined ? 0 : this.registerRf(spec.rf)
-    const grad = (g: TrapGradient | undefined): number => g === undefined ? 0 : this.register(this.gradients, this.gradIds, key(g), g)
+    const grad = (g: DesignGradient | undefined): number => g === undefined ? 0 : this.registerGradient(g)
     const gx = grad(spec.gx)
     const gy = grad(spec.gy)
     const gz = grad(spec.gz)
@@ -121,6 +136,24 @@ export class SequenceBuilder {
     return id
   }
 
+  private registerGradient (g: DesignGradient): number {
+    if (g.type === 'trap') return this.register(this.gradients, this.gradIds, key(g), g)
+    // Stored as the toolboxes do: the shape normalised to a peak of 1, the peak as the amplitude.
+    let peak = 0
+    for (const v of g.waveform) peak = Math.max(peak, Math.abs(v))
+    const amplitude = peak > 0 ? peak : 1
+    const ev: ArbitraryGradient = {
+      type: 'arbitrary',
+      amplitude,
+      first: g.first,
+      last: g.last,
+      shapeId: this.registerShape(g.waveform.map((v) => v / amplitude)),
+      timeShapeId: 0,
+      delay: g.delay
+    }
+    return this.register(this.gradients, this.gradIds, key(ev), ev)
+  }
+
   private registerRf (d: DesignRf): number {
     const ev: RfEvent = {
       amplitude: d.amplitude,
@@ -171,7 +204,10 @@ export class SequenceBuilder {
 export function blockDuration (sys: SystemLimits, spec: BlockSpec): number {
   let end = 0
   if (spec.rf !== undefined) end = Math.max(end, spec.rf.delay + spec.rf.magnitude.length * sys.rasters.rf + sys.rfRingdownTime)
-  for (const g of [spec.gx, spec.gy, spec.gz]) if (g !== undefined) end = Math.max(end, trapEnd(g))
+  for (const g of [spec.gx, spec.gy, spec.gz]) {
+    if (g === undefined) continue
+    end = Math.max(end, g.type === 'trap' ? trapEnd(g) : g.delay + g.waveform.length * sys.rasters.gradient)
+  }
   if (spec.adc !== undefined) end = Math.max(end, spec.adc.delay + spec.adc.numSamples * spec.adc.dwell + sys.adcDeadTime)
   if (spec.duration !== undefined) {
     if (!(spec.duration >= 0)) throw new SeqBuildError(`block duration ${spec.duration} s is not a time`)
