@@ -1,8 +1,13 @@
-// A scan on the virtual scanner: the plan of a Pulseq sequence played against a Shepp-Logan phantom
+// A scan on the virtual scanner: the plan of a Pulseq sequence played against a 3D Shepp-Logan head
 // through N receive coils, giving the ISMRMRD XML header and the acquisitions a real scanner would send.
-import { simulateReadouts, encodingFor, sheppLogan2d, sheppLogan3d, type Geometry, type SimulateOptions } from '../virtual/index.ts'
+//
+// The head is a volume whatever the sequence encodes: a 2D sequence sees its cross-section at each
+// slice's position (the plan's sliceOffsetM), a 3D one the whole of it. The header says what the plan
+// does: its trajectory, acceleration and calibration, echo train, and the TE of every contrast.
+import { simulateReadouts, encodingFor, sheppLogan3d, type Geometry, type Phantom3D, type PlannedReadout, type SimulateOptions } from '../virtual/index.ts'
 import type { Acquisition } from '../../protocol/mrd/types.ts'
-import type { IsmrmrdHeader } from '../../protocol/mrd/index.ts'
+import type { IsmrmrdHeader, ParallelImaging, SequenceParameters } from '../../protocol/mrd/index.ts'
+import type { SeqSummary } from '../../protocol/pulseq/index.ts'
 import type { SequencePlan } from './sequence-plan.ts'
 
 export interface VirtualScanOptions {
@@ -16,6 +21,11 @@ export interface VirtualScanOptions {
   offResonanceHz?: number
   /** actual over nominal flip angle (what flip-angle calibration finds) */
   b1Scale?: number
+  /**
+   * seconds by which the echo lags the ADC (default 0): samples are taken at k(t − delay), which
+   * gives alternating (EPI) readouts the odd/even shift of a real scanner's Nyquist ghost
+   */
+  readoutDelayS?: number
   seed?: number
   geometry?: Geometry
   /** who and what the header names */
@@ -31,15 +41,32 @@ export interface VirtualScan {
   count: number
 }
 
+/** Thrown for a plan whose header the virtual scanner cannot write truthfully. */
+export class VirtualScanError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'VirtualScanError'
+  }
+}
+
 const DEFAULT_LARMOR_HZ = 2_128_874 // 0.05 T
+
+/**
+ * The head the virtual scanner images for a field of view [x, y, z] (m): the 3D Shepp-Logan (Koay et
+ * al.) filling 80 % of the smaller in-plane FOV, placed so that its plane z = −0.25 (table units), where
+ * the ventricles and most small structures lie, is at isocentre. A multi-slice stack around isocentre
+ * then cuts through changing anatomy (5 mm slices differ clearly), as a head's slices do.
+ */
+export function virtualScanPhantom (fovM: [number, number, number]): Phantom3D {
+  const radiusM = 0.4 * Math.min(fovM[0], fovM[1])
+  return sheppLogan3d({ radiusM, centreM: [0, 0, 0.25 * radiusM] })
+}
 
 export function virtualScan (options: VirtualScanOptions): VirtualScan {
   const { plan } = options
-  const is3d = plan.matrix[2] > 1
-  const radiusM = 0.4 * Math.min(plan.fovM[0], plan.fovM[1])
   const hasOwnNoise = plan.readouts.some((r) => r.isNoise === true)
   const sim: SimulateOptions = {
-    phantom: is3d ? sheppLogan3d({ radiusM }) : sheppLogan2d({ radiusM }),
+    phantom: virtualScanPhantom(plan.fovM),
     coils: options.coils,
     noiseSigma: options.noiseSigma,
     oversampling: plan.oversampling,
@@ -51,12 +78,18 @@ export function virtualScan (options: VirtualScanOptions): VirtualScan {
     seed: options.seed ?? 1,
     noiseReadouts: hasOwnNoise ? 0 : (options.noiseReadouts ?? 0),
     geometry: options.geometry,
-    measurementUid: options.measurementUid
+    measurementUid: options.measurementUid,
+    trajectory: plan.trajectory,
+    storeTrajectory: plan.storeTrajectory,
+    readoutDelayS: options.readoutDelayS
   }
   const encoding = encodingFor(sim, plan.readouts)
   const toVec = ([x, y, z]: [number, number, number]): { x: number, y: number, z: number } => ({ x, y, z })
   const lim = encoding.limits
   const system = options.system ?? { vendor: 'ScanHub', model: 'Virtual scanner', fieldStrengthT: 0.05, larmorHz: DEFAULT_LARMOR_HZ }
+  const extras = summaryExtras(plan.summary)
+  const parallelImaging = parallelImagingOf(plan)
+  const echoTrainLength = extras.echoTrainLength ?? echoTrainLengthOf(plan.readouts)
   const header: IsmrmrdHeader = {
     version: 1,
     subjectInformation: options.subject === undefined
@@ -92,14 +125,11 @@ export function virtualScan (options: VirtualScanOptions): VirtualScan {
         set: lim.set,
         segment: lim.segment
       },
-      trajectory: encoding.trajectory
+      trajectory: encoding.trajectory,
+      ...(parallelImaging !== undefined ? { parallelImaging } : {}),
+      ...(echoTrainLength !== undefined ? { echoTrainLength } : {})
     }],
-    sequenceParameters: {
-      TR: [round3(plan.timing.trS * 1e3)],
-      TE: [round3(plan.timing.teS * 1e3)],
-      flipAngle_deg: [round3(plan.timing.flipAngleDeg)],
-      sequence_type: plan.timing.kind === 'SE' ? 'SpinEcho' : plan.timing.kind === 'FID' ? 'FID' : 'Flash'
-    }
+    sequenceParameters: sequenceParametersOf(plan, extras, echoTrainLength)
   }
   return {
     header,
@@ -108,6 +138,105 @@ export function virtualScan (options: VirtualScanOptions): VirtualScan {
   }
 }
 
-function round3 (x: number): number {
-  return Math.round(x * 1000) / 1000
+/** What a sequence summary may say beyond its basic fields, read whichever of them it has. */
+interface SummaryExtras {
+  trajectory?: string
+  contrastTesS?: number[]
+  tiS?: number
+  echoSpacingS?: number
+  echoTrainLength?: number
+}
+
+function summaryExtras (summary: SeqSummary): SummaryExtras {
+  const s = summary as unknown as Record<string, unknown>
+  const positive = (v: unknown): number | undefined => typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined
+  const tes = Array.isArray(s.contrastTesS) && s.contrastTesS.length > 0 && s.contrastTesS.every((t) => positive(t) !== undefined) ? s.contrastTesS as number[] : undefined
+  const etl = positive(s.echoTrainLength)
+  return {
+    trajectory: typeof s.trajectory === 'string' ? s.trajectory : undefined,
+    contrastTesS: tes,
+    tiS: positive(s.tiS),
+    echoSpacingS: positive(s.echoSpacingS),
+    echoTrainLength: etl !== undefined && Number.isInteger(etl) ? etl : undefined
+  }
+}
+
+/**
+ * The echo train length the plan shows: the most image readouts of one contrast after one excitation
+ * (navigators and noise aside). Undefined when the plan does not say which readouts share an excitation.
+ */
+function echoTrainLengthOf (readouts: PlannedReadout[]): number | undefined {
+  const counts = new Map<string, number>()
+  for (const r of readouts) {
+    if (r.isNoise === true || r.isNavigator === true) continue
+    if (r.excitationTimeS === undefined) return undefined
+    const key = `${r.excitationTimeS}|${r.counters.contrast}`
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+  }
+  return counts.size === 0 ? undefined : Math.max(...counts.values())
+}
+
+/**
+ * TE of each contrast (s): the summary's list when it has one, else, per contrast counter, the time to
+ * the readout that passes nearest the k-space centre (for a single contrast, the plan's TE).
+ */
+function contrastTes (plan: SequencePlan, extras: SummaryExtras): number[] {
+  if (extras.contrastTesS !== undefined) return extras.contrastTesS
+  const best = new Map<number, { k: number, te: number }>()
+  for (const r of plan.readouts) {
+    if (r.isNoise === true || r.isNavigator === true) continue
+    const c = r.centerSample ?? Math.floor(r.kx.length / 2)
+    const k = Math.hypot(r.kx[c], r.ky[c], r.kz[c])
+    const seen = best.get(r.counters.contrast)
+    if (seen === undefined || k < seen.k) best.set(r.counters.contrast, { k, te: r.timeFromExcitationS })
+  }
+  if (best.size <= 1) return [plan.timing.teS]
+  return [...best.entries()].sort(([a], [b]) => a - b).map(([, v]) => v.te)
+}
+
+function sequenceTypeOf (plan: SequencePlan, extras: SummaryExtras, echoTrainLength: number | undefined): string {
+  const trajectory = (extras.trajectory ?? plan.trajectory).toLowerCase()
+  if (trajectory === 'epi') return 'EPI'
+  if (trajectory === 'radial' || trajectory === 'goldenangle') return 'Radial'
+  if (trajectory === 'spiral') return 'Spiral'
+  switch (plan.timing.kind) {
+    case 'SE': return (echoTrainLength ?? 1) > 1 ? 'TurboSpinEcho' : 'SpinEcho'
+    case 'FID': return 'FID'
+    case 'GRE': return 'Flash'
+    default: return 'Other'
+  }
+}
+
+function sequenceParametersOf (plan: SequencePlan, extras: SummaryExtras, echoTrainLength: number | undefined): SequenceParameters {
+  const ms = (s: number): number => Math.round(s * 1e6) / 1e3
+  const ti = extras.tiS ?? plan.timing.tiS
+  return {
+    TR: [ms(plan.timing.trS)],
+    TE: contrastTes(plan, extras).map(ms),
+    ...(ti !== undefined ? { TI: [ms(ti)] } : {}),
+    flipAngle_deg: [Math.round(plan.timing.flipAngleDeg * 1000) / 1000],
+    sequence_type: sequenceTypeOf(plan, extras, echoTrainLength),
+    ...(extras.echoSpacingS !== undefined ? { echo_spacing: [ms(extras.echoSpacingS)] } : {})
+  }
+}
+
+/**
+ * The header's parallelImaging: the plan's acceleration, and how calibration data come: 'embedded' in
+ * the undersampled scan, or 'separate' when calibration-only lines repeat lines the image also has (a
+ * reference scan of its own). An accelerated plan without calibration lines names no calibration
+ * mode: a reconstruction must then find calibration elsewhere or refuse.
+ */
+function parallelImagingOf (plan: SequencePlan): ParallelImaging | undefined {
+  const [r1, r2] = plan.acceleration
+  for (const r of [r1, r2]) {
+    if (!Number.isInteger(r) || r < 1) throw new VirtualScanError(`acceleration ${r1} × ${r2}: each factor must be a whole number from 1`)
+  }
+  const calibration = plan.readouts.filter((r) => r.isNoise !== true && r.parallelCalibration !== undefined)
+  if (r1 * r2 === 1 && calibration.length === 0) return undefined
+  const accelerationFactor = { kspace_encoding_step_1: r1, kspace_encoding_step_2: r2 }
+  if (calibration.length === 0) return { accelerationFactor }
+  const key = (r: PlannedReadout): string => [r.counters.line, r.counters.partition, r.counters.slice, r.counters.contrast, r.counters.repetition, r.counters.average].join()
+  const imageLines = new Set(plan.readouts.filter((r) => r.isNoise !== true && r.isNavigator !== true && r.parallelCalibration !== 'calibration').map(key))
+  const separate = calibration.some((r) => r.parallelCalibration === 'calibration' && imageLines.has(key(r)))
+  return { accelerationFactor, calibrationMode: separate ? 'separate' : 'embedded' }
 }

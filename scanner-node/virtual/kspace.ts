@@ -141,6 +141,8 @@ export interface PhantomKspaceOptions {
   offResonanceHz?: number
   /** flip-angle scale of the transmit field */
   b1Scale?: number
+  /** spin echoes (timing kind SE): time from excitation of the echo the samples lie around; default TE */
+  spinEchoS?: number
 }
 
 /**
@@ -163,13 +165,14 @@ export function phantomKspace (phantom: Phantom, samples: KspaceSamples, options
 }
 
 /**
- * Per shape and sample, the complex factor that multiplies S(k): tissue amplitude at that time times
- * the off-resonance phase. Laid out shape-major: [shape][sample] as re/im interleaved.
+ * Per shape and sample, the complex factor that multiplies S(k): tissue amplitude at that sample's own
+ * time (so the signal decays along a readout and along an echo train) times the off-resonance phase. Laid out shape-major: [shape][sample] as re/im interleaved.
  */
 export function sampleWeights (shapes: Shape[], tS: ArrayLike<number>, options: PhantomKspaceOptions): Float64Array[] {
   const n = tS.length
   const df = options.offResonanceHz ?? 0
   const b1 = options.b1Scale ?? 1
+  const spinEcho = options.spinEchoS ?? options.timing.teS
   const cos = new Float64Array(n)
   const sin = new Float64Array(n)
   for (let i = 0; i < n; i++) {
@@ -180,7 +183,7 @@ export function sampleWeights (shapes: Shape[], tS: ArrayLike<number>, options: 
   return shapes.map((shape) => {
     const w = new Float64Array(2 * n)
     for (let i = 0; i < n; i++) {
-      const amplitude = componentAmplitude(shape.source, options.timing, tS[i], b1)
+      const amplitude = componentAmplitude(shape.source, options.timing, tS[i], b1, spinEcho)
       w[2 * i] = amplitude * cos[i]
       w[2 * i + 1] = amplitude * sin[i]
     }

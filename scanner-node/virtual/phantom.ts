@@ -169,6 +169,8 @@ export interface SheppLoganOptions {
   contrast?: 'tissues' | 'table'
   /** slab thickness where a 3D sequence encodes the 2D phantom; default twice the radius */
   heightM?: number
+  /** where the table's origin lies, metres [x, y, z] (2D: z ignored); default the origin */
+  centreM?: [number, number, number]
 }
 
 const DEFAULT_RADIUS_M = 0.1
@@ -177,8 +179,9 @@ const DEFAULT_RADIUS_M = 0.1
 export function sheppLogan2d (options: SheppLoganOptions = {}): Phantom2D {
   const r = options.radiusM ?? DEFAULT_RADIUS_M
   const table = (options.contrast ?? 'tissues') === 'table'
+  const [ox, oy] = options.centreM ?? [0, 0, 0]
   const ellipses = MODIFIED_SHEPP_LOGAN.map(([intensity, a, b, x, y, deg], i): Ellipse => {
-    const geometry = { centreM: [x * r, y * r] as [number, number], semiAxesM: [a * r, b * r] as [number, number], angleRad: (deg * Math.PI) / 180 }
+    const geometry = { centreM: [ox + x * r, oy + y * r] as [number, number], semiAxesM: [a * r, b * r] as [number, number], angleRad: (deg * Math.PI) / 180 }
     if (table) return { ...geometry, intensity }
     const [tissue, replaces] = SHEPP_LOGAN_TISSUES[i]
     return { ...geometry, tissue, replaces }
@@ -192,9 +195,10 @@ export function sheppLogan2d (options: SheppLoganOptions = {}): Phantom2D {
 export function sheppLogan3d (options: Omit<SheppLoganOptions, 'heightM'> = {}): Phantom3D {
   const r = options.radiusM ?? DEFAULT_RADIUS_M
   const table = (options.contrast ?? 'tissues') === 'table'
+  const [ox, oy, oz] = options.centreM ?? [0, 0, 0]
   const ellipsoids = SHEPP_LOGAN_3D.map(([intensity, a, b, c, x, y, z, angleRad], i): Ellipsoid => {
     const geometry = {
-      centreM: [x * r, y * r, z * r] as [number, number, number],
+      centreM: [ox + x * r, oy + y * r, oz + z * r] as [number, number, number],
       semiAxesM: [a * r, b * r, c * r] as [number, number, number],
       angleRad
     }
@@ -301,19 +305,20 @@ export function steadyStateSignal (tissue: Tissue, timing: ContrastTiming, b1Sca
 
 /**
  * Transverse decay at time t after excitation.
- * - GRE, FID: exp(−t/T2*).
- * - SE: exp(−TE/T2)·exp(−|t − TE|/T2′) with 1/T2′ = 1/T2* − 1/T2: the echo refocuses the reversible
- *   part at TE, and the readout sees it again on either side.
+ * - GRE, FID: exp(−t/T2*), t growing along an echo train (multi-echo, EPI) as along a readout.
+ * - SE: exp(−t_SE/T2)·exp(−|t − t_SE|/T2′) with 1/T2′ = 1/T2* − 1/T2, t_SE the spin echo the sample
+ *   lies around (`spinEchoS`, default TE): the echo refocuses the reversible part at t_SE, and the
+ *   readout sees it again on either side. In a turbo spin echo each echo of the train has its own t_SE.
  * - OTHER: 1.
  * So at the centre of the echo (t = TE): GRE ρ·…·exp(−TE/T2*), SE ρ(1 − exp(−TR/T1))·exp(−TE/T2).
  */
-export function transverseDecay (tissue: Tissue, timing: ContrastTiming, tS: number): number {
+export function transverseDecay (tissue: Tissue, timing: ContrastTiming, tS: number, spinEchoS = timing.teS): number {
   switch (timing.kind) {
     case 'OTHER':
       return 1
     case 'SE': {
       const r2prime = Math.max(0, 1 / tissue.t2StarS - 1 / tissue.t2S)
-      return Math.exp(-timing.teS / tissue.t2S - Math.abs(tS - timing.teS) * r2prime)
+      return Math.exp(-spinEchoS / tissue.t2S - Math.abs(tS - spinEchoS) * r2prime)
     }
     default:
       return Math.exp(-Math.max(0, tS) / tissue.t2StarS)
@@ -321,23 +326,23 @@ export function transverseDecay (tissue: Tissue, timing: ContrastTiming, tS: num
 }
 
 /** The signal of a tissue at time t after excitation: steadyStateSignal × transverseDecay. */
-export function tissueSignal (tissue: Tissue, timing: ContrastTiming, tS: number, b1Scale = 1): number {
-  return steadyStateSignal(tissue, timing, b1Scale) * transverseDecay(tissue, timing, tS)
+export function tissueSignal (tissue: Tissue, timing: ContrastTiming, tS: number, b1Scale = 1, spinEchoS = timing.teS): number {
+  return steadyStateSignal(tissue, timing, b1Scale) * transverseDecay(tissue, timing, tS, spinEchoS)
 }
 
 /**
  * The real amplitude a component contributes at time t: intensity·(signal of its tissue − signal of the
  * tissue it replaces); a component without a tissue contributes its intensity, unweighted.
  */
-export function componentAmplitude (component: ComponentBase, timing: ContrastTiming, tS: number, b1Scale = 1): number {
+export function componentAmplitude (component: ComponentBase, timing: ContrastTiming, tS: number, b1Scale = 1, spinEchoS = timing.teS): number {
   const intensity = component.intensity ?? 1
-  const added = component.tissue === undefined ? 1 : tissueSignal(component.tissue, timing, tS, b1Scale)
-  const removed = component.replaces === undefined ? 0 : tissueSignal(component.replaces, timing, tS, b1Scale)
+  const added = component.tissue === undefined ? 1 : tissueSignal(component.tissue, timing, tS, b1Scale, spinEchoS)
+  const removed = component.replaces === undefined ? 0 : tissueSignal(component.replaces, timing, tS, b1Scale, spinEchoS)
   return intensity * (added - removed)
 }
 
 /**
- * The weighted image of a 2D phantom (or the z = 0 plane of a 3D one) at a point: the sum of the
+ * The weighted image of a 2D phantom (or the plane z = `zM`, default 0, of a 3D one) at a point: the sum of the
  * amplitudes of the components that contain it, at t = TE. What a perfect reconstruction should show.
  */
 export function phantomImageAt (phantom: Phantom, x: number, y: number, timing: ContrastTiming, options: { zM?: number, b1Scale?: number } = {}): number {

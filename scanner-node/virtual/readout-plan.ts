@@ -37,6 +37,13 @@ export interface PlannedReadout {
   centerSample?: number
   /** start of the readout's excitation since the start of the scan, seconds; default: one TR per readout */
   excitationTimeS?: number
+  /**
+   * spin echoes: time from the excitation to the spin echo this readout lies around (the centre of its
+   * refocusing pulse doubled, less the excitation's). Default: in an excitation whose readouts alternate
+   * in direction (an echo-planar train) the plan's TE, else the readout's own centre (each echo of a
+   * turbo spin echo is refocused at the middle of its readout).
+   */
+  spinEchoTimeS?: number
   /** a navigator (phase-correction) readout of an echo train, not image data (ISMRMRD IS_PHASECORR_DATA) */
   isNavigator?: boolean
   /**

@@ -2,6 +2,12 @@
 // analytic k-space of the phantom seen through N receive coils, tissue contrast from the sequence timing,
 // off-resonance, B1 scaling, readout oversampling, seeded complex noise and noise-calibration readouts.
 //
+// Each sample is the phantom's transform at that sample's own k (any trajectory: Cartesian, EPI, radial,
+// spiral) weighted by its tissues' signal at that sample's own time since excitation, so the signal
+// decays with T2* along a readout and along an echo train (and, for spin echoes, with T2 to each echo).
+// An optional readout delay samples k(t − delay) instead of k(t): on alternating readouts this is the
+// odd/even shift that gives an echo-planar image its Nyquist ghost, as on a real scanner.
+//
 // Scaling: a sample is signalScale·S(k), S as in kspace.ts (m² for a slice, m³ for a volume), and
 // signalScale defaults to 1/voxel (1/(Δx·Δy) for 2D, 1/(Δx·Δy·Δz) for 3D, Δ = FOV/matrix). Then the
 // centred inverse DFT scaled by 1/N along each axis (fft.ts `centredInverseDft`; numpy's ifft) gives each
@@ -37,9 +43,16 @@ export const ACQ_FLAGS = {
   FIRST_IN_REPETITION: 13,
   LAST_IN_REPETITION: 14,
   IS_NOISE_MEASUREMENT: 19,
+  IS_PARALLEL_CALIBRATION: 20,
+  IS_PARALLEL_CALIBRATION_AND_IMAGING: 21,
   IS_REVERSE: 22,
+  IS_NAVIGATION_DATA: 23,
+  IS_PHASECORR_DATA: 24,
   LAST_IN_MEASUREMENT: 25
 } as const
+
+/** The trajectories an ISMRMRD header names (schema `trajectoryType`). */
+export type TrajectoryName = 'cartesian' | 'epi' | 'radial' | 'goldenangle' | 'spiral' | 'other'
 
 /** The 64-bit mask of flag N. */
 export function flagBit (flag: number): bigint {
@@ -88,13 +101,21 @@ export interface SimulateOptions {
   /** acquisition_time_stamp of the scan's start, in ISMRMRD ticks of 2.5 ms; default 0 */
   startTimeStamp?: number
   /** the trajectory the XML header names; default 'cartesian' */
-  trajectory?: 'cartesian' | 'radial' | 'spiral' | 'other'
+  trajectory?: TrajectoryName
   /**
    * Store the k-space position of each sample (trajectory_dimensions 2 or 3), in ISMRMRD's normalised
    * units k·Δx (±0.5 at the edge of the reconstructed matrix, as generate_cartesian_shepp_logan writes
-   * them). Default: only for non-Cartesian trajectories (Cartesian data carry trajectory_dimensions 0).
+   * them). Default: only for non-Cartesian trajectories (Cartesian and EPI data carry
+   * trajectory_dimensions 0; a ramp-sampled EPI must ask for it).
    */
   storeTrajectory?: boolean
+  /**
+   * Seconds by which the echo lags the ADC (default 0): each sample is taken at k(t − delay), k
+   * interpolated along the readout, while the stored trajectory and centre sample stay the nominal
+   * ones. Alternating readouts are then shifted in opposite directions, which is what EPI ghost
+   * correction (navigators) has to undo.
+   */
+  readoutDelayS?: number
 }
 
 /** An ISMRMRD encoding limit. */
@@ -117,7 +138,7 @@ export interface EncodingDescription {
     set: Limit
     segment: Limit
   }
-  trajectory: 'cartesian' | 'radial' | 'spiral' | 'other'
+  trajectory: TrajectoryName
 }
 
 const TICK_S = 2.5e-3
@@ -140,6 +161,7 @@ function resolve (opts: SimulateOptions): Resolved {
   if (opts.oversampling !== 1 && opts.oversampling !== 2) throw new SimulationError(`oversampling ${String(opts.oversampling)}: 1 or 2`)
   if (!(opts.noiseSigma >= 0)) throw new SimulationError(`noise sigma ${opts.noiseSigma}`)
   if (!Number.isInteger(opts.noiseReadouts) || opts.noiseReadouts < 0) throw new SimulationError(`noise readouts ${opts.noiseReadouts}`)
+  if (!Number.isFinite(opts.readoutDelayS ?? 0)) throw new SimulationError(`readout delay ${String(opts.readoutDelayS)} s: needs a finite number of seconds`)
   const encoding = matrix[2] > 1 ? 3 : 2
   const voxel = (fov[0] / matrix[0]) * (fov[1] / matrix[1]) * (encoding === 3 ? fov[2] / matrix[2] : 1)
   return { fov, matrix, encoding, scale: opts.signalScale ?? 1 / voxel }
@@ -153,7 +175,8 @@ export function kspaceScale (opts: SimulateOptions): number {
 /**
  * The encoding section the ISMRMRD XML header must carry for data from `simulateReadouts(readouts, opts)`.
  * Readout oversampling doubles the encoded matrix and FOV along x. Limits come from the readouts'
- * counters when they are given, else from the matrix (one slice, no averages).
+ * counters when they are given (image and parallel-imaging calibration readouts; not noise or
+ * navigators, whose counters say nothing of the image), else from the matrix (one slice, no averages).
  */
 export function encodingFor (opts: SimulateOptions, readouts?: Iterable<PlannedReadout>): EncodingDescription {
   const { fov, matrix, encoding } = resolve(opts)
@@ -178,7 +201,7 @@ export function encodingFor (opts: SimulateOptions, readouts?: Iterable<PlannedR
     ]
     const seen = new Map<string, [number, number]>()
     for (const r of readouts) {
-      if (r.isNoise === true) continue
+      if (r.isNoise === true || r.isNavigator === true) continue
       for (const [counter, limit] of fields) {
         const v = r.counters[counter]
         const range = seen.get(limit)
@@ -201,11 +224,15 @@ export function encodingFor (opts: SimulateOptions, readouts?: Iterable<PlannedR
   }
 }
 
-/** A planned readout after oversampling: the k positions and times the simulator samples. */
+/**
+ * A planned readout after oversampling: the nominal k positions (what the trajectory says), the k
+ * positions the signal is really taken at (the same without a readout delay), and the sample times.
+ */
 interface Sampled {
   kx: Float64Array
   ky: Float64Array
   kz: Float64Array
+  signalK: { kx: Float64Array, ky: Float64Array, kz: Float64Array }
   tS: Float64Array
   dwellS: number
   centre: number
@@ -234,7 +261,24 @@ function densify (values: Float64Array, centre: number): Float64Array {
   return out
 }
 
-function sampleReadout (r: PlannedReadout, os: 1 | 2, nx: number): Sampled {
+/**
+ * Values along a readout `shift` samples earlier: value at fractional index m − shift, linear between
+ * samples and extrapolated from the end pairs beyond them.
+ */
+function delayed (values: Float64Array, shift: number): Float64Array {
+  const n = values.length
+  if (shift === 0 || n === 1) return values
+  const out = new Float64Array(n)
+  for (let m = 0; m < n; m++) {
+    const s = m - shift
+    const i = Math.min(Math.max(Math.floor(s), 0), n - 2)
+    const f = s - i
+    out[m] = values[i] + f * (values[i + 1] - values[i])
+  }
+  return out
+}
+
+function sampleReadout (r: PlannedReadout, os: 1 | 2, nx: number, delayS = 0): Sampled {
   const n = r.kx.length
   if (n === 0 || r.ky.length !== n || r.kz.length !== n) throw new SimulationError(`readout k arrays have lengths ${r.kx.length}, ${r.ky.length}, ${r.kz.length}`)
   if (!(r.dwellS > 0)) throw new SimulationError(`readout dwell ${r.dwellS} s`)
@@ -254,10 +298,38 @@ function sampleReadout (r: PlannedReadout, os: 1 | 2, nx: number): Sampled {
   if (count > MAX_SAMPLES) throw new SimulationError(`${count} samples: ISMRMRD's number_of_samples is 16 bits`)
   const tS = new Float64Array(count)
   for (let m = 0; m < count; m++) tS[m] = r.timeFromExcitationS + (m - centre) * dwell
-  return { kx, ky, kz, tS, dwellS: dwell, centre }
+  const shift = delayS / dwell
+  const signalK = { kx: delayed(kx, shift), ky: delayed(ky, shift), kz: delayed(kz, shift) }
+  return { kx, ky, kz, signalK, tS, dwellS: dwell, centre }
 }
 
-/** Flags from the readouts' order: first/last of each loop, computed over the whole plan. */
+/**
+ * The spin echo each readout lies around (used by spin-echo timing only): the readout's own
+ * `spinEchoTimeS`, else, when the readouts of its excitation alternate in direction (an echo-planar
+ * train after one refocusing), the plan's TE, else its own centre (each echo of a turbo spin echo is
+ * refocused at the middle of its readout; a single spin echo's centre is TE).
+ */
+function spinEchoTimes (plan: PlannedReadout[], teS: number): Float64Array {
+  const directions = new Map<number, { forward: boolean, reverse: boolean }>()
+  for (const r of plan) {
+    if (r.isNoise === true || r.excitationTimeS === undefined) continue
+    const d = directions.get(r.excitationTimeS) ?? { forward: false, reverse: false }
+    if (r.isReverse === true) d.reverse = true
+    else d.forward = true
+    directions.set(r.excitationTimeS, d)
+  }
+  return Float64Array.from(plan, (r) => {
+    if (r.spinEchoTimeS !== undefined) return r.spinEchoTimeS
+    const d = r.excitationTimeS === undefined ? undefined : directions.get(r.excitationTimeS)
+    return d !== undefined && d.forward && d.reverse ? teS : r.timeFromExcitationS
+  })
+}
+
+/**
+ * Flags from the readouts' order: first/last of each loop, computed over the whole plan from the image
+ * and calibration readouts only (noise and navigators are not part of any slice's k-space), and what
+ * each readout is: noise, navigator (phase correction), calibration, reversed.
+ */
 function planFlags (plan: PlannedReadout[], is3d: boolean): bigint[] {
   const flags = plan.map(() => 0n)
   const c = (r: PlannedReadout): ReadoutCounters => r.counters
@@ -271,7 +343,7 @@ function planFlags (plan: PlannedReadout[], is3d: boolean): bigint[] {
     const first = new Map<string, number>()
     const last = new Map<string, number>()
     plan.forEach((r, i) => {
-      if (r.isNoise === true) return
+      if (!isImagingData(r)) return
       const k = key(r)
       if (!first.has(k)) first.set(k, i)
       last.set(k, i)
@@ -280,16 +352,27 @@ function planFlags (plan: PlannedReadout[], is3d: boolean): bigint[] {
     for (const i of last.values()) flags[i] |= flagBit(lastFlag)
   }
   for (let i = plan.length - 1; i >= 0; i--) {
-    if (plan[i].isNoise !== true) {
+    if (isImagingData(plan[i])) {
       flags[i] |= flagBit(ACQ_FLAGS.LAST_IN_MEASUREMENT)
       break
     }
   }
   plan.forEach((r, i) => {
-    if (r.isNoise === true) flags[i] = flagBit(ACQ_FLAGS.IS_NOISE_MEASUREMENT)
-    else if (r.isReverse === true) flags[i] |= flagBit(ACQ_FLAGS.IS_REVERSE)
+    if (r.isNoise === true) {
+      flags[i] = flagBit(ACQ_FLAGS.IS_NOISE_MEASUREMENT)
+      return
+    }
+    if (r.isReverse === true) flags[i] |= flagBit(ACQ_FLAGS.IS_REVERSE)
+    if (r.isNavigator === true) flags[i] |= flagBit(ACQ_FLAGS.IS_PHASECORR_DATA)
+    if (r.parallelCalibration === 'calibration') flags[i] |= flagBit(ACQ_FLAGS.IS_PARALLEL_CALIBRATION)
+    if (r.parallelCalibration === 'calibration-and-imaging') flags[i] |= flagBit(ACQ_FLAGS.IS_PARALLEL_CALIBRATION_AND_IMAGING)
   })
   return flags
+}
+
+/** A readout of the image's k-space (calibration lines included), not noise or a navigator. */
+function isImagingData (r: PlannedReadout): boolean {
+  return r.isNoise !== true && r.isNavigator !== true
 }
 
 function channelMask (count: number): bigint[] {
@@ -319,7 +402,10 @@ export function * simulateReadouts (readouts: Iterable<PlannedReadout>, opts: Si
   const shapeCache = new Map<number, Shape[]>()
   const weightOptions = { timing: opts.timing, offResonanceHz: opts.offResonanceHz ?? 0, b1Scale: opts.b1Scale ?? 1 }
   const startTicks = opts.startTimeStamp ?? 0
-  const trajectoryDimensions = (opts.storeTrajectory ?? (opts.trajectory ?? 'cartesian') !== 'cartesian') ? encoding : 0
+  const trajectoryName = opts.trajectory ?? 'cartesian'
+  const trajectoryDimensions = (opts.storeTrajectory ?? (trajectoryName !== 'cartesian' && trajectoryName !== 'epi')) ? encoding : 0
+  const delayS = opts.readoutDelayS ?? 0
+  const spinEchoes = spinEchoTimes(plan, opts.timing.teS)
   let scanCounter = 1
 
   const header = (count: number, centre: number, dwellS: number, timeS: number, flagWord: bigint, counters: ReadoutCounters | undefined, sliceOffsetM: number): AcquisitionHeader => ({
@@ -399,7 +485,7 @@ export function * simulateReadouts (readouts: Iterable<PlannedReadout>, opts: Si
   let excitation = 0
   for (let index = 0; index < plan.length; index++) {
     const r = plan[index]
-    const s = sampleReadout(r, os, matrix[0])
+    const s = sampleReadout(r, os, matrix[0], delayS)
     const count = s.kx.length
     const sliceOffsetM = r.sliceOffsetM ?? 0
     const timeS = noiseTimeS + (r.excitationTimeS ?? excitation * opts.timing.trS) + r.timeFromExcitationS
@@ -414,7 +500,7 @@ export function * simulateReadouts (readouts: Iterable<PlannedReadout>, opts: Si
       shapes = shapesFor(opts.phantom, encoding, sliceOffsetM)
       shapeCache.set(sliceOffsetM, shapes)
     }
-    const weights = sampleWeights(shapes, s.tS, weightOptions)
+    const weights = sampleWeights(shapes, s.tS, { ...weightOptions, spinEchoS: spinEchoes[index] })
     const coilRe = Array.from({ length: coils.count }, () => new Float64Array(count))
     const coilIm = Array.from({ length: coils.count }, () => new Float64Array(count))
     const objRe = new Float64Array(count)
@@ -422,7 +508,7 @@ export function * simulateReadouts (readouts: Iterable<PlannedReadout>, opts: Si
     for (let j = 0; j < coils.frequencies.length; j++) {
       objRe.fill(0)
       objIm.fill(0)
-      accumulateKspace(shapes, weights, s, coils.frequencies[j], objRe, objIm)
+      accumulateKspace(shapes, weights, s.signalK, coils.frequencies[j], objRe, objIm)
       for (let c = 0; c < coils.count; c++) {
         const wr = coils.weights[c][2 * j]
         const wi = coils.weights[c][2 * j + 1]
