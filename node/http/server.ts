@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { extname, join, normalize, sep } from 'node:path'
 import { timingSafeEqual } from 'node:crypto'
+import { refuseForeignRequest } from './request-origin.ts'
 import { HttpError, sendJson, type RouteResponse, type Router } from './router.ts'
 
 export interface HttpServerInit {
@@ -19,6 +20,8 @@ export interface HttpServerInit {
   log?: (message: string) => void
   /** another way in besides the API key (the app's session token); true lets the request through */
   authorise?: (req: IncomingMessage) => boolean
+  /** host names the API answers besides addresses, localhost and this machine's name */
+  allowedHostNames?: readonly string[]
 }
 
 export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024
@@ -83,6 +86,11 @@ export class HttpService {
       return
     }
     const method = req.method ?? 'GET'
+    const foreign = refuseForeignRequest(req, { allowedHostNames: this.init.allowedHostNames })
+    if (foreign !== undefined) {
+      sendJson(res, 403, { error: foreign })
+      return
+    }
     const found = this.init.router.match(method, url.pathname)
     if (found === undefined) {
       sendJson(res, 404, { error: `no such API path: ${url.pathname} (see /api/v1/openapi.json)` })

@@ -1,0 +1,29 @@
+import { hostname } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import { refuseForeignRequest } from './request-origin.ts'
+
+const request = (headers: Record<string, string>, method = 'POST'): { headers: Record<string, string>, method: string } => ({ headers, method })
+
+describe('requests from foreign sites', () => {
+  it('lets the app and non-browser clients through', () => {
+    expect(refuseForeignRequest(request({ host: 'localhost:7080' }))).toBeUndefined()
+    expect(refuseForeignRequest(request({ host: '127.0.0.1:7080', origin: 'http://127.0.0.1:7080', 'sec-fetch-site': 'same-origin' }))).toBeUndefined()
+    expect(refuseForeignRequest(request({ host: '[::1]:7080', origin: 'http://[::1]:7080' }))).toBeUndefined()
+    expect(refuseForeignRequest(request({ host: '192.168.1.20:7443', origin: 'https://192.168.1.20:7443' }))).toBeUndefined()
+    expect(refuseForeignRequest(request({ host: `${hostname()}.local:7080` }))).toBeUndefined()
+    expect(refuseForeignRequest(request({ host: 'hub.lab:7443' }), { allowedHostNames: ['hub.lab'] })).toBeUndefined()
+  })
+
+  it('refuses a cross-site POST (CSRF)', () => {
+    expect(refuseForeignRequest(request({ host: 'localhost:7080', origin: 'https://evil.example' }))).toMatch(/cross-origin/)
+    expect(refuseForeignRequest(request({ host: 'localhost:7080', 'sec-fetch-site': 'cross-site' }))).toMatch(/cross-site/)
+    expect(refuseForeignRequest(request({ host: 'localhost:7080', origin: 'null' }))).toMatch(/cross-origin/)
+    // same host name, other port: another origin
+    expect(refuseForeignRequest(request({ host: 'localhost:7080', origin: 'http://localhost:8000' }))).toMatch(/cross-origin/)
+  })
+
+  it('refuses a host name that is not this machine (DNS rebinding)', () => {
+    expect(refuseForeignRequest(request({ host: 'rebind.evil.example:7080', origin: 'http://rebind.evil.example:7080' }))).toMatch(/DNS rebinding/)
+    expect(refuseForeignRequest(request({}))).toMatch(/no Host/)
+  })
+})

@@ -1,0 +1,63 @@
+// A browser on the hub's machine visiting any site must not be able to use the hub's API: a cross-site
+// `text/plain` POST (which needs no CORS preflight) to every route is refused before the route runs,
+// the first admin cannot be created that way, and a name that only resolves to 127.0.0.1 (DNS
+// rebinding) is refused too. The app itself (same origin) and scripts (no Origin) keep working.
+import { request } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TestLab, type PeerProcess } from './support/peer-process.ts'
+
+const lab = new TestLab()
+let hub: PeerProcess
+
+beforeAll(async () => {
+  hub = await lab.peer({ name: 'hub', roles: 'hub' })
+  await hub.start()
+}, 60_000)
+
+afterAll(async () => { await lab.cleanup() })
+
+interface OpenApi { paths: Record<string, Record<string, unknown>> }
+
+describe('requests from other sites', () => {
+  it('refuses a cross-origin text/plain request to every route, with or without the key', async () => {
+    const spec = await (await fetch(`${hub.baseUrl}/api/v1/openapi.json`, { headers: { 'x-api-key': hub.apiKey } })).json() as OpenApi
+    const routes = Object.entries(spec.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => [m.toUpperCase(), path.replace(/\{[^}]+\}/g, 'x')] as const))
+    expect(routes.length).toBeGreaterThan(20)
+    for (const [method, path] of routes) {
+      for (const key of [undefined, hub.apiKey]) {
+        const response = await fetch(`${hub.baseUrl}${path}`, {
+          method,
+          headers: { origin: 'https://evil.example', 'content-type': 'text/plain', ...(key !== undefined ? { 'x-api-key': key } : {}) },
+          ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{"username":"eve","firstName":"E","lastName":"V","password":"correct horse battery"}' })
+        })
+        expect({ method, path, status: response.status }).toEqual({ method, path, status: 403 })
+        expect((await response.json() as { error: string }).error).toMatch(/cross-origin/)
+      }
+    }
+    // nothing was created: the lab still has no user
+    const state = await (await fetch(`${hub.baseUrl}/api/v1/auth/state`)).json() as Record<string, unknown>
+    expect(state).toMatchObject({ hasUsers: false })
+  })
+
+  it('refuses requests through a foreign host name (DNS rebinding)', async () => {
+    // fetch() will not send another Host: a plain request does, as a browser does for the attacker's name
+    const answer = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: hub.httpPort, path: '/api/v1/status', headers: { host: `rebind.evil.example:${hub.httpPort}`, 'x-api-key': hub.apiKey } }, (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => { body += d.toString() })
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }) })
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(answer.status).toBe(403)
+    expect(answer.body).toMatch(/DNS rebinding/)
+  })
+
+  it('answers the same origin and scripts without an Origin', async () => {
+    const scripted = await fetch(`${hub.baseUrl}/api/v1/status`, { headers: { 'x-api-key': hub.apiKey } })
+    expect(scripted.status).toBe(200)
+    const sameOrigin = await fetch(`${hub.baseUrl}/api/v1/status`, { headers: { 'x-api-key': hub.apiKey, origin: hub.baseUrl, 'sec-fetch-site': 'same-origin' } })
+    expect(sameOrigin.status).toBe(200)
+  })
+})
