@@ -9,7 +9,7 @@ import { swarmKeyFromHex } from '../protocol/lab-key.ts'
 import { Lab } from '../protocol/lab/index.ts'
 import { listPeerRecords, publishPeerRecord, type PeerPresence, type PeerRole } from '../protocol/peers.ts'
 import { BlobService } from './blob/blob-service.ts'
-import { BLOBS_DIR, DOCS_DIR, loadOrCreateApiKey, loadOrCreatePeerKey } from './lab/data-dir.ts'
+import { BLOBS_DIR, DOCS_DIR, loadOrCreateApiKey, loadOrCreatePeerKey, makeDataDirPrivate } from './lab/data-dir.ts'
 import { labConfigFromInvite, loadLabConfig, newLabConfig, saveLabConfig, type LabConfig } from './lab/lab-config.ts'
 import { HttpService } from './http/server.ts'
 import { Router } from './http/router.ts'
@@ -90,6 +90,8 @@ export interface RunningPeer {
 
 export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const { dataDir, log } = options
+  const tightened = await makeDataDirPrivate(dataDir)
+  if (tightened > 0) log(`storage: ${tightened} files and folders of ${dataDir} were readable by other users: now this user's alone`)
   const labConfig = await resolveLab(options)
   const privateKey = await loadOrCreatePeerKey(dataDir)
   const apiKey = await loadOrCreateApiKey(dataDir)

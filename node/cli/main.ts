@@ -117,6 +117,8 @@ async function start (argv: string[]): Promise<void> {
   const p2pPort = intOption(values.p2p, '--p2p', DEFAULT_P2P_PORT, 0, 65534)
   const log = (message: string): void => { process.stderr.write(`${new Date().toISOString()} ${message}\n`) }
   const staticDir = join(PROJECT_ROOT, 'pwa', 'dist')
+  // everything the peer writes (documents, blobs, raw data, keys) is readable by this user alone
+  process.umask(0o077)
   const { startPeer } = await import('../peer.ts')
   const peer = await startPeer({
     dataDir,
