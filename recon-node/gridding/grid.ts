@@ -1,0 +1,160 @@
+// Gridding onto an oversampled Cartesian grid and interpolation from it, with a separable
+// Kaiser–Bessel kernel (kaiser-bessel.ts). Conventions are those of the centred FFT (fft/fftn.ts):
+// on a grid of M points, index floor(M/2) is k = 0, so a sample at normalised k (cycles per pixel of the
+// reconstructed matrix, ±0.5 at its edge) lies at u = floor(M/2) + M·k in grid cells. The grid is
+// periodic (what the FFT assumes): a kernel reaching past one edge continues at the other.
+import { kaiserBessel, kernelTransform, TABLE_PER_CELL, type KaiserBessel } from './kaiser-bessel.ts'
+import type { SampleSet } from './samples.ts'
+
+/** Thrown for a grid that cannot be planned (no image size). */
+export class GridPlanError extends Error {
+  override name = 'GridPlanError'
+}
+
+export interface GridPlan {
+  /** Image size (the reconstructed matrix), x and y. */
+  image: [number, number]
+  /** Oversampled grid size, x and y (even). */
+  grid: [number, number]
+  kernel: KaiserBessel
+  /** 1 / (ĉ(x / Mx) · ĉ(y / My)) per image pixel, x fastest: the deapodisation. */
+  deapodisation: Float64Array
+}
+
+/** A grid of at least `oversampling` · n points, even, so that its centre is unambiguous. */
+export function oversampledLength (n: number, oversampling: number): number {
+  return 2 * Math.ceil(oversampling * n / 2)
+}
+
+export function planGrid (nx: number, ny: number, oversampling: number, width: number): GridPlan {
+  if (!(Number.isInteger(nx) && nx >= 1 && Number.isInteger(ny) && ny >= 1)) {
+    throw new GridPlanError(`image matrix ${nx} x ${ny}: non-Cartesian reconstruction needs the reconstructed matrix size (reconSpace matrixSize) of the ISMRMRD header`)
+  }
+  const mx = oversampledLength(nx, oversampling)
+  const my = oversampledLength(ny, oversampling)
+  const kernel = kaiserBessel(width, Math.min(mx / nx, my / ny))
+  const deapodisation = new Float64Array(nx * ny)
+  const column = Float64Array.from({ length: nx }, (_, x) => kernelTransform(kernel, (x - Math.floor(nx / 2)) / mx))
+  for (let y = 0; y < ny; y++) {
+    const row = kernelTransform(kernel, (y - Math.floor(ny / 2)) / my)
+    for (let x = 0; x < nx; x++) deapodisation[x + nx * y] = 1 / (column[x] * row)
+  }
+  return { image: [nx, ny], grid: [mx, my], kernel, deapodisation }
+}
+
+/**
+ * The grid points a sample at `u` (grid cells) touches along one axis and the kernel's value at each:
+ * W points from ceil(u − W/2), wrapped into [0, M).
+ */
+function footprint (kernel: KaiserBessel, u: number, m: number, index: Int32Array, weight: Float64Array): void {
+  const w = kernel.width
+  const table = kernel.table
+  const last = table.length - 1
+  const start = Math.ceil(u - w / 2)
+  for (let t = 0; t < w; t++) {
+    const i = start + t
+    const x = Math.abs(i - u) * TABLE_PER_CELL
+    const j = Math.floor(x)
+    weight[t] = j >= last ? 0 : table[j] + (x - j) * (table[j + 1] - table[j])
+    index[t] = ((i % m) + m) % m
+  }
+}
+
+/** Grid positions (cells) of the samples' kx and ky. */
+export function gridPositions (samples: SampleSet, plan: GridPlan): { ux: Float64Array, uy: Float64Array } {
+  const [mx, my] = plan.grid
+  const cx = Math.floor(mx / 2)
+  const cy = Math.floor(my / 2)
+  const ux = new Float64Array(samples.count)
+  const uy = new Float64Array(samples.count)
+  for (let s = 0; s < samples.count; s++) {
+    ux[s] = cx + mx * samples.kx[s]
+    uy[s] = cy + my * samples.ky[s]
+  }
+  return { ux, uy }
+}
+
+/**
+ * Adds weight[s] · value of every coil of every sample, spread by the kernel, to `grid`, a complex
+ * [Mx, My, 1, coils] array (coil-major, as the FFT takes it). `weights` null means 1.
+ */
+export function gridSamples (samples: SampleSet, ux: Float64Array, uy: Float64Array, weights: Float32Array | null, plan: GridPlan, grid: Float32Array): void {
+  const [mx, my] = plan.grid
+  const kernel = plan.kernel
+  const w = kernel.width
+  const coils = samples.coils
+  const plane = 2 * mx * my
+  if (grid.length !== plane * coils) throw new RangeError(`grid of ${grid.length} floats for ${mx} x ${my} x ${coils} coils`)
+  const ix = new Int32Array(w)
+  const iy = new Int32Array(w)
+  const wx = new Float64Array(w)
+  const wy = new Float64Array(w)
+  const rows = new Int32Array(w)
+  const data = samples.data
+  for (let s = 0; s < samples.count; s++) {
+    const scale = weights === null ? 1 : weights[s]
+    if (scale === 0) continue
+    footprint(kernel, ux[s], mx, ix, wx)
+    footprint(kernel, uy[s], my, iy, wy)
+    for (let t = 0; t < w; t++) rows[t] = 2 * mx * iy[t]
+    for (let c = 0; c < coils; c++) {
+      const re = scale * data[2 * (coils * s + c)]
+      const im = scale * data[2 * (coils * s + c) + 1]
+      const base = plane * c
+      for (let ty = 0; ty < w; ty++) {
+        const vr = re * wy[ty]
+        const vi = im * wy[ty]
+        const row = base + rows[ty]
+        for (let tx = 0; tx < w; tx++) {
+          const at = row + 2 * ix[tx]
+          grid[at] += vr * wx[tx]
+          grid[at + 1] += vi * wx[tx]
+        }
+      }
+    }
+  }
+}
+
+/** Spreads real values (one per sample) onto a real grid of Mx · My (x fastest). */
+export function gridReal (ux: Float64Array, uy: Float64Array, values: Float64Array, plan: GridPlan, grid: Float64Array): void {
+  const [mx, my] = plan.grid
+  const kernel = plan.kernel
+  const w = kernel.width
+  const ix = new Int32Array(w)
+  const iy = new Int32Array(w)
+  const wx = new Float64Array(w)
+  const wy = new Float64Array(w)
+  for (let s = 0; s < values.length; s++) {
+    const v = values[s]
+    footprint(kernel, ux[s], mx, ix, wx)
+    footprint(kernel, uy[s], my, iy, wy)
+    for (let ty = 0; ty < w; ty++) {
+      const row = mx * iy[ty]
+      const vy = v * wy[ty]
+      for (let tx = 0; tx < w; tx++) grid[row + ix[tx]] += vy * wx[tx]
+    }
+  }
+}
+
+/** The kernel-weighted sum of a real grid around each sample: the transpose of gridReal. */
+export function interpolateReal (ux: Float64Array, uy: Float64Array, grid: Float64Array, plan: GridPlan, out: Float64Array): void {
+  const [mx, my] = plan.grid
+  const kernel = plan.kernel
+  const w = kernel.width
+  const ix = new Int32Array(w)
+  const iy = new Int32Array(w)
+  const wx = new Float64Array(w)
+  const wy = new Float64Array(w)
+  for (let s = 0; s < out.length; s++) {
+    footprint(kernel, ux[s], mx, ix, wx)
+    footprint(kernel, uy[s], my, iy, wy)
+    let sum = 0
+    for (let ty = 0; ty < w; ty++) {
+      const row = mx * iy[ty]
+      let line = 0
+      for (let tx = 0; tx < w; tx++) line += grid[row + ix[tx]] * wx[tx]
+      sum += line * wy[ty]
+    }
+    out[s] = sum
+  }
+}

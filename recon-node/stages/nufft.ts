@@ -1,0 +1,237 @@
+// Non-Cartesian 2-D reconstruction by gridding (the adjoint NUFFT with density compensation), for
+// radial, golden-angle radial, centre-out (UTE) half-spokes, spirals or any other 2-D trajectory whose
+// readouts carry the k-space position of each sample: ISMRMRD's traj, (kx, ky[, kz]) per sample in
+// normalised units k·Δx, ±0.5 at the edge of the reconstructed matrix (reconSpace matrixSize), kx along
+// the readout direction and ky along the phase direction (how the virtual scanner and Gadgetron's
+// radial examples write it). It takes the place of accumulate and fft in a chain.
+//
+// Image readouts are collected per (slice, contrast, phase, repetition, set), as accumulate does, and
+// an image is made on the same triggers: LAST_IN_SLICE (that image), LAST_IN_REPETITION (every image of
+// the repetition), LAST_IN_MEASUREMENT (all), and the end of the stream. Readouts that are not image
+// data (noise, navigators, ...) pass on untouched, so that prewhitening may follow or precede. Each image
+// is a buffer in image space, [reconMatrix.x, reconMatrix.y, 1, coils], that coil combination and
+// scaling take as they take the Cartesian chain's.
+//
+// Steps (recon-node/gridding): Pipe–Menon density weights, Kaiser–Bessel gridding onto a grid
+// oversampled `oversampling` times, centred inverse FFT on the worker pool, crop, deapodisation.
+// Scale: with density `pipe` the image is Σ w·d·exp(+i2πk·x), w the k-space area of each sample in
+// Nyquist cells of the reconstructed matrix, i.e. the scale of the Cartesian chain (a fully sampled
+// Cartesian trajectory gives the same image as accumulate and fft). With `none` every weight is 1 (data
+// already compensated).
+//
+// Refused, with a named error rather than a wrong image: image readouts without a trajectory, 1-D
+// trajectories, 3-D ones (kz ≠ 0, or partitions: stack of stars), trajectories that reach beyond 0.75
+// (not in normalised units: BART's k·N, radians, 1/m). Samples between 0.5 and 0.75 lie outside the
+// reconstructed matrix's k-space and are dropped, with a warning. IS_REVERSE is not applied: the
+// trajectory places every sample. Memory: only the samples of the images not yet made, plus one
+// oversampled grid per image while it is made.
+import type { Acquisition, AcquisitionHeader } from '../../protocol/mrd/types.ts'
+import { adjointNufft } from '../gridding/adjoint.ts'
+import { pipeMenonWeights } from '../gridding/density.ts'
+import { gridPositions, planGrid, type GridPlan } from '../gridding/grid.ts'
+import { SampleSet } from '../gridding/samples.ts'
+import { AcquisitionShapeError, ChannelCountError } from './errors.ts'
+import { isFlagSet, LAST_IN_MEASUREMENT, LAST_IN_REPETITION, LAST_IN_SLICE, NOT_IMAGE_DATA } from './flags.ts'
+import { MissingTrajectoryError, TrajectoryScaleError, UnsupportedTrajectoryError } from './nufft-errors.ts'
+import { defineStage, param, type BufferMessage, type Message, type ParamValues, type ReconHeader, type StageContext } from './stage.ts'
+
+/** |k| (normalised) beyond which a trajectory is taken to be in other units and refused. */
+export const TRAJECTORY_LIMIT = 0.75
+
+/** |k| (normalised) of the edge of the reconstructed matrix's k-space. */
+const EDGE = 0.5
+
+interface Pending {
+  key: string
+  samples: SampleSet
+  /** the header of the readout that passes nearest k = 0, for the image's position and counters */
+  head: AcquisitionHeader
+  distance: number
+}
+
+/** The density weights of the last trajectory, reused while the trajectory repeats (slices, repetitions). */
+interface DensityCache {
+  kx: Float32Array
+  ky: Float32Array
+  weights: Float32Array
+}
+
+export interface NufftState {
+  pending: Map<string, Pending>
+  warned: Set<string>
+  plan: GridPlan | null
+  density: DensityCache | null
+}
+
+const params = {
+  oversampling: param.number('Oversampling of the gridding grid (the grid has at least this many times the image matrix, even)', 2, { min: 1.25, max: 4 }),
+  kernelWidth: param.integer('Width of the Kaiser–Bessel kernel in cells of the oversampled grid (β after Beatty)', 4, { min: 2, max: 8 }),
+  density: param.choice('Density compensation: pipe (Pipe–Menon iteration, any trajectory) or none (the data are already weighted)', ['pipe', 'none'] as const, 'pipe'),
+  densityIterations: param.integer('Iterations of the Pipe–Menon density compensation', 10, { min: 1, max: 100 })
+}
+
+type Params = ParamValues<typeof params>
+
+function keyOf (head: AcquisitionHeader): string {
+  const i = head.idx
+  return `${i.slice}/${i.contrast}/${i.phase}/${i.repetition}/${i.set}`
+}
+
+function warnOnce (state: NufftState, warn: (m: string) => void, key: string, message: string): void {
+  if (state.warned.has(key)) return
+  state.warned.add(key)
+  warn(message)
+}
+
+/** Checks that an image readout can be gridded; throws the named error that says why not. */
+function checkReadout (acq: Acquisition, header: ReconHeader): void {
+  const head = acq.head
+  const d = head.trajectoryDimensions
+  if (d === 0) {
+    throw new MissingTrajectoryError(`acquisition ${head.scanCounter} carries no k-space trajectory (trajectory_dimensions 0): non-Cartesian reconstruction (nufft) needs the k-space position of every sample. Cartesian data are reconstructed by accumulate and fft instead`)
+  }
+  if (d === 1) {
+    throw new UnsupportedTrajectoryError(`acquisition ${head.scanCounter} has a 1-D trajectory: nufft reconstructs 2-D trajectories (kx, ky per sample)`)
+  }
+  if (acq.traj.length < d * head.numberOfSamples) {
+    throw new AcquisitionShapeError(`acquisition ${head.scanCounter}: a ${d}-D trajectory of ${head.numberOfSamples} samples needs ${d * head.numberOfSamples} values, got ${acq.traj.length}`)
+  }
+  if (acq.data.length !== 2 * head.numberOfSamples * head.activeChannels) {
+    throw new AcquisitionShapeError(`acquisition ${head.scanCounter}: ${head.activeChannels} channels x ${head.numberOfSamples} samples need ${2 * head.numberOfSamples * head.activeChannels} floats, got ${acq.data.length}`)
+  }
+  if (header.encodedMatrix.z > 1 || header.reconMatrix.z > 1 || head.idx.kspaceEncodeStep2 !== 0) {
+    throw new UnsupportedTrajectoryError(`acquisition ${head.scanCounter} belongs to a 3-D encoding (partitions, e.g. a stack of stars): nufft reconstructs one 2-D image per slice and would sum the partitions`)
+  }
+  if (d >= 3) {
+    for (let s = 0; s < head.numberOfSamples; s++) {
+      if (acq.traj[d * s + 2] !== 0) {
+        throw new UnsupportedTrajectoryError(`acquisition ${head.scanCounter} has kz = ${acq.traj[d * s + 2]} at sample ${s}: nufft reconstructs 2-D trajectories (kz = 0)`)
+      }
+    }
+  }
+}
+
+function add (state: NufftState, acq: Acquisition, header: ReconHeader, warn: (m: string) => void): void {
+  const head = acq.head
+  checkReadout(acq, header)
+  const key = keyOf(head)
+  let p = state.pending.get(key)
+  if (p === undefined) {
+    p = { key, samples: new SampleSet(head.activeChannels), head, distance: Infinity }
+    state.pending.set(key, p)
+  } else if (p.samples.coils !== head.activeChannels) {
+    throw new ChannelCountError(`acquisition ${head.scanCounter} has ${head.activeChannels} channels, the other readouts of its image ${p.samples.coils}`)
+  }
+  let nearest = Infinity
+  let dropped = 0
+  const keep = (kx: number, ky: number): boolean => {
+    const r = Math.max(Math.abs(kx), Math.abs(ky))
+    if (!(r <= TRAJECTORY_LIMIT)) {
+      throw new TrajectoryScaleError(`acquisition ${head.scanCounter} has a sample at k = (${kx}, ${ky}): ISMRMRD trajectories are in units of k·Δx, ±0.5 at the edge of the reconstructed matrix (${header.reconMatrix.x} x ${header.reconMatrix.y}); this one looks scaled otherwise (BART's k·N, radians or 1/m), or the reconstructed matrix is far coarser than the data`)
+    }
+    const r2 = kx * kx + ky * ky
+    if (r2 < nearest) nearest = r2
+    if (r > EDGE) { dropped++; return false }
+    return true
+  }
+  p.samples.addReadout(acq.traj, head.trajectoryDimensions, acq.data, head.numberOfSamples, head.discardPre, head.numberOfSamples - head.discardPost, keep)
+  if (dropped > 0) {
+    warnOnce(state, warn, 'beyond-edge', `samples beyond |k| = ${EDGE} (outside the k-space of the ${header.reconMatrix.x} x ${header.reconMatrix.y} reconstructed matrix) are left out`)
+  }
+  if (nearest < p.distance) {
+    p.distance = nearest
+    p.head = head
+  }
+}
+
+function sameTrajectory (cache: DensityCache, samples: SampleSet): boolean {
+  if (cache.kx.length !== samples.count) return false
+  for (let s = 0; s < samples.count; s++) {
+    if (cache.kx[s] !== samples.kx[s] || cache.ky[s] !== samples.ky[s]) return false
+  }
+  return true
+}
+
+async function emit (p: Pending, params: Params, ctx: StageContext<NufftState>): Promise<BufferMessage> {
+  const header = ctx.header
+  const state = ctx.state
+  state.plan ??= planGrid(header.reconMatrix.x, header.reconMatrix.y, params.oversampling, params.kernelWidth)
+  const plan = state.plan
+  const samples = p.samples
+  const { ux, uy } = gridPositions(samples, plan)
+  let weights: Float32Array | null = null
+  if (params.density === 'pipe') {
+    const cache = state.density
+    if (cache !== null && sameTrajectory(cache, samples)) weights = cache.weights
+    else {
+      weights = pipeMenonWeights(ux, uy, plan, params.densityIterations)
+      state.density = { kx: samples.kx.slice(0, samples.count), ky: samples.ky.slice(0, samples.count), weights }
+    }
+  }
+  const array = await adjointNufft(samples, ux, uy, weights, plan, ctx.fft, ctx.arrays)
+  const h = p.head
+  const { encoded: ef, recon: rf } = header.fovMm
+  const fov = (r: number, e: number): number => r > 0 ? r : e
+  const reconFov: [number, number, number] = [fov(rf.x, ef.x), fov(rf.y, ef.y), fov(rf.z, ef.z)]
+  return {
+    kind: 'buffer',
+    domain: 'image',
+    array,
+    meta: {
+      slice: h.idx.slice,
+      contrast: h.idx.contrast,
+      phase: h.idx.phase,
+      repetition: h.idx.repetition,
+      set: h.idx.set,
+      measurementUid: h.measurementUid,
+      acquisitionTimeStamp: h.acquisitionTimeStamp,
+      position: [...h.position],
+      readDir: [...h.readDir],
+      phaseDir: [...h.phaseDir],
+      sliceDir: [...h.sliceDir],
+      patientTablePosition: [...h.patientTablePosition],
+      fovMm: [...reconFov],
+      reconMatrix: [header.reconMatrix.x, header.reconMatrix.y, header.reconMatrix.z || 1],
+      reconFovMm: reconFov,
+      scale: 1,
+      sampleTimeUs: h.sampleTimeUs
+    }
+  }
+}
+
+export const nufft = defineStage<typeof params, NufftState>({
+  name: 'nufft',
+  doc: 'Non-Cartesian 2-D reconstruction: readouts with a k-space trajectory gridded (Kaiser–Bessel, Pipe–Menon density compensation) into one image buffer per slice/contrast/phase/repetition/set',
+  params,
+  init: () => ({ pending: new Map(), warned: new Set(), plan: null, density: null }),
+  async run (input: Message, p, ctx): Promise<Message[]> {
+    if (input.kind !== 'acquisition') return [input]
+    const head = input.acquisition.head
+    const state = ctx.state
+    const image = (head.flags & NOT_IMAGE_DATA) === 0n && head.numberOfSamples > 0
+    if (image) add(state, input.acquisition, ctx.header, ctx.warn)
+    const out: Message[] = image ? [] : [input]
+    const ready: Pending[] = []
+    if (isFlagSet(head, LAST_IN_MEASUREMENT)) ready.push(...state.pending.values())
+    else {
+      const own = state.pending.get(keyOf(head))
+      if (own !== undefined && isFlagSet(head, LAST_IN_SLICE)) ready.push(own)
+      if (isFlagSet(head, LAST_IN_REPETITION)) {
+        for (const q of state.pending.values()) if (q.head.idx.repetition === head.idx.repetition && !ready.includes(q)) ready.push(q)
+      }
+    }
+    for (const q of ready) {
+      state.pending.delete(q.key)
+      out.push(await emit(q, p, ctx))
+    }
+    return out
+  },
+  async end (p, ctx): Promise<Message[]> {
+    const out: Message[] = []
+    for (const q of [...ctx.state.pending.values()]) {
+      ctx.state.pending.delete(q.key)
+      out.push(await emit(q, p, ctx))
+    }
+    return out
+  }
+})
