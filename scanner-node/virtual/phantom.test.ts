@@ -86,3 +86,22 @@ describe('phantoms', () => {
     expect(() => ringPhantom({ outerRadiusM: 0.01, innerRadiusM: 0.02 })).toThrow(expect.objectContaining({ name: 'InvalidPhantomError' }))
   })
 })
+
+describe('placement and echo times', () => {
+  const pd: ContrastTiming = { kind: 'OTHER', teS: 0, trS: 1, flipAngleDeg: 90 }
+
+  it('centreM moves the whole 3D head', () => {
+    const here = sheppLogan3d({ radiusM: 0.1 })
+    const moved = sheppLogan3d({ radiusM: 0.1, centreM: [0.01, -0.02, 0.025] })
+    for (const [x, y, z] of [[0, 0, -0.025], [0.022, 0, -0.025], [0, 0.035, 0], [0.006, -0.0105, 0.0625]]) {
+      expect(phantomImageAt(moved, x + 0.01, y - 0.02, pd, { zM: z + 0.025 })).toBe(phantomImageAt(here, x, y, pd, { zM: z }))
+    }
+  })
+
+  it('a spin echo decays with T2 to the echo it is told, and with T2′ around it', () => {
+    const se: ContrastTiming = { kind: 'SE', teS: 0.02, trS: 2, flipAngleDeg: 90 }
+    const r2prime = 1 / WM.t2StarS - 1 / WM.t2S
+    const echo = 0.05
+    expect(tissueSignal(WM, se, echo + 0.001, 1, echo) / tissueSignal(WM, se, se.teS)).toBeCloseTo(Math.exp(-(echo - se.teS) / WM.t2S - 0.001 * r2prime), 12)
+  })
+})

@@ -8,8 +8,10 @@ import type { Acquisition } from '../../protocol/mrd/types.ts'
 import { cartesianReadouts } from './cartesian-plan.ts'
 import type { CartesianPlanOptions } from './cartesian-plan.ts'
 import { centredInverseDft } from './fft.ts'
-import { discPhantom, phantomImageAt, sheppLogan2d, TISSUES } from './phantom.ts'
+import { phantomKspace } from './kspace.ts'
+import { discPhantom, phantomImageAt, sheppLogan2d, steadyStateSignal, TISSUES } from './phantom.ts'
 import type { Phantom } from './phantom.ts'
+import type { PlannedReadout } from './readout-plan.ts'
 import { ACQ_FLAGS, encodingFor, flagBit, hasFlag, simulateReadouts } from './simulate.ts'
 import type { SimulateOptions } from './simulate.ts'
 
@@ -387,3 +389,259 @@ describe('against ISMRMRD\'s generator', () => {
     expect(same).toBeGreaterThan(correlation(flipY, theirs) + 0.1)
   })
 })
+
+const COUNTERS = { line: 0, partition: 0, slice: 0, average: 0, contrast: 0, repetition: 0, set: 0, segment: 0 }
+
+/** J1 by Bessel's integral (1/π)∫₀^π cos(τ − x·sin τ) dτ, Simpson's rule: independent of bessel.ts. */
+function besselJ1Integral (x: number): number {
+  const n = 2000
+  const h = Math.PI / n
+  let sum = 0
+  for (let i = 0; i <= n; i++) {
+    const tau = i * h
+    const w = i === 0 || i === n ? 1 : i % 2 === 1 ? 4 : 2
+    sum += w * Math.cos(tau - x * Math.sin(tau))
+  }
+  return (sum * h) / 3 / Math.PI
+}
+
+describe('radial trajectories', () => {
+  // An off-centre sphere of doped water cut by a slice 1 cm from its centre: a disc of radius
+  // √(R² − d²) centred at (x0, y0), whose transform is 2πr²·J1(2π|k|r)/(2π|k|r)·exp(−i2π k·c).
+  const R = 0.05
+  const [x0, y0, z0] = [0.02, -0.015, 0.004]
+  const sliceZ = z0 + 0.01
+  const phantom: Phantom = { dimensions: 3, name: 'sphere', ellipsoids: [{ centreM: [x0, y0, z0], semiAxesM: [R, R, R], angleRad: 0, tissue: TISSUES.water }] }
+  const gre = { kind: 'GRE', teS: 0.004, trS: 0.02, flipAngleDeg: 20 } as const
+  const n = 64
+  const spokes = 8
+  const dk = 1 / FOV
+  const dwellS = 8e-6
+  const plan = Array.from({ length: spokes }, (_, j) => {
+    const theta = (Math.PI * j) / spokes
+    const k = Float64Array.from({ length: n }, (_, m) => (m - n / 2) * dk)
+    return {
+      kx: k.map((v) => v * Math.cos(theta)),
+      ky: k.map((v) => v * Math.sin(theta)),
+      kz: new Float64Array(n),
+      dwellS,
+      timeFromExcitationS: gre.teS,
+      centerSample: n / 2,
+      sliceOffsetM: sliceZ,
+      counters: { ...COUNTERS, line: j }
+    }
+  })
+  const opts = options({ phantom, matrix: [n, n], timing: gre, trajectory: 'radial' })
+  const acqs = Array.from(simulateReadouts(plan, opts))
+  const voxel = (FOV / n) ** 2
+  const r = Math.sqrt(R * R - (sliceZ - z0) ** 2)
+  const amplitude = (tS: number): number => steadyStateSignal(TISSUES.water, gre) * Math.exp(-tS / TISSUES.water.t2StarS)
+
+  it('takes each sample at its own k: the analytic transform of the slice, decayed to the sample\'s time', () => {
+    const dc = (amplitude(gre.teS) * Math.PI * r * r) / voxel
+    let worst = 0
+    for (const [j, a] of acqs.entries()) {
+      // k = 0 is the slice's weighted area, the same on every spoke
+      expect(a.data[2 * (n / 2)] / dc).toBeCloseTo(1, 6)
+      expect(Math.abs(a.data[2 * (n / 2) + 1]) / dc).toBeLessThan(1e-6)
+      for (let m = 0; m < n; m++) {
+        const kx = plan[j].kx[m]
+        const ky = plan[j].ky[m]
+        const kappa = 2 * Math.PI * Math.hypot(kx, ky) * r
+        const radial = kappa === 0 ? Math.PI * r * r : (2 * Math.PI * r * r * besselJ1Integral(kappa)) / kappa
+        const t = gre.teS + (m - n / 2) * dwellS
+        const magnitude = (amplitude(t) * radial) / voxel
+        const phase = -2 * Math.PI * (kx * x0 + ky * y0)
+        worst = Math.max(worst, Math.hypot(a.data[2 * m] - magnitude * Math.cos(phase), a.data[2 * m + 1] - magnitude * Math.sin(phase)) / dc)
+      }
+    }
+    // float32 samples of values up to dc: a few parts in 1e7 of it
+    expect(worst).toBeLessThan(2e-6)
+  })
+
+  it('stores each sample\'s k·Δx as a 2D trajectory', () => {
+    for (const [j, a] of acqs.entries()) {
+      expect(a.head.trajectoryDimensions).toBe(2)
+      for (const m of [0, 17, n / 2, n - 1]) {
+        expect(a.traj[2 * m]).toBeCloseTo(plan[j].kx[m] * (FOV / n), 6)
+        expect(a.traj[2 * m + 1]).toBeCloseTo(plan[j].ky[m] * (FOV / n), 6)
+      }
+    }
+    expect(Math.min(...acqs[0].traj)).toBeCloseTo(-0.5, 6)
+  })
+})
+
+describe('echo trains', () => {
+  // One excitation, a train of readouts through the centre of k-space (ky = 0) so that each echo's
+  // centre sample is the slice's weighted area at that echo's time.
+  const disc: Phantom = discPhantom({ radiusM: 0.05, tissue: TISSUES.greyMatter, dimensions: 3 })
+  const n = 32
+  const dwellS = 5e-6
+  const espS = 0.0008
+  const train = (echoes: number, firstS: number, alternate: boolean): PlannedReadout[] => Array.from({ length: echoes }, (_, e) => {
+    const reverse = alternate && e % 2 === 1
+    return {
+      kx: Float64Array.from({ length: n }, (_, m) => (reverse ? -1 : 1) * (m - n / 2) / FOV),
+      ky: new Float64Array(n),
+      kz: new Float64Array(n),
+      dwellS,
+      timeFromExcitationS: firstS + e * espS,
+      centerSample: n / 2,
+      excitationTimeS: 0,
+      isReverse: reverse,
+      counters: { ...COUNTERS, line: e }
+    }
+  })
+  const centres = (plan: PlannedReadout[], timing: SimulateOptions['timing']): number[] =>
+    Array.from(simulateReadouts(plan, options({ phantom: disc, matrix: [n, n], timing })), (a) => a.data[2 * (n / 2)])
+  const gm = TISSUES.greyMatter
+
+  it('a gradient-echo (EPI) train decays with T2* from echo to echo and along each readout', () => {
+    const gre = { kind: 'GRE', teS: 0.002, trS: 1, flipAngleDeg: 90 } as const
+    const plan = train(24, 0.002, true)
+    const c = centres(plan, gre)
+    for (let e = 1; e < c.length; e++) expect(c[e] / c[0]).toBeCloseTo(Math.exp(-(e * espS) / gm.t2StarS), 6)
+    expect(c[23] / c[0]).toBeLessThan(0.75)
+    // within one readout, the first sample is 16 dwells earlier than the centre: its weight is larger
+    // by exp(16·dwell/T2*) than the transform alone would give
+    const [first] = Array.from(simulateReadouts(plan.slice(0, 1), options({ phantom: disc, matrix: [n, n], timing: gre })))
+    const kx = plan[0].kx[0]
+    const kappa = 2 * Math.PI * Math.abs(kx) * 0.05
+    const transformRatio = (2 * besselJ1Integral(kappa) / kappa) // S(k)/S(0) of a disc
+    expect(first.data[0] / first.data[2 * (n / 2)] / transformRatio).toBeCloseTo(Math.exp((n / 2) * dwellS / gm.t2StarS), 5)
+  })
+
+  it('a turbo spin echo decays with T2 from echo to echo, each echo refocused at its readout\'s centre', () => {
+    const se = { kind: 'SE', teS: 0.01, trS: 3, flipAngleDeg: 90 } as const
+    const c = centres(train(16, 0.01, false), se)
+    for (let e = 1; e < c.length; e++) expect(c[e] / c[0]).toBeCloseTo(Math.exp(-(e * espS) / gm.t2S), 6)
+  })
+
+  it('a spin-echo EPI train has its spin echo at TE and T2′ decay on either side of it', () => {
+    const se = { kind: 'SE', teS: 0.03, trS: 3, flipAngleDeg: 90 } as const
+    const plan = train(16, 0.03 - 8 * espS, true)
+    const c = centres(plan, se)
+    const r2prime = 1 / gm.t2StarS - 1 / gm.t2S
+    const atEcho = c[8]
+    for (let e = 0; e < c.length; e++) expect(c[e] / atEcho).toBeCloseTo(Math.exp(-Math.abs(e - 8) * espS * r2prime), 6)
+    // the plan may say where each spin echo is
+    const told = centres(plan.map((r) => ({ ...r, spinEchoTimeS: r.timeFromExcitationS })), se)
+    for (let e = 1; e < told.length; e++) expect(told[e] / told[0]).toBeCloseTo(Math.exp(-(e * espS) / gm.t2S), 6)
+  })
+})
+
+describe('navigators, calibration lines and trajectories in the flags', () => {
+  // Two slices, each: three navigator readouts (alternating), then lines 0..15 of which 6..9 are
+  // calibration-and-imaging and every other line elsewhere is skipped (R = 2), plus calibration-only
+  // lines 7 and 9, read twice (R=2 keeps even lines; 7 and 9 are calibration only).
+  const n = 16
+  const readout = (line: number, slice: number, extra: Partial<PlannedReadout> = {}): PlannedReadout => ({
+    kx: Float64Array.from({ length: n }, (_, m) => (m - n / 2) / FOV),
+    ky: new Float64Array(n).fill((line - n / 2) / FOV),
+    kz: new Float64Array(n),
+    dwellS: 1e-5,
+    timeFromExcitationS: 0.005,
+    centerSample: n / 2,
+    sliceOffsetM: slice * 0.005,
+    counters: { ...COUNTERS, line, slice },
+    ...extra
+  })
+  const plan: PlannedReadout[] = []
+  for (let slice = 0; slice < 2; slice++) {
+    for (let nav = 0; nav < 3; nav++) plan.push(readout(n / 2, slice, { isNavigator: true, isReverse: nav === 1, kx: Float64Array.from({ length: n }, (_, m) => (nav === 1 ? -1 : 1) * (m - n / 2) / FOV), ky: new Float64Array(n) }))
+    for (let line = 0; line < n; line++) {
+      if (line >= 6 && line <= 9) plan.push(readout(line, slice, { parallelCalibration: line % 2 === 0 ? 'calibration-and-imaging' : 'calibration' }))
+      else if (line % 2 === 0) plan.push(readout(line, slice))
+    }
+    plan.push(readout(n / 2, slice, { isNavigator: true }))
+  }
+  const opts = options({ phantom: discPhantom({ radiusM: 0.05, dimensions: 3 }), matrix: [n, n], noiseReadouts: 2, trajectory: 'epi' })
+  const acqs = Array.from(simulateReadouts(plan, opts)).slice(2)
+  const withFlag = (flag: number): number[] => acqs.flatMap((a, i) => hasFlag(a.head, flag) ? [i] : [])
+  const perSlice = plan.length / 2
+
+  it('navigators are phase-correction data, outside every first/last of the slice', () => {
+    expect(withFlag(ACQ_FLAGS.IS_PHASECORR_DATA)).toEqual([0, 1, 2, perSlice - 1, perSlice, perSlice + 1, perSlice + 2, 2 * perSlice - 1])
+    expect(withFlag(ACQ_FLAGS.IS_REVERSE)).toEqual([1, perSlice + 1])
+    expect(withFlag(ACQ_FLAGS.FIRST_IN_SLICE)).toEqual([3, perSlice + 3])
+    expect(withFlag(ACQ_FLAGS.LAST_IN_SLICE)).toEqual([perSlice - 2, 2 * perSlice - 2])
+    expect(withFlag(ACQ_FLAGS.LAST_IN_MEASUREMENT)).toEqual([2 * perSlice - 2])
+    expect(withFlag(ACQ_FLAGS.FIRST_IN_REPETITION)).toEqual([3])
+  })
+
+  it('calibration lines carry IS_PARALLEL_CALIBRATION or ..._AND_IMAGING, and count in the limits', () => {
+    const lines = (flag: number): number[] => withFlag(flag).filter((i) => acqs[i].head.idx.slice === 0).map((i) => acqs[i].head.idx.kspaceEncodeStep1)
+    expect(lines(ACQ_FLAGS.IS_PARALLEL_CALIBRATION)).toEqual([7, 9])
+    expect(lines(ACQ_FLAGS.IS_PARALLEL_CALIBRATION_AND_IMAGING)).toEqual([6, 8])
+    const enc = encodingFor(opts, plan)
+    expect(enc.limits.kspaceEncodingStep1).toEqual({ minimum: 0, maximum: 14, center: 8 })
+    expect(enc.limits.slice).toEqual({ minimum: 0, maximum: 1, center: 0 })
+    expect(enc.trajectory).toBe('epi')
+  })
+
+  it('EPI without ramp sampling stores no trajectory; asked to, stores 2D, and a 3D encoding stores 3D', () => {
+    expect(acqs.every((a) => a.head.trajectoryDimensions === 0 && a.traj.length === 0)).toBe(true)
+    const stored = Array.from(simulateReadouts(plan.slice(0, 4), { ...opts, noiseReadouts: 0, storeTrajectory: true }))
+    expect(stored.map((a) => a.head.trajectoryDimensions)).toEqual([2, 2, 2, 2])
+    const volume = Array.from(simulateReadouts(cartesianReadouts({ matrix: [8, 4, 4], fovM: 0.2, teS: 0.005 }), options({ phantom: discPhantom({ radiusM: 0.05, dimensions: 3 }), matrix: [8, 4, 4], fovM: 0.2, storeTrajectory: true })))
+    expect(volume[0].head.trajectoryDimensions).toBe(3)
+    expect(volume[0].traj).toHaveLength(3 * 8)
+    expect(Array.from(volume[0].traj.subarray(0, 3))).toEqual([-0.5, -0.5, -0.5])
+  })
+})
+
+describe('readout delay', () => {
+  const n = 32
+  const dwellS = 1e-5
+  const phantom = discPhantom({ radiusM: 0.06, tissue: TISSUES.whiteMatter, dimensions: 3 })
+  const opts = options({ phantom, matrix: [n, n] })
+  const plan = Array.from(cartesianReadouts({ matrix: [n, n], fovM: opts.fovM, teS: PD.teS, dwellS, alternateReadDirection: true }))
+  const delayS = 0.5 * dwellS
+
+  it('samples k(t − delay): forward readouts lag towards −k, reversed ones towards +k', () => {
+    const delayed = Array.from(simulateReadouts(plan, { ...opts, readoutDelayS: delayS }))
+    const scale = 1 / (FOV / n) ** 2
+    for (const line of [3, 4, 16, 17]) {
+      const r = plan[line]
+      const shift = (r.isReverse === true ? 1 : -1) * (delayS / dwellS) / FOV
+      const expected = phantomKspace(phantom, { kx: r.kx.map((k) => k + shift), ky: r.ky, kz: r.kz, tS: new Float64Array(n).fill(PD.teS) }, { timing: PD, encoding: 2 })
+      for (const m of [0, 9, 16, 31]) {
+        expect(delayed[line].data[2 * m]).toBeCloseTo(scale * expected.re[m], 3)
+        expect(delayed[line].data[2 * m + 1]).toBeCloseTo(scale * expected.im[m], 3)
+      }
+      // the trajectory and centre the reconstruction is told stay the nominal ones
+      expect(delayed[line].head.centerSample).toBe(n / 2)
+    }
+  })
+
+  it('gives alternating readouts a Nyquist ghost half a field of view away', () => {
+    const ghostShare = (acqs: Acquisition[]): number => {
+      const img = magnitude(image(acqs.map((a) => hasFlag(a.head, ACQ_FLAGS.IS_REVERSE) ? { ...a, data: reversed(a.data) } : a), 0, n))
+      // The disc (radius 6 cm in a 24 cm FOV) covers rows n/4..3n/4; its ghost lands in the others.
+      let outside = 0
+      let total = 0
+      img.forEach((v, p) => { const row = Math.floor(p / n); total += v * v; if (row < n / 4 - 1 || row > (3 * n) / 4) outside += v * v })
+      return outside / total
+    }
+    const still = ghostShare(Array.from(simulateReadouts(plan, opts)))
+    const ghosted = ghostShare(Array.from(simulateReadouts(plan, { ...opts, readoutDelayS: delayS })))
+    expect(still).toBeLessThan(1e-3)
+    // half a dwell of delay: 13 % of the image energy moves into the ghost
+    expect(ghosted).toBeGreaterThan(0.1)
+  })
+})
+
+/**
+ * A reversed readout of one coil put back in k order (what IS_REVERSE asks a reconstruction to do):
+ * sample m of a line whose centre is n/2 lies at −(m − n/2)Δk, so k index m holds sample n − m; the
+ * edge k index 0 has no sample and stays 0.
+ */
+function reversed (data: Float32Array): Float32Array {
+  const n = data.length / 2
+  const out = new Float32Array(data.length)
+  for (let m = 1; m < n; m++) {
+    out[2 * m] = data[2 * (n - m)]
+    out[2 * m + 1] = data[2 * (n - m) + 1]
+  }
+  return out
+}
