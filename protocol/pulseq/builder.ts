@@ -11,12 +11,15 @@ import type { AdcEvent, ArbitraryGradient, ExtensionTable, GradientEvent, LabelE
 
 /**
  * A gradient given sample by sample (an arbitrary gradient): Hz/m at the centres of the gradient
- * raster cells, with its values at the two edges (non-zero where it joins a gradient of the next or
- * previous block, as a blip split between two blocks does).
+ * raster cells, or at `times` (in gradient raster units from the gradient start, an extended
+ * trapezoid's corners), with its values at the two edges (non-zero where it joins a gradient of the
+ * next or previous block, as a blip split between two blocks does). Between samples the gradient is
+ * linear.
  */
 export interface ShapedGradient {
   type: 'shaped'
   waveform: Float64Array
+  times?: Float64Array
   first: number
   last: number
   delay: number
@@ -148,7 +151,7 @@ export class SequenceBuilder {
       first: g.first,
       last: g.last,
       shapeId: this.registerShape(g.waveform.map((v) => v / amplitude)),
-      timeShapeId: 0,
+      timeShapeId: g.times === undefined ? 0 : this.registerShape(g.times),
       delay: g.delay
     }
     return this.register(this.gradients, this.gradIds, key(ev), ev)
@@ -206,7 +209,7 @@ export function blockDuration (sys: SystemLimits, spec: BlockSpec): number {
   if (spec.rf !== undefined) end = Math.max(end, spec.rf.delay + spec.rf.magnitude.length * sys.rasters.rf + sys.rfRingdownTime)
   for (const g of [spec.gx, spec.gy, spec.gz]) {
     if (g === undefined) continue
-    end = Math.max(end, g.type === 'trap' ? trapEnd(g) : g.delay + g.waveform.length * sys.rasters.gradient)
+    end = Math.max(end, g.type === 'trap' ? trapEnd(g) : shapedEnd(sys, g))
   }
   if (spec.adc !== undefined) end = Math.max(end, spec.adc.delay + spec.adc.numSamples * spec.adc.dwell + sys.adcDeadTime)
   if (spec.duration !== undefined) {
@@ -214,6 +217,13 @@ export function blockDuration (sys: SystemLimits, spec: BlockSpec): number {
     end = Math.max(end, spec.duration)
   }
   return ceilToRaster(end, sys.rasters.blockDuration)
+}
+
+function shapedEnd (sys: SystemLimits, g: ShapedGradient): number {
+  const dt = sys.rasters.gradient
+  if (g.times === undefined) return g.delay + g.waveform.length * dt
+  if (g.times.length !== g.waveform.length) throw new SeqBuildError(`a shaped gradient has ${g.waveform.length} samples but ${g.times.length} times`)
+  return g.delay + Math.ceil(g.times[g.times.length - 1] - 1e-6) * dt
 }
 
 function key (value: object): string {
