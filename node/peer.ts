@@ -23,6 +23,7 @@ import { createLabHost, type LabHost } from './p2p/host.ts'
 import { PeerKeeper } from './p2p/peer-keeper.ts'
 import { BlobStore } from './storage/blob-store.ts'
 import { DocStore } from './storage/doc-store.ts'
+import { followListedPatients, mayHoldLabDoc } from './sync/patient-doc-admission.ts'
 import { SyncService } from './sync/sync-service.ts'
 import type { Actor } from '../protocol/lab/index.ts'
 
@@ -118,9 +119,11 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const sync = new SyncService({ libp2p, docs }, {
     log,
     isReadOnly: (remote) => auth.isReadOnly(remote),
-    acceptUpdate: (remote, docId, doc, update) => auth.checkUpdate(remote, docId, doc, update)
+    acceptUpdate: (remote, docId, doc, update) => auth.checkUpdate(remote, docId, doc, update),
+    mayHold: (docId) => mayHoldLabDoc(docs, docId)
   })
   docs.on('doc', (docId) => { sync.watch(docId) })
+  followListedPatients(docs, (docId) => { sync.watch(docId) })
   await sync.start()
   const blobService = new BlobService({ libp2p, blobs }, { log })
   await blobService.start()
@@ -223,3 +226,4 @@ async function resolveLab (options: PeerOptions): Promise<LabConfig> {
   options.log(options.join !== undefined ? `joined the lab "${config.labName}"` : `founded a new lab "${config.labName}" (${config.labId})`)
   return config
 }
+

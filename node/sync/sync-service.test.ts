@@ -5,6 +5,10 @@ import { encodeFrame } from '../../protocol/framing.ts'
 import { SYNC_PROTOCOL } from '../../protocol/ids.ts'
 import { createLabHost, type LabHost } from '../p2p/host.ts'
 import { generateSwarmKeyHex, swarmKeyFromHex } from '../../protocol/lab-key.ts'
+import { encodeSyncFrame } from '../../protocol/sync.ts'
+import * as encoding from 'lib0/encoding'
+import * as syncProtocol from 'y-protocols/sync'
+import { followListedPatients, mayHoldLabDoc } from './patient-doc-admission.ts'
 import { SyncService, type SyncDocs } from './sync-service.ts'
 
 class Docs implements SyncDocs {
@@ -128,5 +132,63 @@ describe('sync service', () => {
     a.docs.get('lab').getMap('patients').set('p', 'secret')
     await expect(other.host.dial(a.host.getMultiaddrs()[0], { signal: AbortSignal.timeout(8000) })).rejects.toThrow()
     expect(other.docs.get('lab').getMap('patients').get('p')).toBeUndefined()
+  })
+})
+
+function syncStep1Message (doc: Y.Doc): Uint8Array {
+  const encoder = encoding.createEncoder()
+  syncProtocol.writeSyncStep1(encoder, doc)
+  return encoding.toUint8Array(encoder)
+}
+
+function syncUpdateMessage (update: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder()
+  syncProtocol.writeUpdate(encoder, update)
+  return encoding.toUint8Array(encoder)
+}
+
+describe('documents offered by peers', () => {
+  async function admittingPeer (swarmKeyHex: string): Promise<TestPeer> {
+    const host = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(swarmKeyHex), mdns: false })
+    const docs = new Docs()
+    docs.get('lab')
+    const sync = new SyncService({ libp2p: host, docs }, { mayHold: (docId) => mayHoldLabDoc(docs, docId) })
+    followListedPatients(docs, (docId) => { sync.watch(docId) })
+    await sync.start()
+    const peer = { host, docs, sync }
+    running.push(peer)
+    return peer
+  }
+
+  it('creates no document for ids the lab does not list, however many are offered', async () => {
+    const key = generateSwarmKeyHex()
+    const hub = await admittingPeer(key)
+    const permissive = await startPeer(key)
+    const client = await startPeer(key)
+    const fake = new Y.Doc()
+    fake.getMap('exams').set('e', 'x')
+    for (const target of [hub, permissive]) {
+      const stream = await client.host.dialProtocol(target.host.getMultiaddrs()[0], SYNC_PROTOCOL)
+      for (let i = 0; i < 500; i++) stream.send(encodeFrame(encodeSyncFrame(`patient:${crypto.randomUUID()}`, syncStep1Message(fake))))
+      stream.send(encodeFrame(encodeSyncFrame(`patient:${crypto.randomUUID()}`, syncUpdateMessage(Y.encodeStateAsUpdate(fake)))))
+    }
+    // a peer without the rule creates every one of them (so the messages did arrive) ...
+    await until(() => permissive.docs.ids().length === 502, 15_000)
+    // ... the hub, which takes only what its lab lists, holds its lab document alone
+    expect(hub.docs.ids()).toEqual(['lab'])
+  }, 30_000)
+
+  it('takes a patient document once the lab document lists the patient, in either order', async () => {
+    const key = generateSwarmKeyHex()
+    const hub = await admittingPeer(key)
+    const scanner = await admittingPeer(key)
+    // the patient document exists on the scanner before the lab document lists the patient
+    scanner.docs.get('patient:p1').getMap('exams').set('e1', 'head exam')
+    scanner.sync.watch('patient:p1')
+    await scanner.host.dial(hub.host.getMultiaddrs()[0])
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(hub.docs.has('patient:p1')).toBe(false)
+    scanner.docs.get('lab').getMap('patients').set('p1', { lastName: 'Lovelace' })
+    await until(() => hub.docs.has('patient:p1') && hub.docs.get('patient:p1').getMap('exams').get('e1') === 'head exam')
   })
 })

@@ -35,6 +35,12 @@ export interface SyncServiceInit {
    * allow changing a collection), or undefined to apply it; asked before every step 2 and update.
    */
   acceptUpdate?: (peerId: string, docId: string, doc: Y.Doc, update: Uint8Array) => string | undefined
+  /**
+   * Whether this peer takes a document it does not hold yet when a peer offers it (step 1, step 2 or
+   * an update). Without a rule every offered id becomes a document log on disk, so one message naming
+   * thousands of ids would make every peer of the lab create thousands of files. Default: any.
+   */
+  mayHold?: (docId: string) => boolean
   log?: (message: string) => void
 }
 
@@ -76,6 +82,7 @@ export class SyncService {
   private readonly presenceDocId: string
   private readonly isReadOnly: (peerId: string) => boolean
   private readonly acceptUpdate?: SyncServiceInit['acceptUpdate']
+  private readonly mayHold?: SyncServiceInit['mayHold']
   private readonly log: (message: string) => void
   private readonly sessions = new Set<SyncSession>()
   private readonly watched = new Map<string, { doc: Y.Doc, off: () => void }>()
@@ -86,6 +93,7 @@ export class SyncService {
     this.presenceDocId = init.presenceDocId ?? DEFAULT_PRESENCE_DOC
     this.isReadOnly = init.isReadOnly ?? (() => false)
     this.acceptUpdate = init.acceptUpdate
+    this.mayHold = init.mayHold
     this.log = init.log ?? (() => {})
     this.awareness = new Awareness(components.docs.get(this.presenceDocId))
     this.awareness.on('update', this.handleAwarenessUpdate)
@@ -233,6 +241,8 @@ export class SyncService {
     // A read-only peer cannot make this peer hold documents it does not have.
     const held = this.components.docs.has(docId)
     if (session.readOnly && !held) return
+    // Documents this peer has no reason to hold are not created on a peer's word (see mayHold).
+    if (!held && this.mayHold !== undefined && !this.mayHold(docId)) return
     if (this.acceptUpdate !== undefined && messageType !== syncProtocol.messageYjsSyncStep1 && held) {
       let update: Uint8Array
       try {
