@@ -61,3 +61,16 @@ describe('requests from other sites', () => {
     expect(sameOrigin.status).toBe(200)
   })
 })
+
+describe('text that is not well-formed Unicode', () => {
+  it('is refused by the API with the field named, and nothing is stored', async () => {
+    // JSON.stringify writes a lone surrogate as the escape \ud800, which JSON.parse turns back into one
+    const body = JSON.stringify({ firstName: 'Ada', lastName: 'Love\uD800lace', birthDate: '1985-12-10', sex: 'FEMALE' })
+    expect(body).toContain('\\ud800')
+    const response = await fetch(`${hub.baseUrl}/api/v1/patients`, { method: 'POST', headers: { 'x-api-key': hub.apiKey, 'content-type': 'application/json' }, body })
+    expect(response.status).toBe(400)
+    expect((await response.json() as { error: string }).error).toBe('body.lastName is not well-formed Unicode text (it holds a lone UTF-16 surrogate)')
+    const list = await (await fetch(`${hub.baseUrl}/api/v1/patients`, { headers: { 'x-api-key': hub.apiKey } })).json() as unknown[]
+    expect(list).toEqual([])
+  })
+})

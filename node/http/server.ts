@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { extname, join, normalize, sep } from 'node:path'
 import { timingSafeEqual } from 'node:crypto'
+import { malformedTextAt } from '../../protocol/unicode.ts'
 import { refuseForeignRequest } from './request-origin.ts'
 import { HttpError, sendJson, type RouteResponse, type Router } from './router.ts'
 
@@ -219,11 +220,16 @@ async function readBody (req: IncomingMessage, limit: number): Promise<Buffer> {
 
 function parseJson (bytes: Buffer): unknown {
   if (bytes.length === 0) return undefined
+  let value: unknown
   try {
-    return JSON.parse(bytes.toString('utf8'))
+    value = JSON.parse(bytes.toString('utf8'))
   } catch (err) {
     throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`)
   }
+  // "\ud800" is valid JSON but no text: it would be stored differently on each peer (protocol/unicode.ts)
+  const malformed = malformedTextAt(value, 'body')
+  if (malformed !== undefined) throw new HttpError(400, `${malformed} is not well-formed Unicode text (it holds a lone UTF-16 surrogate)`)
+  return value
 }
 
 async function writeResponse (res: ServerResponse, response: RouteResponse): Promise<void> {

@@ -141,3 +141,12 @@ describe('other entities', () => {
     expect(validateActor({ name: 'peer:abc', peerId: 'abc' })).toEqual({ ok: true, value: { name: 'peer:abc', peerId: 'abc' } })
   })
 })
+
+describe('text that is not well-formed Unicode', () => {
+  it('is refused in any field, naming the field and not the value', () => {
+    const input = { firstName: 'Ada', lastName: 'Love\uD800lace', birthDate: '1985-12-10', sex: 'FEMALE' }
+    const result = validatePatientInput(input, new Date('2026-01-01T00:00:00Z'))
+    expect(result).toEqual({ ok: false, error: 'lastName is not well-formed Unicode text (it holds a lone UTF-16 surrogate)' })
+    expect(validatePatientPatch({ comment: '\uDC00' }, new Date('2026-01-01T00:00:00Z'))).toMatchObject({ ok: false, error: expect.stringMatching(/^comment is not well-formed/) })
+  })
+})

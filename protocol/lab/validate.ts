@@ -1,6 +1,7 @@
 // Validation of what a write puts into the lab documents. Pure functions: they return the value to
 // store (trimmed names, defaults filled in) or an error that names the field and what is wrong.
 // Error messages never repeat the value, since patient data must not end up in logs.
+import { malformedTextAt } from '../unicode.ts'
 import { CALIBRATIONS, RESULT_TYPES, ROLES, SEXES, TASK_TYPES } from './schema.ts'
 import type {
   Actor, DeviceInput, DevicePatch, ExamInput, ExamPatch, ExamTemplateInput, ExamTemplatePatch, PatientInput,
@@ -74,6 +75,9 @@ function validateObject (
   const prefix = options.prefix ?? ''
   const managed = options.managed ?? []
   if (!isPlainObject(input)) return fail(`${options.what ?? 'input'} must be an object`)
+  // a lone surrogate would be stored as-is here and as U+FFFD on every other peer (protocol/unicode.ts)
+  const malformed = malformedTextAt(input, prefix.replace(/\.$/, ''))
+  if (malformed !== undefined) return fail(`${malformed === '' ? 'a field name' : malformed} is not well-formed Unicode text (it holds a lone UTF-16 surrogate)`)
   for (const key of Object.keys(input)) {
     if (input[key] === undefined) continue
     if (managed.includes(key)) {
