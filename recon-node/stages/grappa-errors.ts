@@ -1,0 +1,17 @@
+// Refusals of the grappa stage (tests assert on `.name`). Each message names the buffer, what is
+// missing and what would make the data reconstructable.
+
+/** Undersampled k-space without enough fully sampled calibration lines to fit GRAPPA kernels. */
+export class GrappaCalibrationError extends Error {
+  override name = 'GrappaCalibrationError'
+}
+
+/** The header's acceleration factor contradicts the lines actually acquired. */
+export class AccelerationMismatchError extends Error {
+  override name = 'AccelerationMismatchError'
+}
+
+/** A sampling pattern this stage does not fill: undersampling along PHS2, or holes too long to bridge. */
+export class UnsupportedSamplingError extends Error {
+  override name = 'UnsupportedSamplingError'
+}
