@@ -271,7 +271,8 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
   // Counters: labels where set, the derived values otherwise.
   const out: EncodedReadout[] = []
   for (const s of shapes) {
-    const from = (label: string, derived: number): number => setLabels.has(label) ? (s.labels[label] ?? 0) : derived
+    // Noise readouts encode nothing: their derived counters are 0.
+    const from = (label: string, derived: number): number => setLabels.has(label) ? (s.labels[label] ?? 0) : s.noise ? 0 : derived
     const exc = s.exc >= 0 ? excitations[s.exc] : undefined
     const centre = Math.min(s.n - 1, Math.max(0, Math.round(s.echoIndex)))
     out.push({
