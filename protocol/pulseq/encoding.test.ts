@@ -17,7 +17,6 @@ function stripLabels (seq: Sequence): Sequence {
   return { ...seq, blocks: { ...seq.blocks, ext: new Int32Array(seq.blocks.length) }, extensions: { list: new Map(), tables: new Map() } }
 }
 
-const image = (e: EncodedReadout): boolean => e.role !== 'noise' && e.role !== 'navigator'
 
 /**
  * TE of a one-line-per-excitation Cartesian GRE by hand from the events: the readout's kx is the
