@@ -138,7 +138,7 @@ export function virtualScan (options: VirtualScanOptions): VirtualScan {
   }
 }
 
-/** What a sequence summary may say beyond its basic fields, read whichever of them it has. */
+/** What the sequence summary says of echoes and preparation, kept only where it is a usable value. */
 interface SummaryExtras {
   trajectory?: string
   contrastTesS?: number[]
@@ -148,15 +148,14 @@ interface SummaryExtras {
 }
 
 function summaryExtras (summary: SeqSummary): SummaryExtras {
-  const s = summary as unknown as Record<string, unknown>
-  const positive = (v: unknown): number | undefined => typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined
-  const tes = Array.isArray(s.contrastTesS) && s.contrastTesS.length > 0 && s.contrastTesS.every((t) => positive(t) !== undefined) ? s.contrastTesS as number[] : undefined
-  const etl = positive(s.echoTrainLength)
+  const positive = (v: number | undefined): number | undefined => v !== undefined && Number.isFinite(v) && v > 0 ? v : undefined
+  const tes = summary.contrastTesS
+  const etl = positive(summary.echoTrainLength)
   return {
-    trajectory: typeof s.trajectory === 'string' ? s.trajectory : undefined,
-    contrastTesS: tes,
-    tiS: positive(s.tiS),
-    echoSpacingS: positive(s.echoSpacingS),
+    trajectory: summary.trajectory,
+    contrastTesS: tes !== undefined && tes.length > 0 && tes.every((t) => positive(t) !== undefined) ? tes : undefined,
+    tiS: positive(summary.tiS),
+    echoSpacingS: positive(summary.echoSpacingS),
     echoTrainLength: etl !== undefined && Number.isInteger(etl) ? etl : undefined
   }
 }
@@ -194,11 +193,17 @@ function contrastTes (plan: SequencePlan, extras: SummaryExtras): number[] {
   return [...best.entries()].sort(([a], [b]) => a - b).map(([, v]) => v.te)
 }
 
+/** sequence_type: the trajectory where it names the sequence (EPI, radial, UTE, spiral), else the contrast. */
 function sequenceTypeOf (plan: SequencePlan, extras: SummaryExtras, echoTrainLength: number | undefined): string {
-  const trajectory = (extras.trajectory ?? plan.trajectory).toLowerCase()
-  if (trajectory === 'epi') return 'EPI'
-  if (trajectory === 'radial' || trajectory === 'goldenangle') return 'Radial'
-  if (trajectory === 'spiral') return 'Spiral'
+  for (const trajectory of [extras.trajectory, plan.trajectory]) {
+    switch (trajectory) {
+      case 'epi': return 'EPI'
+      case 'radial':
+      case 'goldenangle': return 'Radial'
+      case 'ute': return 'UTE'
+      case 'spiral': return 'Spiral'
+    }
+  }
   switch (plan.timing.kind) {
     case 'SE': return (echoTrainLength ?? 1) > 1 ? 'TurboSpinEcho' : 'SpinEcho'
     case 'FID': return 'FID'
