@@ -5,11 +5,11 @@
 // scale of the Cartesian chain's unnormalised inverse FFT.
 import type { FftRunner } from '../fft/pool.ts'
 import { alloc, PHS1_FLAG, READ_FLAG, type ArrayRecycler, type ComplexArray, type Dims } from '../stages/complex-array.ts'
-import { gridSamples, type GridPlan } from './grid.ts'
+import { gridSamples, type Footprints, type GridPlan } from './grid.ts'
 import type { SampleSet } from './samples.ts'
 
 export async function adjointNufft (
-  samples: SampleSet, ux: Float64Array, uy: Float64Array, weights: Float32Array | null, plan: GridPlan,
+  samples: SampleSet, f: Footprints, weights: Float32Array | null, plan: GridPlan,
   fft: FftRunner, arrays?: ArrayRecycler
 ): Promise<ComplexArray> {
   const [nx, ny] = plan.image
@@ -18,7 +18,7 @@ export async function adjointNufft (
   const gridDims: Dims = [mx, my, 1, coils]
   // shared memory: the pool's workers transform the coils of the grid in place
   const grid = arrays !== undefined ? arrays.alloc(gridDims, { shared: true }) : alloc(gridDims, { shared: true })
-  gridSamples(samples, ux, uy, weights, plan, grid.data)
+  gridSamples(samples, f, weights, plan, grid.data)
   const image = await fft.fftn(gridDims, READ_FLAG | PHS1_FLAG, grid.data, { inverse: true, centred: true })
   const outDims: Dims = [nx, ny, 1, coils]
   const out = arrays !== undefined ? arrays.alloc(outDims, { zero: false }) : alloc(outDims)

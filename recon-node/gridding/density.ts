@@ -9,11 +9,11 @@
 // on a Cartesian lattice at the Nyquist spacing of the reconstructed matrix (ρ = Nx·Ny / (Mx·My))
 // weigh 1: a weight is the k-space area a sample stands for, in Nyquist cells. So the gridded image
 // has the scale of the Cartesian reconstruction (accumulate and fft): the unnormalised inverse DFT.
-import { gridReal, interpolateReal, type GridPlan } from './grid.ts'
+import { gridReal, interpolateReal, type Footprints, type GridPlan } from './grid.ts'
 import { kernelTransform } from './kaiser-bessel.ts'
 
-export function pipeMenonWeights (ux: Float64Array, uy: Float64Array, plan: GridPlan, iterations: number): Float32Array {
-  const count = ux.length
+export function pipeMenonWeights (f: Footprints, plan: GridPlan, iterations: number): Float32Array {
+  const count = f.count
   const [nx, ny] = plan.image
   const [mx, my] = plan.grid
   const w = new Float64Array(count).fill(1)
@@ -21,8 +21,8 @@ export function pipeMenonWeights (ux: Float64Array, uy: Float64Array, plan: Grid
   const density = new Float64Array(count)
   for (let i = 0; i < iterations; i++) {
     grid.fill(0)
-    gridReal(ux, uy, w, plan, grid)
-    interpolateReal(ux, uy, grid, plan, density)
+    gridReal(f, w, plan, grid)
+    interpolateReal(f, grid, plan, density)
     for (let s = 0; s < count; s++) w[s] = density[s] > 0 ? w[s] / density[s] : 0
   }
   const area = kernelTransform(plan.kernel, 0) ** 2

@@ -60,55 +60,74 @@ function footprint (kernel: KaiserBessel, u: number, m: number, index: Int32Arra
   }
 }
 
-/** Grid positions (cells) of the samples' kx and ky. */
-export function gridPositions (samples: SampleSet, plan: GridPlan): { ux: Float64Array, uy: Float64Array } {
+/**
+ * Where each sample's kernel lands: per sample and axis the W grid indices it touches (wrapped) and the
+ * kernel's value at each, computed once per trajectory and shared by the density iterations and the
+ * gridding of every coil.
+ */
+export interface Footprints {
+  count: number
+  width: number
+  /** count · W indices along x (index of point t of sample s at s · W + t); likewise y */
+  ix: Int32Array
+  iy: Int32Array
+  /** the kernel's values at those points */
+  wx: Float32Array
+  wy: Float32Array
+}
+
+/** The footprints of samples at normalised (kx, ky): grid position u = floor(M/2) + M·k. */
+export function footprints (kx: Float32Array, ky: Float32Array, count: number, plan: GridPlan): Footprints {
   const [mx, my] = plan.grid
+  const w = plan.kernel.width
   const cx = Math.floor(mx / 2)
   const cy = Math.floor(my / 2)
-  const ux = new Float64Array(samples.count)
-  const uy = new Float64Array(samples.count)
-  for (let s = 0; s < samples.count; s++) {
-    ux[s] = cx + mx * samples.kx[s]
-    uy[s] = cy + my * samples.ky[s]
+  const out: Footprints = {
+    count, width: w, ix: new Int32Array(count * w), iy: new Int32Array(count * w), wx: new Float32Array(count * w), wy: new Float32Array(count * w)
   }
-  return { ux, uy }
+  const index = new Int32Array(w)
+  const weight = new Float64Array(w)
+  for (let s = 0; s < count; s++) {
+    footprint(plan.kernel, cx + mx * kx[s], mx, index, weight)
+    out.ix.set(index, s * w)
+    out.wx.set(weight, s * w)
+    footprint(plan.kernel, cy + my * ky[s], my, index, weight)
+    out.iy.set(index, s * w)
+    out.wy.set(weight, s * w)
+  }
+  return out
 }
 
 /**
  * Adds weight[s] · value of every coil of every sample, spread by the kernel, to `grid`, a complex
  * [Mx, My, 1, coils] array (coil-major, as the FFT takes it). `weights` null means 1.
  */
-export function gridSamples (samples: SampleSet, ux: Float64Array, uy: Float64Array, weights: Float32Array | null, plan: GridPlan, grid: Float32Array): void {
+export function gridSamples (samples: SampleSet, f: Footprints, weights: Float32Array | null, plan: GridPlan, grid: Float32Array): void {
   const [mx, my] = plan.grid
-  const kernel = plan.kernel
-  const w = kernel.width
+  const w = f.width
   const coils = samples.coils
   const plane = 2 * mx * my
   if (grid.length !== plane * coils) throw new RangeError(`grid of ${grid.length} floats for ${mx} x ${my} x ${coils} coils`)
-  const ix = new Int32Array(w)
-  const iy = new Int32Array(w)
-  const wx = new Float64Array(w)
-  const wy = new Float64Array(w)
-  const rows = new Int32Array(w)
+  if (f.count !== samples.count) throw new RangeError(`${f.count} footprints for ${samples.count} samples`)
+  const { ix, iy, wx, wy } = f
   const data = samples.data
   for (let s = 0; s < samples.count; s++) {
     const scale = weights === null ? 1 : weights[s]
     if (scale === 0) continue
-    footprint(kernel, ux[s], mx, ix, wx)
-    footprint(kernel, uy[s], my, iy, wy)
-    for (let t = 0; t < w; t++) rows[t] = 2 * mx * iy[t]
+    const at0 = s * w
     for (let c = 0; c < coils; c++) {
       const re = scale * data[2 * (coils * s + c)]
       const im = scale * data[2 * (coils * s + c) + 1]
       const base = plane * c
       for (let ty = 0; ty < w; ty++) {
-        const vr = re * wy[ty]
-        const vi = im * wy[ty]
-        const row = base + rows[ty]
+        const vr = re * wy[at0 + ty]
+        const vi = im * wy[at0 + ty]
+        const row = base + 2 * mx * iy[at0 + ty]
         for (let tx = 0; tx < w; tx++) {
-          const at = row + 2 * ix[tx]
-          grid[at] += vr * wx[tx]
-          grid[at + 1] += vi * wx[tx]
+          const at = row + 2 * ix[at0 + tx]
+          const k = wx[at0 + tx]
+          grid[at] += vr * k
+          grid[at + 1] += vi * k
         }
       }
     }
@@ -116,44 +135,34 @@ export function gridSamples (samples: SampleSet, ux: Float64Array, uy: Float64Ar
 }
 
 /** Spreads real values (one per sample) onto a real grid of Mx · My (x fastest). */
-export function gridReal (ux: Float64Array, uy: Float64Array, values: Float64Array, plan: GridPlan, grid: Float64Array): void {
-  const [mx, my] = plan.grid
-  const kernel = plan.kernel
-  const w = kernel.width
-  const ix = new Int32Array(w)
-  const iy = new Int32Array(w)
-  const wx = new Float64Array(w)
-  const wy = new Float64Array(w)
-  for (let s = 0; s < values.length; s++) {
+export function gridReal (f: Footprints, values: Float64Array, plan: GridPlan, grid: Float64Array): void {
+  const mx = plan.grid[0]
+  const w = f.width
+  const { ix, iy, wx, wy } = f
+  for (let s = 0; s < f.count; s++) {
     const v = values[s]
-    footprint(kernel, ux[s], mx, ix, wx)
-    footprint(kernel, uy[s], my, iy, wy)
+    const at0 = s * w
     for (let ty = 0; ty < w; ty++) {
-      const row = mx * iy[ty]
-      const vy = v * wy[ty]
-      for (let tx = 0; tx < w; tx++) grid[row + ix[tx]] += vy * wx[tx]
+      const row = mx * iy[at0 + ty]
+      const vy = v * wy[at0 + ty]
+      for (let tx = 0; tx < w; tx++) grid[row + ix[at0 + tx]] += vy * wx[at0 + tx]
     }
   }
 }
 
 /** The kernel-weighted sum of a real grid around each sample: the transpose of gridReal. */
-export function interpolateReal (ux: Float64Array, uy: Float64Array, grid: Float64Array, plan: GridPlan, out: Float64Array): void {
-  const [mx, my] = plan.grid
-  const kernel = plan.kernel
-  const w = kernel.width
-  const ix = new Int32Array(w)
-  const iy = new Int32Array(w)
-  const wx = new Float64Array(w)
-  const wy = new Float64Array(w)
-  for (let s = 0; s < out.length; s++) {
-    footprint(kernel, ux[s], mx, ix, wx)
-    footprint(kernel, uy[s], my, iy, wy)
+export function interpolateReal (f: Footprints, grid: Float64Array, plan: GridPlan, out: Float64Array): void {
+  const mx = plan.grid[0]
+  const w = f.width
+  const { ix, iy, wx, wy } = f
+  for (let s = 0; s < f.count; s++) {
+    const at0 = s * w
     let sum = 0
     for (let ty = 0; ty < w; ty++) {
-      const row = mx * iy[ty]
+      const row = mx * iy[at0 + ty]
       let line = 0
-      for (let tx = 0; tx < w; tx++) line += grid[row + ix[tx]] * wx[tx]
-      sum += line * wy[ty]
+      for (let tx = 0; tx < w; tx++) line += grid[row + ix[at0 + tx]] * wx[at0 + tx]
+      sum += line * wy[at0 + ty]
     }
     out[s] = sum
   }

@@ -4,7 +4,7 @@ import { ifftc } from '../fft/fftn.ts'
 import { createFftPool, InThreadFft } from '../fft/pool.ts'
 import { nrmse } from '../fft/test-support.ts'
 import { pipeMenonWeights } from '../gridding/density.ts'
-import { gridPositions, planGrid } from '../gridding/grid.ts'
+import { footprints, planGrid } from '../gridding/grid.ts'
 import { besselI0, kaiserBessel, kernelTransform, kernelValue } from '../gridding/kaiser-bessel.ts'
 import { SampleSet } from '../gridding/samples.ts'
 import type { Chain } from '../pipeline/chain.ts'
@@ -120,16 +120,14 @@ describe('Pipe–Menon density compensation', () => {
     const plan = planGrid(n, n, 2, 4)
     const radial = new SampleSet(1)
     for (const r of radialReadouts(64, 101)) radial.addReadout(r, 2, new Float32Array(128), 64, 0, 64, () => true)
-    const p = gridPositions(radial, plan)
-    const wr = pipeMenonWeights(p.ux, p.uy, plan, 20)
+    const wr = pipeMenonWeights(footprints(radial.kx, radial.ky, radial.count, plan), plan, 20)
     const total = wr.reduce((a, b) => a + b, 0)
     // the spokes sample the disc of radius n/2 Nyquist cells
     expect(total / (Math.PI * (n / 2) ** 2)).toBeGreaterThan(0.95)
     expect(total / (Math.PI * (n / 2) ** 2)).toBeLessThan(1.06)
     const spiral = new SampleSet(1)
     for (const r of spiralReadouts(300, 8, 3)) spiral.addReadout(r, 2, new Float32Array(600), 300, 0, 300, () => true)
-    const q = gridPositions(spiral, plan)
-    const ws = pipeMenonWeights(q.ux, q.uy, plan, 20)
+    const ws = pipeMenonWeights(footprints(spiral.kx, spiral.ky, spiral.count, plan), plan, 20)
     const spiralTotal = ws.reduce((a, b) => a + b, 0)
     expect(spiralTotal / (Math.PI * (n / 2) ** 2)).toBeGreaterThan(0.95)
     expect(spiralTotal / (Math.PI * (n / 2) ** 2)).toBeLessThan(1.06)

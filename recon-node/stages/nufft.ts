@@ -28,7 +28,7 @@
 import type { Acquisition, AcquisitionHeader } from '../../protocol/mrd/types.ts'
 import { adjointNufft } from '../gridding/adjoint.ts'
 import { pipeMenonWeights } from '../gridding/density.ts'
-import { gridPositions, planGrid, type GridPlan } from '../gridding/grid.ts'
+import { footprints, planGrid, type Footprints, type GridPlan } from '../gridding/grid.ts'
 import { SampleSet } from '../gridding/samples.ts'
 import { AcquisitionShapeError, ChannelCountError } from './errors.ts'
 import { isFlagSet, LAST_IN_MEASUREMENT, LAST_IN_REPETITION, LAST_IN_SLICE, NOT_IMAGE_DATA } from './flags.ts'
@@ -49,18 +49,22 @@ interface Pending {
   distance: number
 }
 
-/** The density weights of the last trajectory, reused while the trajectory repeats (slices, repetitions). */
-interface DensityCache {
+/**
+ * The kernel footprints and density weights of the last trajectory, reused while the trajectory
+ * repeats (slices, repetitions); weights null until the density is asked for.
+ */
+interface TrajectoryCache {
   kx: Float32Array
   ky: Float32Array
-  weights: Float32Array
+  footprints: Footprints
+  weights: Float32Array | null
 }
 
 export interface NufftState {
   pending: Map<string, Pending>
   warned: Set<string>
   plan: GridPlan | null
-  density: DensityCache | null
+  trajectory: TrajectoryCache | null
 }
 
 const params = {
@@ -144,7 +148,7 @@ function add (state: NufftState, acq: Acquisition, header: ReconHeader, warn: (m
   }
 }
 
-function sameTrajectory (cache: DensityCache, samples: SampleSet): boolean {
+function sameTrajectory (cache: TrajectoryCache, samples: SampleSet): boolean {
   if (cache.kx.length !== samples.count) return false
   for (let s = 0; s < samples.count; s++) {
     if (cache.kx[s] !== samples.kx[s] || cache.ky[s] !== samples.ky[s]) return false
@@ -158,17 +162,16 @@ async function emit (p: Pending, params: Params, ctx: StageContext<NufftState>):
   state.plan ??= planGrid(header.reconMatrix.x, header.reconMatrix.y, params.oversampling, params.kernelWidth)
   const plan = state.plan
   const samples = p.samples
-  const { ux, uy } = gridPositions(samples, plan)
-  let weights: Float32Array | null = null
-  if (params.density === 'pipe') {
-    const cache = state.density
-    if (cache !== null && sameTrajectory(cache, samples)) weights = cache.weights
-    else {
-      weights = pipeMenonWeights(ux, uy, plan, params.densityIterations)
-      state.density = { kx: samples.kx.slice(0, samples.count), ky: samples.ky.slice(0, samples.count), weights }
-    }
+  let cache = state.trajectory
+  if (cache === null || !sameTrajectory(cache, samples)) {
+    const kx = samples.kx.slice(0, samples.count)
+    const ky = samples.ky.slice(0, samples.count)
+    cache = { kx, ky, footprints: footprints(kx, ky, samples.count, plan), weights: null }
+    state.trajectory = cache
   }
-  const array = await adjointNufft(samples, ux, uy, weights, plan, ctx.fft, ctx.arrays)
+  if (params.density === 'pipe') cache.weights ??= pipeMenonWeights(cache.footprints, plan, params.densityIterations)
+  const weights = params.density === 'pipe' ? cache.weights : null
+  const array = await adjointNufft(samples, cache.footprints, weights, plan, ctx.fft, ctx.arrays)
   const h = p.head
   const { encoded: ef, recon: rf } = header.fovMm
   const fov = (r: number, e: number): number => r > 0 ? r : e
@@ -203,7 +206,7 @@ export const nufft = defineStage<typeof params, NufftState>({
   name: 'nufft',
   doc: 'Non-Cartesian 2-D reconstruction: readouts with a k-space trajectory gridded (Kaiser–Bessel, Pipe–Menon density compensation) into one image buffer per slice/contrast/phase/repetition/set',
   params,
-  init: () => ({ pending: new Map(), warned: new Set(), plan: null, density: null }),
+  init: () => ({ pending: new Map(), warned: new Set(), plan: null, trajectory: null }),
   async run (input: Message, p, ctx): Promise<Message[]> {
     if (input.kind !== 'acquisition') return [input]
     const head = input.acquisition.head
