@@ -240,3 +240,46 @@ describe('DocStore', () => {
     expect(warnings.join()).toMatch(/after the store closed/)
   })
 })
+
+describe('a log damaged in the middle', () => {
+  it('keeps the records after the damage and the damaged bytes, and a peer fills in what was lost', async () => {
+    const store = await open({ compactAfterRecords: 100_000, compactAfterBytes: 1 << 30 })
+    const doc = store.get('lab')
+    const patients = doc.getMap<string>('patients')
+    for (let i = 0; i < 330; i++) patients.set(`p${i}`, `patient ${i}`)
+    await store.flush()
+    // another peer of the lab has everything
+    const peer = new Y.Doc()
+    Y.applyUpdate(peer, Y.encodeStateAsUpdate(doc))
+    await store.close()
+
+    // one flipped bit in the payload of record 160 of 330
+    const file = path.join(dir, docIdToFileName('lab'))
+    const bytes = await fs.readFile(file)
+    let offset = 8
+    for (let r = 0; r < 160; r++) offset += 8 + bytes.readUInt32LE(offset)
+    bytes[offset + 8 + 2] ^= 0x10
+    await fs.writeFile(file, bytes)
+
+    const again = await open()
+    const damaged = again.get('lab')
+    expect(warnings.join('\n')).toMatch(/CRC mismatch.*could not be read, kept in .*damaged.*recovered 169 after the damage/)
+    expect(await logRecords('lab')).toBe(329)
+    const side = (await fs.readdir(dir)).filter((f) => f.includes('.damaged-'))
+    expect(side).toHaveLength(1)
+    expect((await fs.stat(path.join(dir, side[0]))).size).toBe(8 + bytes.readUInt32LE(offset))
+    // Yjs holds the updates after the lost one until it comes back; the peer's sync brings it
+    expect(damaged.getMap('patients').size).toBeLessThan(330)
+    Y.applyUpdate(damaged, Y.encodeStateAsUpdate(peer, Y.encodeStateVector(damaged)))
+    expect(damaged.getMap('patients').size).toBe(330)
+    expect(damaged.getMap('patients').get('p329')).toBe('patient 329')
+    await again.flush()
+    await again.close()
+    // and it stays whole on disk
+    warnings = []
+    const third = await open()
+    expect(third.get('lab').getMap('patients').size).toBe(330)
+    expect(warnings).toEqual([])
+    await third.close()
+  })
+})

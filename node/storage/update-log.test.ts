@@ -210,16 +210,22 @@ describe('UpdateLog', () => {
       expect(warnings.join()).toMatch(/exceeds the bound/)
     })
 
-    it('drops everything after a corrupt record in the middle', async () => {
+    it('recovers the records after a corrupt record in the middle and keeps the damaged bytes beside the log', async () => {
       await writeLog([...good, last])
       const bytes = await fs.readFile(file)
       const damaged = Buffer.from(bytes)
       damaged[UPDATE_LOG_HEADER_BYTES + RECORD_HEADER_BYTES] ^= 0xff
       await fs.writeFile(file, damaged)
       const records = await reopen()
-      expect(records).toEqual([])
-      expect(warnings.join()).toMatch(/CRC mismatch at record 0/)
-      expect((await fs.stat(file)).size).toBe(UPDATE_LOG_HEADER_BYTES)
+      expect(records).toEqual([...good.slice(1), last])
+      expect(warnings.join()).toMatch(/CRC mismatch at record 0.*recovered 3 after the damage/)
+      const side = (await fs.readdir(path.dirname(file))).filter((f) => f.startsWith(`${path.basename(file)}.damaged-`))
+      expect(side).toHaveLength(1)
+      expect(await fs.readFile(path.join(path.dirname(file), side[0]))).toEqual(damaged.subarray(UPDATE_LOG_HEADER_BYTES, UPDATE_LOG_HEADER_BYTES + RECORD_HEADER_BYTES + good[0].byteLength))
+      // the repaired log reads clean
+      warnings = []
+      expect(await reopen()).toEqual([...good.slice(1), last])
+      expect(warnings).toEqual([])
     })
   })
 

@@ -128,9 +128,26 @@ export class UpdateLog {
 
     const scan = scanUpdateLog(bytes, maxRecordBytes, filePath)
     if (scan.problem !== undefined) {
+      // Damage in the middle (a flipped bit, a bad sector) must not cost every record after it: look
+      // for whole records beyond the damage, keep the bytes that cannot be read in a side file, and
+      // leave what is lost to the lab's peers, which send it at the next sync (their state vectors
+      // show what this peer lacks).
+      const salvage = salvageAfter(bytes, scan.validBytes, maxRecordBytes)
+      const damagedBytes = salvage.damaged.reduce((n, [from, to]) => n + to - from, 0)
+      const sideFile = damagedBytes > 0 ? await keepDamagedBytes(filePath, bytes, salvage.damaged) : undefined
+      const kept = sideFile !== undefined ? `, kept in ${path.basename(sideFile)}` : ''
+      if (salvage.records.length > 0) {
+        onWarning(`${path.basename(filePath)}: ${scan.problem}; ${damagedBytes} bytes could not be read${kept}; ` +
+          `kept ${scan.records.length} records before and recovered ${salvage.records.length} after the damage ` +
+          '(what was lost comes back from the lab\'s peers at the next sync)')
+        scan.records.push(...salvage.records)
+        const rewritten = concat([encodeHeader(), ...scan.records.map(encodeRecord)])
+        await replaceFileDurably(filePath, tempPathOf(filePath), rewritten)
+        return { log: new UpdateLog(filePath, rewritten.byteLength, scan.records.length, maxRecordBytes), records: scan.records }
+      }
       const dropped = bytes.byteLength - scan.validBytes
       onWarning(`${path.basename(filePath)}: ${scan.problem}; kept ${scan.records.length} records, ` +
-        `dropped the last ${dropped} bytes`)
+        `dropped the last ${dropped} bytes${kept}`)
       await repair(filePath, scan.validBytes)
     }
     const size = Math.max(scan.validBytes, UPDATE_LOG_HEADER_BYTES)
@@ -321,6 +338,56 @@ export function scanUpdateLog (file: Uint8Array, maxRecordBytes = DEFAULT_MAX_RE
     offset += RECORD_HEADER_BYTES + length
   }
   return { records, validBytes: offset }
+}
+
+/** Most payload bytes checksummed while looking for records after damage, so that a large damaged log opens in seconds. */
+const SALVAGE_CRC_BUDGET_BYTES = 256 * 1024 * 1024
+
+/**
+ * Whole records after the damage that starts at `from`: from each byte on, the first position where a
+ * record's length is plausible and its CRC matches starts a run of records, scanned like the log;
+ * a further problem starts another search. What lies between is returned as damaged ranges. A torn
+ * tail yields no records and one damaged range up to the end.
+ */
+export function salvageAfter (bytes: Uint8Array, from: number, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES): { records: Uint8Array[], damaged: Array<[number, number]> } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const records: Uint8Array[] = []
+  const damaged: Array<[number, number]> = []
+  let budget = SALVAGE_CRC_BUDGET_BYTES
+  let damageStart = from
+  let offset = from + 1
+  const recordAt = (at: number): Uint8Array | undefined => {
+    const remaining = bytes.byteLength - at - RECORD_HEADER_BYTES
+    if (remaining < 1) return undefined
+    const length = view.getUint32(at, true)
+    if (length === 0 || length > maxRecordBytes || length > remaining) return undefined
+    budget -= length
+    const payload = bytes.subarray(at + RECORD_HEADER_BYTES, at + RECORD_HEADER_BYTES + length)
+    return crc32(payload) === view.getUint32(at + 4, true) ? payload : undefined
+  }
+  while (offset < bytes.byteLength && budget > 0) {
+    const first = recordAt(offset)
+    if (first === undefined) { offset++; continue }
+    damaged.push([damageStart, offset])
+    let record: Uint8Array | undefined = first
+    while (record !== undefined) {
+      records.push(record)
+      offset += RECORD_HEADER_BYTES + record.byteLength
+      record = offset < bytes.byteLength ? recordAt(offset) : undefined
+    }
+    damageStart = offset
+    offset++
+  }
+  if (damageStart < bytes.byteLength) damaged.push([damageStart, bytes.byteLength])
+  return { records, damaged }
+}
+
+/** Writes the damaged ranges of a log beside it (`NAME.damaged-TIME`), for whoever wants to look. */
+async function keepDamagedBytes (filePath: string, bytes: Uint8Array, ranges: Array<[number, number]>): Promise<string> {
+  const side = `${filePath}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  await writeFileDurably(side, concat(ranges.map(([from, to]) => bytes.subarray(from, to))))
+  await fsyncDir(path.dirname(filePath))
+  return side
 }
 
 export function encodeRecord (payload: Uint8Array): Uint8Array {
