@@ -17,7 +17,6 @@ function stripLabels (seq: Sequence): Sequence {
   return { ...seq, blocks: { ...seq.blocks, ext: new Int32Array(seq.blocks.length) }, extensions: { list: new Map(), tables: new Map() } }
 }
 
-
 /**
  * TE of a one-line-per-excitation Cartesian GRE by hand from the events: the readout's kx is the
  * prephaser's area plus the readout trapezoid's; it crosses 0 on the flat top at

@@ -655,14 +655,19 @@ function phaseGrid (values: number[], fov: number | undefined, kMax: number, wha
   }
   let lo = Number.POSITIVE_INFINITY
   let hi = Number.NEGATIVE_INFINITY
+  const seen = new Set<number>()
   for (const v of values) {
     const i = Math.round(v / step)
+    seen.add(i)
     lo = Math.min(lo, i)
     hi = Math.max(hi, i)
   }
   const a = Math.max(0, -lo)
   const b = Math.max(0, hi)
-  const n = b === a - 1 ? 2 * a : b === a ? 2 * a + 1 : 2 * Math.max(a, b + 1)
+  // An odd symmetric matrix only when every line of it is there: undersampled lines −a..a come from
+  // an even matrix whose edge line was skipped.
+  const contiguous = seen.size === hi - lo + 1
+  const n = b === a - 1 ? 2 * a : b === a && contiguous ? 2 * a + 1 : 2 * Math.max(a, b + 1)
   return { step, n: Math.max(1, n) }
 }
 
@@ -738,7 +743,7 @@ function undersampling (out: EncodedReadout[], counter: 'line' | 'partition', n:
   const block = hi - lo + 1
   const what = counter === 'line' ? 'lines' : 'partitions'
   if (block <= r) {
-    warnings.push(`${what} taken every ${r}-th without a fully sampled calibration region`)
+    warnings.push(`one in every ${r} ${what} taken, without a fully sampled calibration region`)
     return r
   }
   if (mark) {
@@ -748,7 +753,7 @@ function undersampling (out: EncodedReadout[], counter: 'line' | 'partition', n:
       if (e.role !== 'image' || e[counter] < from || e[counter] > to) continue
       e.role = ((e[counter] % r) + r) % r === residue ? 'calibration-and-imaging' : 'calibration'
     }
-    warnings.push(`${what} taken every ${r}-th with ${block} fully sampled centre ${what} (${from}..${to}) for calibration`)
+    warnings.push(`one in every ${r} ${what} taken, with ${block} fully sampled centre ${what} (${from}..${to}) for calibration`)
   }
   return r
 }
