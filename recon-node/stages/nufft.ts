@@ -92,13 +92,13 @@ function checkReadout (acq: Acquisition, header: ReconHeader): void {
   const head = acq.head
   const d = head.trajectoryDimensions
   if (d === 0) {
-    throw new MissingTrajectoryError(`acquisition ${head.scanCounter} carries no k-space trajectory (trajectory_dimensions 0): non-Cartesian reconstruction (nufft) needs the k-space position of every sample. Cartesian data are reconstructed by accumulate and fft instead`)
+    throw new MissingTrajectoryError(`acquisition ${head.scanCounter} carries no k-space trajectory (trajectory_dimensions 0): non-Cartesian reconstruction (nufft) needs the k-space position of every sample. Cartesian data are reconstructed by accumulate and fft instead; a stage before nufft that changes the readouts (remove-oversampling) drops the trajectory and must be left out of a non-Cartesian chain`)
   }
   if (d === 1) {
     throw new UnsupportedTrajectoryError(`acquisition ${head.scanCounter} has a 1-D trajectory: nufft reconstructs 2-D trajectories (kx, ky per sample)`)
   }
-  if (acq.traj.length < d * head.numberOfSamples) {
-    throw new AcquisitionShapeError(`acquisition ${head.scanCounter}: a ${d}-D trajectory of ${head.numberOfSamples} samples needs ${d * head.numberOfSamples} values, got ${acq.traj.length}`)
+  if (acq.traj.length !== d * head.numberOfSamples) {
+    throw new AcquisitionShapeError(`acquisition ${head.scanCounter}: a ${d}-D trajectory of ${head.numberOfSamples} samples has ${d * head.numberOfSamples} values, got ${acq.traj.length}`)
   }
   if (acq.data.length !== 2 * head.numberOfSamples * head.activeChannels) {
     throw new AcquisitionShapeError(`acquisition ${head.scanCounter}: ${head.activeChannels} channels x ${head.numberOfSamples} samples need ${2 * head.numberOfSamples * head.activeChannels} floats, got ${acq.data.length}`)
