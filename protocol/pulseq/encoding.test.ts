@@ -174,6 +174,18 @@ describe('labelled and unlabelled built-in sequences', () => {
     expect(b.limits).toEqual(a.limits)
   })
 
+  it('LIN labels that put distinct phase encodes on one line are not trusted', () => {
+    const seq = gre2d({ matrix: [16, 16] })
+    // Every LABELINC of LIN becomes an increment by 0: the labels say line 0 throughout.
+    for (const table of seq.extensions.tables.values()) {
+      if (table.kind === 'labelinc') for (const ev of table.events.values()) if (ev.label === 'LIN') ev.value = 0
+    }
+    const enc = encodeReadouts(seq)
+    expect(enc.readouts.map((e) => e.line)).toEqual(Array.from({ length: 16 }, (_, i) => i))
+    expect(enc.labelled).toEqual(['SLC'])
+    expect(enc.warnings.some((w) => w.includes('the LIN labels give 1 distinct values but the phase encodes visit 16'))).toBe(true)
+  })
+
   it('gre-multislice without labels: slices from the RF offsets, in the order of their positions', () => {
     const seq = multiSliceGre({ matrix: [16, 16], slices: 5, sliceSpacingM: 0.008 })
     const labelled = encodeReadouts(seq)

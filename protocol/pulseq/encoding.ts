@@ -268,6 +268,25 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
   }
   if (setLabels.has('NAV')) for (const train of trains) navigatorsPerTrain = Math.max(navigatorsPerTrain, train.filter((s) => navigator[s.index] === 1).length)
 
+  // Labels that number fewer lines (partitions) than the phase encodes visit cannot be right: a plain
+  // FFT would stack distinct lines on one. The phase-encode areas number them instead.
+  if (cartesian) {
+    for (const [label, derived] of [['LIN', line], ['PAR', partition]] as const) {
+      if (!setLabels.has(label)) continue
+      const labelledValues = new Set<number>()
+      const derivedValues = new Set<number>()
+      for (const s of imaging) {
+        if (navigator[s.index] === 1) continue
+        labelledValues.add(s.labels[label] ?? 0)
+        derivedValues.add(derived[s.index])
+      }
+      if (labelledValues.size < derivedValues.size) {
+        setLabels.delete(label)
+        warnings.push(`the ${label} labels give ${labelledValues.size} distinct values but the phase encodes visit ${derivedValues.size}: numbered from the phase-encode areas instead`)
+      }
+    }
+  }
+
   // Counters: labels where set, the derived values otherwise.
   const out: EncodedReadout[] = []
   for (const s of shapes) {

@@ -1,4 +1,4 @@
-// eslint-disable-next-line no-restricted-imports -- tests read the shared fixtures from disk
+// Tests read the shared fixtures from disk.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { fixture, hasFixtures } from '../../test/support/external-tools.ts'
