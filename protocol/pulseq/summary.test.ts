@@ -71,11 +71,42 @@ describe.skipIf(!hasFixtures())('summarize on the fixtures', () => {
       expect(Math.abs((s.teS as number) - (ref.teS as number))).toBeLessThan(1e-6)
       expect(s.trS).toBeCloseTo(ref.trS as number, 9)
       expect(s.matrix).toEqual(ref.matrix)
+      expect(s.tiS as number).toBeCloseTo(ref.tiS as number, 5)
+      expect(s.slices).toBe(3)
     }
+  })
+
+  it('the MPRAGE: TR is the inversion period and the echo spacing is reported beside it', () => {
+    const s = summaryOf('pypulseq_mprage_v150.seq')
+    // Block table: inversion 10.12 ms and 0.1 ms, then 32 × (3.15 + 1 + 0.46 + 1 ms) per inversion.
+    expect(s.trS).toBeCloseTo((1012 + 10 + 32 * (315 + 100 + 46 + 100)) * 1e-5, 9)
+    expect(s.echoSpacingS).toBeCloseTo((315 + 100 + 46 + 100) * 1e-5, 9)
+    // Inversion centre at 0.1 + 5 ms; the 17th excitation (line 16, ky = 0) at its block start + 1.6 ms.
+    expect(s.tiS).toBeCloseTo((1012 + 10 + 16 * 561) * 1e-5 + 1.6e-3 - 5.1e-3, 9)
+    expect(s.trajectory).toBe('cartesian-2d')
+    expect(s.ismrmrdEncoding?.encodingLimits.slice).toEqual({ minimum: 0, maximum: 2, center: 0 })
+  })
+
+  it('a Name written as character codes (pypulseq 1.2.0) reads as text, with a warning', () => {
+    const s = summaryOf('pypulseq_mprage_v120.seq')
+    expect(s.definitions.Name).toEqual([109, 112, 114, 97, 103, 101])
+    expect(s.name).toBe('mprage')
+    expect(s.warnings.some((w) => w.includes('character codes'))).toBe(true)
+  })
+
+  it('unlabelled fixtures say so, labelled ones name their labels', () => {
+    expect(summaryOf('pypulseq_write_gre_v150.seq')).toMatchObject({ labelled: [], roles: { image: 64 }, trajectory: 'cartesian-2d', acceleration: [1, 1], partialFourier: [1, 1] })
+    expect(summaryOf('pulseq_gre_v151.seq').labelled).toEqual(['LIN'])
+    expect(summaryOf('pypulseq_write_tse_v150.seq')).toMatchObject({ echoTrainLength: 16, trajectory: 'cartesian-2d' })
   })
 })
 
 describe('summarize', () => {
+  it('a plain name stays as it is', () => {
+    expect(summarize(gre2d({ matrix: [16, 16], name: 'T1 flash' })).name).toBe('T1 flash')
+    expect(summarize(gre2d({ matrix: [16, 16], name: '42' })).name).toBe('42')
+  })
+
   it('reads definitions as numbers, arrays or text', () => {
     const s = summarize(gre2d({ matrix: [32, 32] }))
     expect(s.definitions.Name).toBe('gre')
