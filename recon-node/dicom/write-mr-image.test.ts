@@ -291,7 +291,8 @@ print(json.dumps(out))
       ImageType: ['ORIGINAL', 'PRIMARY', 'OTHER'],
       BurnedInAnnotation: 'NO',
       InPlanePhaseEncodingDirection: 'COL',
-      AcquisitionMatrix: [0, 10, 8, 0],
+      // frequency rows \ frequency columns \ phase rows \ phase columns: phase encoding down the columns
+      AcquisitionMatrix: [10, 0, 0, 8],
       SliceThickness: 5,
       SpacingBetweenSlices: 5,
       SliceLocation: 3,
@@ -299,6 +300,37 @@ print(json.dumps(out))
     })
     // 0.0467 T × 42.577478518 MHz/T
     expect(d.ImagingFrequency).toBeCloseTo(1.98837, 5)
+  })
+
+  it('writes unknown timing and thickness empty, as their type 2 allows, and dciodvfy accepts it', () => {
+    const unknown = input({ width: 12, height: 10, sequence: { echoTimeMs: undefined, repetitionTimeMs: undefined, flipAngleDeg: undefined } })
+    unknown.geometry.sliceThicknessMm = null
+    unknown.geometry.spacingBetweenSlicesMm = null
+    const bytes = writeMrImage(unknown)
+    const d = readDicom(bytes).dataset
+    // present and empty: dcmjs reads a zero-length value as null
+    for (const keyword of ['EchoTime', 'RepetitionTime', 'SliceThickness']) expect(keyword in d && d[keyword] === null, keyword).toBe(true)
+    expect('FlipAngle' in d || 'SpacingBetweenSlices' in d).toBe(false)
+    if (hasTool('dciodvfy')) {
+      const path = join(dir, 'unknown-timing.dcm')
+      writeFileSync(path, bytes)
+      const report = spawnSync('dciodvfy', [path], { encoding: 'utf8' })
+      const lines = `${report.stdout}${report.stderr}`.split('\n')
+      expect(lines).toContain('MRImage')
+      expect(lines.filter((l) => l.includes('Error')), lines.join('\n')).toEqual([])
+    }
+  })
+
+  it('states phase encoding along the rows when it runs along them, with the acquisition matrix to match', () => {
+    const along = input({ width: 20, height: 16 })
+    along.geometry.phaseEncodingDir = along.geometry.readDir
+    along.geometry.acquisitionMatrix = { frequency: 16, phase: 20 }
+    along.instance.temporalPosition = { index: 2, count: 3 }
+    const d = readDicom(writeMrImage(along)).dataset
+    expect(d).toMatchObject({ InPlanePhaseEncodingDirection: 'ROW', AcquisitionMatrix: [0, 16, 20, 0], TemporalPositionIdentifier: 2, NumberOfTemporalPositions: 3 })
+    const oblique = input({ width: 20, height: 16 })
+    oblique.geometry.phaseEncodingDir = [Math.SQRT1_2, Math.SQRT1_2, 0]
+    expect(() => writeMrImage(oblique)).toThrow(/neither the image's rows nor its columns/)
   })
 
   it('refuses input that would make an invalid instance', () => {
@@ -314,5 +346,8 @@ print(json.dumps(out))
     expect(bad((i) => { i.instance.number = 0 })).toThrow(/instance number/)
     expect(bad((i) => { i.equipment.fieldStrengthT = 0 })).toThrow(/fieldStrengthT/)
     expect(bad((i) => { i.study.dateTime = new Date('not a date') })).toThrow(/dateTime/)
+    expect(bad((i) => { i.instance.temporalPosition = { index: 4, count: 3 } })).toThrow(/beyond the 3 temporal positions/)
+    expect(bad((i) => { i.sequence.echoNumber = 0 })).toThrow(/echoNumber/)
+    expect(bad((i) => { i.geometry.acquisitionMatrix = { frequency: 0, phase: 4 } })).toThrow(/acquisition matrix frequency/)
   })
 })

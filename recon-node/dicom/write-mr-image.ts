@@ -10,8 +10,8 @@ import { deterministicUid } from '../../protocol/dicom/uid.ts'
 import { EXPLICIT_VR_LITTLE_ENDIAN } from '../../protocol/dicom/structure.ts'
 import { DicomWriteError } from './errors.ts'
 import { da, daFromIsoDate, ds, is, lo, personName, sh, timezoneOffset, tm } from './format.ts'
-import { imagePlane } from './geometry.ts'
-import type { SliceGeometry, Vec3 } from './geometry.ts'
+import { dot, imagePlane } from './geometry.ts'
+import type { ImagePlane, SliceGeometry, Vec3 } from './geometry.ts'
 import { BITS_STORED, scaleToStored } from './scale.ts'
 
 const { DicomDict, DicomMetaDictionary } = data
@@ -92,19 +92,26 @@ export interface MrImageInput {
     institutionName?: string
   }
   geometry: SliceGeometry & {
-    /** Encoded matrix [readout, phase, slice]: AcquisitionMatrix, and slice thickness for 3D (fov / matrix). */
+    /** Encoded matrix [readout, phase, slice]: the default AcquisitionMatrix, and slice thickness for 3D (fov / matrix). */
     matrix: Vec3
-    /** Default: fieldOfViewMm[2] / matrix[2] (for 2D, ISMRMRD's slice FOV is the slice thickness). */
-    sliceThicknessMm?: number
-    /** Centre-to-centre distance of neighbouring slices; default the slice thickness. */
-    spacingBetweenSlicesMm?: number
+    /** Default: fieldOfViewMm[2] / matrix[2] (for 2D, ISMRMRD's slice FOV is the slice thickness); null: unknown (written empty). */
+    sliceThicknessMm?: number | null
+    /** Centre-to-centre distance of neighbouring slices; default the slice thickness; null: unknown (left out). */
+    spacingBetweenSlicesMm?: number | null
+    /** Frequency-encoding samples (without readout oversampling) and phase-encoding steps acquired; default matrix[0], matrix[1]. */
+    acquisitionMatrix?: { frequency: number, phase: number }
+    /** Direction of phase encoding in the patient; default phaseDir (the image's column direction). */
+    phaseEncodingDir?: Vec3
     /** Default HFS. */
     patientPosition?: PatientPosition
   }
   sequence: {
-    echoTimeMs: number
-    repetitionTimeMs: number
-    flipAngleDeg: number
+    /** Of this image's echo; absent: unknown (EchoTime written empty, as its type 2 allows). */
+    echoTimeMs?: number
+    /** Absent: unknown (written empty). */
+    repetitionTimeMs?: number
+    /** Absent: unknown (left out). */
+    flipAngleDeg?: number
     /** Default: the proton frequency at equipment.fieldStrengthT. */
     imagingFrequencyMHz?: number
     echoTrainLength?: number
@@ -116,8 +123,15 @@ export interface MrImageInput {
     inversionTimeMs?: number
     numberOfAverages?: number
     pixelBandwidthHzPerPixel?: number
+    /** EchoNumbers, 1-based: the image's contrast + 1. */
     echoNumber?: number
     receiveCoilName?: string
+    /** NumberOfPhaseEncodingSteps: k-space lines along phase encoding collected. */
+    phaseEncodingSteps?: number
+    /** PercentSampling: lines acquired over lines of the acquisition matrix, percent. */
+    percentSampling?: number
+    /** PercentPhaseFieldOfView: phase over frequency field of view, percent. */
+    percentPhaseFieldOfView?: number
   }
   instance: {
     /** InstanceNumber, 1-based, unique in the series: the SOPInstanceUID derives from it. */
@@ -125,7 +139,13 @@ export interface MrImageInput {
     acquisitionNumber?: number
     /** When this image's data were acquired; default the series (or study) time. */
     acquisitionDateTime?: Date
+    /** TemporalPositionIdentifier, 1-based (the image's repetition + 1), with NumberOfTemporalPositions. */
+    temporalPosition?: { index: number, count: number }
   }
+}
+
+function wholeAtLeastOne (value: number | undefined, name: string): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new DicomWriteError(`${name} must be a whole number ≥ 1, got ${value}`)
 }
 
 function positive (value: number | undefined, name: string): void {
@@ -153,17 +173,49 @@ function validate (input: MrImageInput): void {
   if (!Number.isInteger(instance.number) || instance.number < 1) throw new DicomWriteError(`instance number must be a whole number ≥ 1, got ${instance.number}`)
   positive(input.equipment.fieldStrengthT, 'fieldStrengthT')
   positive(sequence.repetitionTimeMs, 'repetitionTimeMs')
+  positive(sequence.echoTrainLength, 'echoTrainLength')
+  positive(sequence.phaseEncodingSteps, 'phaseEncodingSteps')
+  positive(sequence.percentSampling, 'percentSampling')
+  positive(sequence.percentPhaseFieldOfView, 'percentPhaseFieldOfView')
   positive(sequence.imagingFrequencyMHz, 'imagingFrequencyMHz')
-  positive(input.geometry.sliceThicknessMm, 'sliceThicknessMm')
-  positive(input.geometry.spacingBetweenSlicesMm, 'spacingBetweenSlicesMm')
+  positive(input.geometry.sliceThicknessMm ?? undefined, 'sliceThicknessMm')
+  positive(input.geometry.spacingBetweenSlicesMm ?? undefined, 'spacingBetweenSlicesMm')
   positive(input.patient.heightCm, 'heightCm')
   positive(input.patient.weightKg, 'weightKg')
-  if (!(sequence.echoTimeMs >= 0)) throw new DicomWriteError(`echoTimeMs must be ≥ 0, got ${sequence.echoTimeMs}`)
-  if (!Number.isFinite(sequence.flipAngleDeg)) throw new DicomWriteError(`flipAngleDeg must be a number, got ${sequence.flipAngleDeg}`)
+  if (sequence.echoTimeMs !== undefined && !(sequence.echoTimeMs >= 0 && Number.isFinite(sequence.echoTimeMs))) throw new DicomWriteError(`echoTimeMs must be ≥ 0, got ${sequence.echoTimeMs}`)
+  if (sequence.flipAngleDeg !== undefined && !Number.isFinite(sequence.flipAngleDeg)) throw new DicomWriteError(`flipAngleDeg must be a number, got ${sequence.flipAngleDeg}`)
+  wholeAtLeastOne(sequence.echoNumber, 'echoNumber')
+  const temporal = instance.temporalPosition
+  if (temporal !== undefined) {
+    wholeAtLeastOne(temporal.index, 'temporal position')
+    wholeAtLeastOne(temporal.count, 'number of temporal positions')
+    if (temporal.index > temporal.count) throw new DicomWriteError(`temporal position ${temporal.index} is beyond the ${temporal.count} temporal positions`)
+  }
+  const acquired = input.geometry.acquisitionMatrix
+  if (acquired !== undefined) {
+    // US values: 0 means "not this orientation" in AcquisitionMatrix, so a real count is 1..65535
+    for (const [name, n] of [['frequency', acquired.frequency], ['phase', acquired.phase]] as const) {
+      if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new DicomWriteError(`acquisition matrix ${name} must be a whole number between 1 and 65535, got ${n}`)
+    }
+  }
   for (const [name, date] of [['study dateTime', input.study.dateTime], ['series dateTime', series.dateTime], ['instance acquisitionDateTime', instance.acquisitionDateTime]] as const) {
     if (date !== undefined && Number.isNaN(date.getTime())) throw new DicomWriteError(`${name} is not a valid date`)
   }
   if (!input.geometry.matrix.every((n) => Number.isInteger(n) && n >= 1)) throw new DicomWriteError(`matrix must hold whole numbers ≥ 1, got [${input.geometry.matrix.join(', ')}]`)
+}
+
+/**
+ * InPlanePhaseEncodingDirection: COL when phase encoding runs down the image's columns (along the
+ * column direction cosines), ROW when along its rows. Any other direction cannot be stated in the
+ * classic MR Image module's terms, and is refused.
+ */
+function phaseEncodingDirection (plane: ImagePlane, direction: Vec3): 'ROW' | 'COL' {
+  const iop = plane.imageOrientationPatient
+  const length = Math.hypot(direction[0], direction[1], direction[2])
+  const along = (v: Vec3): boolean => length > 0 && Math.abs(Math.abs(dot(v, direction)) / length - 1) < 1e-3
+  if (along([iop[3], iop[4], iop[5]])) return 'COL'
+  if (along([iop[0], iop[1], iop[2]])) return 'ROW'
+  throw new DicomWriteError(`the phase-encoding direction [${direction.join(', ')}] lies along neither the image's rows nor its columns`)
 }
 
 /** SH StudyID from an exam id: the id itself when it fits, else its first 16 characters without dashes. */
@@ -192,8 +244,11 @@ export function writeMrImage (input: MrImageInput): Uint8Array {
   const uids = mrImageUids(input)
   const plane = imagePlane(geometry, image.width, image.height)
   const stored = scaleToStored(image.magnitude, image.maxValue)
-  const sliceThickness = geometry.sliceThicknessMm ?? geometry.fieldOfViewMm[2] / geometry.matrix[2]
+  const sliceThickness = geometry.sliceThicknessMm === null ? undefined : geometry.sliceThicknessMm ?? geometry.fieldOfViewMm[2] / geometry.matrix[2]
   positive(sliceThickness, 'slice thickness (fieldOfViewMm[2] / matrix[2])')
+  const spacing = geometry.spacingBetweenSlicesMm === null ? undefined : geometry.spacingBetweenSlicesMm ?? sliceThickness
+  const phaseEncoding = phaseEncodingDirection(plane, geometry.phaseEncodingDir ?? geometry.phaseDir)
+  const acquired = geometry.acquisitionMatrix ?? { frequency: geometry.matrix[0], phase: geometry.matrix[1] }
   const window = image.window ?? { center: (stored.min + stored.max) / 2, width: Math.max(1, stored.max - stored.min) }
   if (!(window.width >= 1)) throw new DicomWriteError(`window width must be ≥ 1, got ${window.width}`)
   const seriesTime = series.dateTime ?? study.dateTime
@@ -254,8 +309,8 @@ export function writeMrImage (input: MrImageInput): Uint8Array {
     PixelSpacing: plane.pixelSpacing.map(ds),
     ImageOrientationPatient: plane.imageOrientationPatient.map(ds),
     ImagePositionPatient: plane.imagePositionPatient.map(ds),
-    SliceThickness: ds(sliceThickness),
-    SpacingBetweenSlices: ds(geometry.spacingBetweenSlicesMm ?? sliceThickness),
+    // Type 2: empty when the header does not say how thick the slice is
+    SliceThickness: sliceThickness !== undefined ? ds(sliceThickness) : '',
     SliceLocation: ds(plane.sliceLocation),
     // Image Pixel
     SamplesPerPixel: 1,
@@ -275,17 +330,18 @@ export function writeMrImage (input: MrImageInput): Uint8Array {
     ScanOptions: sequence.scanOptions !== undefined && sequence.scanOptions.length > 0 ? sequence.scanOptions : '',
     MRAcquisitionType: sequence.acquisitionType,
     SequenceName: sh(sequence.sequenceName),
-    RepetitionTime: ds(sequence.repetitionTimeMs),
-    EchoTime: ds(sequence.echoTimeMs),
+    RepetitionTime: sequence.repetitionTimeMs !== undefined ? ds(sequence.repetitionTimeMs) : '',
+    EchoTime: sequence.echoTimeMs !== undefined ? ds(sequence.echoTimeMs) : '',
     EchoTrainLength: is(sequence.echoTrainLength ?? 1),
     NumberOfAverages: ds(sequence.numberOfAverages ?? 1),
     ImagingFrequency: ds(imagingFrequency),
     ImagedNucleus: '1H',
     EchoNumbers: is(sequence.echoNumber ?? 1),
     MagneticFieldStrength: ds(equipment.fieldStrengthT),
-    AcquisitionMatrix: [0, geometry.matrix[0], geometry.matrix[1], 0],
-    InPlanePhaseEncodingDirection: 'COL',
-    FlipAngle: ds(sequence.flipAngleDeg),
+    // frequency rows \ frequency columns \ phase rows \ phase columns (PS3.3 C.8.3.1): phase encoding along
+    // the columns puts the frequency count first and the phase count last, along the rows in between
+    AcquisitionMatrix: phaseEncoding === 'COL' ? [acquired.frequency, 0, 0, acquired.phase] : [0, acquired.frequency, acquired.phase, 0],
+    InPlanePhaseEncodingDirection: phaseEncoding,
     // VOI LUT
     WindowCenter: ds(window.center),
     WindowWidth: ds(window.width),
@@ -293,6 +349,15 @@ export function writeMrImage (input: MrImageInput): Uint8Array {
   }
   // Type 3 attributes say nothing when empty: leave them out rather than write empty values.
   for (const keyword of OPTIONAL_TEXT) if (dataset[keyword] === '') delete dataset[keyword]
+  if (spacing !== undefined) dataset.SpacingBetweenSlices = ds(spacing)
+  if (sequence.flipAngleDeg !== undefined) dataset.FlipAngle = ds(sequence.flipAngleDeg)
+  if (sequence.phaseEncodingSteps !== undefined) dataset.NumberOfPhaseEncodingSteps = is(sequence.phaseEncodingSteps)
+  if (sequence.percentSampling !== undefined) dataset.PercentSampling = ds(sequence.percentSampling)
+  if (sequence.percentPhaseFieldOfView !== undefined) dataset.PercentPhaseFieldOfView = ds(sequence.percentPhaseFieldOfView)
+  if (instance.temporalPosition !== undefined) {
+    dataset.TemporalPositionIdentifier = is(instance.temporalPosition.index)
+    dataset.NumberOfTemporalPositions = is(instance.temporalPosition.count)
+  }
   if (sequence.inversionTimeMs !== undefined) dataset.InversionTime = ds(sequence.inversionTimeMs)
   if (sequence.pixelBandwidthHzPerPixel !== undefined) dataset.PixelBandwidth = ds(sequence.pixelBandwidthHzPerPixel)
   if (sequence.receiveCoilName !== undefined) dataset.ReceiveCoilName = sh(sequence.receiveCoilName)

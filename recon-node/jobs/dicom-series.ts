@@ -2,11 +2,21 @@
 // study, the series and the scanner comes from the lab (a job's description) when there is one, else
 // from the ISMRMRD header (a file reconstructed on the command line), else from placeholders; every
 // header value that no scanner could produce is reported and replaced, never written as it is.
+// What a file says about the acquisition comes from the header and the image itself: the echo time of
+// the image's contrast, its repetition as a temporal position, its slice's thickness and neighbours
+// (slice-stack.ts), the acquisition matrix and sequence codes the encoding states. A value the header
+// does not give is written empty or left out, as its DICOM type allows, and reported.
+import { AcquisitionFlag, hasFlag } from '../../protocol/mrd/flags.ts'
+import type { AcquisitionHeader } from '../../protocol/mrd/types.ts'
 import {
   GYROMAGNETIC_RATIO_1H_HZ_PER_T, MAX_PLAUSIBLE_FIELD_STRENGTH_T, PLAUSIBLE_LARMOR_HZ, type IsmrmrdHeader
 } from '../../protocol/mrd/xml-header.ts'
-import { writeMrImage, type MrImageInput, type PatientPosition, type PatientSex, type ScanningSequence } from '../dicom/index.ts'
+import { acquisitionDateTime } from '../dicom/acquisition-time.ts'
+import { encodingFactsOf, type EncodingFacts } from '../dicom/encoding-facts.ts'
+import { writeMrImage, type MrImageInput, type PatientPosition, type PatientSex } from '../dicom/index.ts'
 import { MAX_STORED_VALUE } from '../dicom/scale.ts'
+import { sequenceCodesOf } from '../dicom/sequence-codes.ts'
+import { SliceStack } from '../dicom/slice-stack.ts'
 import type { ReconImage } from '../pipeline/image.ts'
 import { InstanceLayout } from './recon-header.ts'
 
@@ -16,7 +26,10 @@ export interface SeriesInfo {
   study: MrImageInput['study']
   series: MrImageInput['series']
   equipment: MrImageInput['equipment']
-  sequence: Omit<MrImageInput['sequence'], 'acquisitionType'>
+  /** What is the same for every image; the echo time and number are the image's own (echoTimesMs). */
+  sequence: Omit<MrImageInput['sequence'], 'acquisitionType' | 'echoTimeMs' | 'echoNumber'>
+  /** TE of each contrast (echo) in the header's order, ms; undefined where the header's value is unusable. */
+  echoTimesMs: Array<number | undefined>
   patientPosition: PatientPosition
 }
 
@@ -98,22 +111,12 @@ function sexOf (gender: string | undefined): PatientSex {
   }
 }
 
-/** ScanningSequence from ISMRMRD's free-text sequence_type; RM (research mode) when it says nothing known. */
-function scanningSequenceOf (type: string | undefined): ScanningSequence[] {
-  const t = (type ?? '').toLowerCase()
-  if (/echo.?planar|epi/.test(t)) return ['EP']
-  if (/inversion/.test(t)) return ['IR']
-  if (/spin.?echo|tse|fse|rare|^se$/.test(t)) return ['SE']
-  if (/flash|gradient|gre|fisp|ssfp|fid/.test(t)) return ['GR']
-  return ['RM']
-}
-
-/** A number from the header's list when it is usable, else the fallback and a warning. */
-function sequenceValue (values: number[] | undefined, name: string, fallback: number, valid: (v: number) => boolean, warn: (m: string) => void): number {
+/** The first number of a header list when it is usable, else undefined and a warning saying what is written instead. */
+function sequenceValue (values: number[] | undefined, name: string, instead: string, valid: (v: number) => boolean, warn: (m: string) => void): number | undefined {
   const v = values?.[0]
   if (v !== undefined && valid(v)) return v
-  warn(v === undefined ? `${name} is not in the header: writing ${fallback}` : `${name} = ${v} is impossible: writing ${fallback}`)
-  return fallback
+  warn(v === undefined ? `${name} is not in the header: ${instead}` : `${name} = ${v} is impossible: ${instead}`)
+  return undefined
 }
 
 /**
@@ -171,28 +174,73 @@ export function describeSeries (header: IsmrmrdHeader, overrides: SeriesOverride
   const position = measurement.patientPosition?.toUpperCase()
   if (position !== undefined && !PATIENT_POSITIONS.has(position)) warn(`patientPosition '${measurement.patientPosition}' is not one of ${[...PATIENT_POSITIONS].join(', ')}: writing HFS`)
   const encoding = header.encoding[0]
+  const facts = encodingFactsOf(encoding)
+  // Unknown timing is written empty (TR, TE: type 2) or left out (flip angle: type 3), never as a guess
+  const repetitionTimeMs = sequenceValue(params.TR, 'TR', 'RepetitionTime left empty', (v) => Number.isFinite(v) && v > 0, warn)
+  const flipAngleDeg = sequenceValue(params.flipAngle_deg, 'flip angle', 'FlipAngle left out', Number.isFinite, warn)
+  const echoTimesMs = echoTimesOf(params.TE, warn)
+  const ti = params.TI?.[0]
+  // TI = 0 is how headers of sequences without inversion often fill the field
+  const inversionTimeMs = ti !== undefined && Number.isFinite(ti) && ti > 0 ? ti : undefined
+  const codes = sequenceCodesOf({
+    ...(params.sequence_type !== undefined ? { sequenceType: params.sequence_type } : {}),
+    ...(encoding !== undefined ? { trajectory: encoding.trajectory } : {}),
+    ...(inversionTimeMs !== undefined ? { inversionTimeMs } : {}),
+    ...(facts.echoTrainLength !== undefined ? { echoTrainLength: facts.echoTrainLength } : {}),
+    ...(facts.segments !== undefined ? { segments: facts.segments } : {}),
+    phaseOversampled: facts.phaseOversampled,
+    partialFourierPhase: facts.partialFourierPhase
+  })
   const sequence: SeriesInfo['sequence'] = {
-    // DICOM needs a positive TR and an echo time; an unknown one is written as the smallest honest guess and reported
-    repetitionTimeMs: sequenceValue(params.TR, 'TR', 1, (v) => Number.isFinite(v) && v > 0, warn),
-    echoTimeMs: sequenceValue(params.TE, 'TE', 0, (v) => Number.isFinite(v) && v >= 0, warn),
-    flipAngleDeg: sequenceValue(params.flipAngle_deg, 'flip angle', 90, Number.isFinite, warn),
-    ...(params.TI?.[0] !== undefined && Number.isFinite(params.TI[0]) && params.TI[0] >= 0 ? { inversionTimeMs: params.TI[0] } : {}),
+    ...(repetitionTimeMs !== undefined ? { repetitionTimeMs } : {}),
+    ...(flipAngleDeg !== undefined ? { flipAngleDeg } : {}),
+    ...(inversionTimeMs !== undefined ? { inversionTimeMs } : {}),
     imagingFrequencyMHz,
-    ...(encoding?.echoTrainLength !== undefined && encoding.echoTrainLength >= 1 ? { echoTrainLength: encoding.echoTrainLength } : {}),
-    scanningSequence: scanningSequenceOf(params.sequence_type),
-    sequenceVariant: ['NONE'],
+    echoTrainLength: facts.echoTrainLength ?? 1,
+    ...codes,
+    ...(facts.phaseEncodingSteps !== undefined ? { phaseEncodingSteps: facts.phaseEncodingSteps } : {}),
+    ...(facts.percentSampling !== undefined ? { percentSampling: facts.percentSampling } : {}),
+    ...(facts.percentPhaseFieldOfView !== undefined ? { percentPhaseFieldOfView: facts.percentPhaseFieldOfView } : {}),
     ...(measurement.sequenceName !== undefined ? { sequenceName: measurement.sequenceName } : {})
   }
-  if (sequence.scanningSequence.includes('IR') && sequence.inversionTimeMs === undefined) sequence.scanningSequence = ['RM']
-  return { patient, study, series, equipment, sequence, patientPosition: (position !== undefined && PATIENT_POSITIONS.has(position) ? position : 'HFS') as PatientPosition }
+  return { patient, study, series, equipment, sequence, echoTimesMs, patientPosition: (position !== undefined && PATIENT_POSITIONS.has(position) ? position : 'HFS') as PatientPosition }
 }
 
-/** Writes the images of one series, numbering them from the header's encoding limits. */
+/** TE of every contrast, in the header's order: ISMRMRD lists one per echo. */
+function echoTimesOf (values: number[] | undefined, warn: (m: string) => void): Array<number | undefined> {
+  if (values === undefined || values.length === 0) {
+    warn('TE is not in the header: EchoTime left empty')
+    return []
+  }
+  return values.map((v, i) => {
+    if (Number.isFinite(v) && v >= 0) return v
+    warn(`TE[${i}] = ${v} is impossible: EchoTime of echo ${i + 1} left empty`)
+    return undefined
+  })
+}
+
+type UsableGeometry = Pick<ReconImage, 'position' | 'readDir' | 'phaseDir' | 'sliceDir' | 'fieldOfViewMm'>
+
+/**
+ * Writes the images of one series, numbering them from the header's encoding limits. All images of a
+ * reconstruction (echoes, repetitions, slices) are one series; each carries its own echo time and
+ * number, temporal position and acquisition time.
+ *
+ * A 2-D image's SpacingBetweenSlices, and the thickness of a header that gives the whole stack as its
+ * FOV z, need the positions of the other slices (slice-stack.ts). The writer learns them from the
+ * images it writes and from the readouts handed to noteAcquisition: a caller that passes every readout
+ * there before the pipeline sees it gives an interleaved multi-slice scan both values from its first
+ * image on; images written before the neighbours of their slice are known (the first slices of a scan
+ * acquired slice after slice) leave SpacingBetweenSlices out.
+ */
 export class DicomSeriesWriter {
   private readonly info: SeriesInfo
   private readonly layout: InstanceLayout
   private readonly matrix: [number, number, number]
-  private readonly threeD: boolean
+  private readonly facts: EncodingFacts
+  private readonly recon: { matrix: [number, number, number], fovMm: [number, number, number] }
+  private readonly repetitions: number
+  private readonly stack: SliceStack
   private readonly warn: (message: string) => void
   private readonly warned = new Set<string>()
 
@@ -200,10 +248,25 @@ export class DicomSeriesWriter {
     this.info = info
     this.warn = warn
     this.layout = new InstanceLayout(header)
-    const encoded = header.encoding[0]?.encodedSpace.matrixSize ?? { x: 1, y: 1, z: 1 }
-    const recon = header.encoding[0]?.reconSpace.matrixSize ?? encoded
-    this.matrix = [Math.max(1, recon.x), Math.max(1, encoded.y), Math.max(1, encoded.z)]
-    this.threeD = encoded.z > 1
+    const encoding = header.encoding[0]
+    const encoded = encoding?.encodedSpace.matrixSize ?? { x: 1, y: 1, z: 1 }
+    const recon = encoding?.reconSpace ?? { matrixSize: encoded, fieldOfView_mm: { x: 0, y: 0, z: 0 } }
+    this.matrix = [Math.max(1, recon.matrixSize.x), Math.max(1, encoded.y), Math.max(1, encoded.z)]
+    this.recon = {
+      matrix: [recon.matrixSize.x, recon.matrixSize.y, recon.matrixSize.z],
+      fovMm: [recon.fieldOfView_mm.x, recon.fieldOfView_mm.y, recon.fieldOfView_mm.z]
+    }
+    this.facts = encodingFactsOf(encoding)
+    const limits = encoding?.encodingLimits ?? {}
+    this.repetitions = Math.max(1, (limits.repetition?.maximum ?? 0) + 1)
+    this.stack = new SliceStack(Math.max(1, (limits.slice?.maximum ?? 0) + 1))
+  }
+
+  /** Tells the writer where a readout's slice lies, so that its neighbours are known before its images. */
+  noteAcquisition (head: Pick<AcquisitionHeader, 'flags' | 'idx' | 'position' | 'sliceDir'>): void {
+    // a noise readout has no slice
+    if (this.facts.threeD || hasFlag(head.flags, AcquisitionFlag.IS_NOISE_MEASUREMENT)) return
+    this.stack.note(head.idx.slice, head.position, head.sliceDir)
   }
 
   /** The DICOM file of one image. Throws DicomWriteError when the image's geometry is unusable. */
@@ -212,7 +275,11 @@ export class DicomSeriesWriter {
     let max = 0
     for (const v of image.pixels) if (v > max && Number.isFinite(v)) max = v
     const info = this.info
-    const geometry = this.usableGeometry(image)
+    const geometry = this.inReconSpace(image, this.usableGeometry(image))
+    const threeD = this.facts.threeD
+    const { thickness, spacing } = threeD ? { thickness: geometry.fieldOfViewMm[2], spacing: geometry.fieldOfViewMm[2] } : this.sliceSpacing(image, geometry)
+    const echoTimeMs = this.echoTime(image.contrast)
+    const acquired = acquisitionDateTime(image.acquisitionTimeStamp, info.series.dateTime ?? info.study.dateTime)
     const bytes = writeMrImage({
       // the scale stage brought the volume's maximum to 4095: keep that, so that the partitions of a
       // 3-D volume share one scale, unless the chain left larger values
@@ -223,14 +290,67 @@ export class DicomSeriesWriter {
       equipment: info.equipment,
       geometry: {
         ...geometry,
-        matrix: [this.matrix[0], this.matrix[1], this.threeD ? this.matrix[2] : 1],
-        sliceThicknessMm: geometry.fieldOfViewMm[2],
+        matrix: [this.matrix[0], this.matrix[1], threeD ? this.matrix[2] : 1],
+        sliceThicknessMm: thickness ?? null,
+        spacingBetweenSlicesMm: spacing ?? null,
+        ...(this.facts.acquisitionMatrix !== undefined ? { acquisitionMatrix: this.facts.acquisitionMatrix } : {}),
         patientPosition: info.patientPosition
       },
-      sequence: { ...info.sequence, acquisitionType: this.threeD ? '3D' : '2D' },
-      instance: { number: instanceNumber, acquisitionNumber: image.repetition + 1 }
+      sequence: {
+        ...info.sequence,
+        ...(echoTimeMs !== undefined ? { echoTimeMs } : {}),
+        echoNumber: image.contrast + 1,
+        acquisitionType: threeD ? '3D' : '2D'
+      },
+      instance: {
+        number: instanceNumber,
+        acquisitionNumber: image.repetition + 1,
+        temporalPosition: { index: image.repetition + 1, count: Math.max(this.repetitions, image.repetition + 1) },
+        ...(acquired !== undefined ? { acquisitionDateTime: acquired } : {})
+      }
     })
     return { name: `IM${String(instanceNumber).padStart(5, '0')}.dcm`, bytes, instanceNumber }
+  }
+
+  /** TE of the image's contrast: ISMRMRD lists one TE per echo, and the contrast counter is the echo. */
+  private echoTime (contrast: number): number | undefined {
+    const list = this.info.echoTimesMs
+    if (contrast < list.length) return list[contrast]
+    if (list.length > 0) this.warnOnce(`te-${contrast}`, `the header lists ${list.length} TE value${list.length > 1 ? 's' : ''}, none for echo ${contrast + 1} (contrast ${contrast}): its EchoTime is left empty`)
+    return undefined
+  }
+
+  /** Thickness and spacing of a 2-D image's slice, from the header's FOV z and the slices seen so far. */
+  private sliceSpacing (image: ReconImage, geometry: UsableGeometry): { thickness: number | undefined, spacing: number | undefined } {
+    this.stack.note(image.slice, geometry.position, geometry.sliceDir)
+    const thickness = this.stack.thickness(geometry.fieldOfViewMm[2])
+    if (thickness.mm === undefined) this.warnOnce('thickness', `SliceThickness left empty: ${thickness.reason}`)
+    else if (thickness.mm !== geometry.fieldOfViewMm[2]) {
+      this.warnOnce('slab', `the header's slice field of view (${geometry.fieldOfViewMm[2]} mm) spans ${this.stack.count} slices: writing a slice thickness of ${round(thickness.mm, 4)} mm`)
+    }
+    // a single slice has no neighbour to be apart from
+    return { thickness: thickness.mm, spacing: this.stack.count > 1 ? this.stack.spacing() : undefined }
+  }
+
+  /**
+   * In-plane extent and partition thickness from the header's reconSpace (FOV / matrix per axis) where
+   * the image has the reconSpace matrix; an image of another size (a chain that does not crop) keeps
+   * its own extent. A reconSpace that disagrees with the chain's extent is reported.
+   */
+  private inReconSpace (image: ReconImage, geometry: UsableGeometry): UsableGeometry {
+    const sizes = [image.width, image.height, image.depth]
+    const fov = geometry.fieldOfViewMm.map((own, axis) => {
+      const n = this.recon.matrix[axis]
+      const f = this.recon.fovMm[axis]
+      if (axis === 2 && !this.facts.threeD) return own
+      if (sizes[axis] !== n || !(Number.isFinite(f) && f > 0)) return own
+      const fromHeader = axis === 2 ? f / n : f
+      if (Math.abs(fromHeader - own) > 0.01 * fromHeader) {
+        this.warnOnce(`fov-${axis}`, `the reconstruction's extent along ${['the readout', 'phase encoding', 'z'][axis]} (${round(own, 4)} mm) differs from the header's reconSpace (${round(fromHeader, 4)} mm): writing the header's`)
+      }
+      return fromHeader
+    }) as ReconImage['fieldOfViewMm']
+    return { ...geometry, fieldOfViewMm: fov }
   }
 
   /**
@@ -238,7 +358,7 @@ export class DicomSeriesWriter {
    * orthonormal, as in files whose headers leave them zero; a field of view that is not positive) the
    * scanner's axes and a 1 mm grid, reported once per run.
    */
-  private usableGeometry (image: ReconImage): Pick<ReconImage, 'position' | 'readDir' | 'phaseDir' | 'sliceDir' | 'fieldOfViewMm'> {
+  private usableGeometry (image: ReconImage): UsableGeometry {
     const unit = (v: number[]): boolean => v.every(Number.isFinite) && Math.abs(Math.hypot(v[0], v[1], v[2]) - 1) < 1e-3
     const dot = (a: number[], b: number[]): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
     const { readDir: r, phaseDir: p, sliceDir: s } = image
