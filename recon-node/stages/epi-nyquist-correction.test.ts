@@ -4,6 +4,7 @@ import { fftc, ifftc } from '../fft/fftn.ts'
 import { InThreadFft } from '../fft/pool.ts'
 import { accumulate } from './accumulate.ts'
 import { epiNyquistCorrection, estimateOddEvenPhase, NyquistNavigatorError, toHybrid } from './epi-nyquist-correction.ts'
+import { ReconRefusedError } from './errors.ts'
 import { fft } from './fft.ts'
 import { coilCombineRss } from './coil-combine-rss.ts'
 import { flagsOf, IS_PHASECORR_DATA, IS_REVERSE, LAST_IN_SLICE } from './flags.ts'
@@ -172,6 +173,7 @@ describe('epi-nyquist-correction', () => {
     const train = epiTrain(ERROR)
     train[1].head.flags &= ~flagsOf(IS_REVERSE)
     await expect(runStages([[epiNyquistCorrection]], train)).rejects.toThrow(NyquistNavigatorError)
+    await expect(runStages([[epiNyquistCorrection]], train)).rejects.toThrow(ReconRefusedError)
     await expect(runStages([[epiNyquistCorrection]], train)).rejects.toThrow(/all of \+ polarity.*both directions/)
   })
 

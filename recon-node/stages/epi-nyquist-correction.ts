@@ -23,12 +23,12 @@
 // their navigators (the estimate does not apply to them).
 import type { Acquisition } from '../../protocol/mrd/types.ts'
 import { fftc, ifftc } from '../fft/fftn.ts'
-import { AcquisitionShapeError } from './errors.ts'
+import { AcquisitionShapeError, ReconRefusedError } from './errors.ts'
 import { IS_NOISE_MEASUREMENT, IS_PHASECORR_DATA, IS_REVERSE, isFlagSet, NOT_IMAGE_DATA } from './flags.ts'
 import { defineStage, param, type Message } from './stage.ts'
 
 /** The navigators cannot give the odd/even phase for the readouts they come with. */
-export class NyquistNavigatorError extends Error {
+export class NyquistNavigatorError extends ReconRefusedError {
   override name = 'NyquistNavigatorError'
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { InThreadFft } from '../fft/pool.ts'
 import { nrmse } from '../fft/test-support.ts'
 import { epiRampRegrid, gridStep, RampRegridError, type RampRegridState } from './epi-ramp-regrid.ts'
+import { ReconRefusedError } from './errors.ts'
 import { flagsOf, IS_NOISE_MEASUREMENT, IS_REVERSE } from './flags.ts'
 import { defaults, type AcquisitionMessage, type Message, type ReconHeader, type StageContext } from './stage.ts'
 import { makeAcquisition, makeHeader } from './test-acquisitions.ts'
@@ -168,6 +169,7 @@ describe('epi-ramp-regrid', () => {
     // 100 samples over the extent of 128 grid steps
     const input = readoutAt(trapezoidKx(100, 0.1, 0.5), 1)
     expect(() => run(input, ctx())).toThrow(RampRegridError)
+    expect(() => run(input, ctx())).toThrow(ReconRefusedError)
     expect(() => run(input, ctx())).toThrow(/grid steps apart.*needs at most 1/)
   })
 

@@ -31,12 +31,12 @@
 // IS_REVERSE counted from the reversed end) by leaving those samples out of the fit; the output has none.
 // Noise readouts (no k positions) pass through unchanged.
 import type { Acquisition, AcquisitionHeader } from '../../protocol/mrd/types.ts'
-import { AcquisitionShapeError } from './errors.ts'
+import { AcquisitionShapeError, ReconRefusedError } from './errors.ts'
 import { IS_NOISE_MEASUREMENT, IS_REVERSE, isFlagSet } from './flags.ts'
 import { defineStage, param, type Message, type ReconHeader } from './stage.ts'
 
 /** The trajectory cannot be regridded onto the uniform Cartesian readout grid. */
-export class RampRegridError extends Error {
+export class RampRegridError extends ReconRefusedError {
   override name = 'RampRegridError'
 }
 

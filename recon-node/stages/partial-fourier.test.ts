@@ -4,6 +4,7 @@ import { InThreadFft } from '../fft/pool.ts'
 import { nrmse } from '../fft/test-support.ts'
 import { rssCoils } from './coil-combine-rss.ts'
 import { alloc, type ComplexArray, type Dims } from './complex-array.ts'
+import { ReconRefusedError } from './errors.ts'
 import { partialFourier, PartialFourierError } from './partial-fourier.ts'
 import { defaults, type BufferMessage, type BufferMeta, type Message, type ParamValues } from './stage.ts'
 
@@ -157,6 +158,7 @@ describe('partial-fourier', () => {
     // lines 0..34: the centre 32 has 2 lines above it, so 5 symmetric lines
     const input = partialBuffer(images, (y) => y < 35)
     await expect(run(input)).rejects.toThrow(PartialFourierError)
+    await expect(run(partialBuffer(images, (y) => y < 35))).rejects.toThrow(ReconRefusedError)
     await expect(run(partialBuffer(images, (y) => y < 35))).rejects.toThrow(/needs at least 8 lines .* there were 5/)
     // the centre itself missing
     await expect(run(partialBuffer(images, (y) => y < 30))).rejects.toThrow(/there were 0/)

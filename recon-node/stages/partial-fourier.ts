@@ -26,10 +26,11 @@
 // axis (θ cannot be estimated), lines missing inside the acquired region (undersampling: a parallel-
 // imaging stage must fill them first), and homodyne with two partial axes.
 import { alloc, PHS1_FLAG, PHS2_FLAG, READ_FLAG, type ComplexArray, type Dims } from './complex-array.ts'
+import { ReconRefusedError } from './errors.ts'
 import { defineStage, param, type BufferMessage, type Message, type StageContext } from './stage.ts'
 
 /** The buffer's sampling does not allow a partial Fourier reconstruction with these parameters. */
-export class PartialFourierError extends Error {
+export class PartialFourierError extends ReconRefusedError {
   override name = 'PartialFourierError'
 }
 
