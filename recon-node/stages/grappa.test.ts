@@ -10,6 +10,7 @@ import { nrmse, seededRandom, gaussian } from '../fft/test-support.ts'
 import { accumulate } from './accumulate.ts'
 import { rssCoils } from './coil-combine-rss.ts'
 import { PHS1_FLAG, PHS2_FLAG, READ_FLAG, type ComplexArray, type Dims } from './complex-array.ts'
+import { ReconRefusedError } from './errors.ts'
 import { flagsOf, IS_PARALLEL_CALIBRATION, IS_PARALLEL_CALIBRATION_AND_IMAGING, LAST_IN_SLICE } from './flags.ts'
 import { grappa, type GrappaState } from './grappa.ts'
 import { defaults, type BufferMessage, type Message, type ReconHeader, type StageContext } from './stage.ts'
@@ -216,6 +217,7 @@ describe('grappa: refusals', () => {
     const input = undersample(full, (y) => y % 2 === 1)
     const run = (): unknown => runGrappa(input, headerWith(full.dims, { step1: 2, step2: 1 }))
     expect(run).toThrow(expect.objectContaining({ name: 'GrappaCalibrationError' }))
+    expect(run).toThrow(ReconRefusedError)
     // 2 lines × 5 points × 8 coils = 80 weights need 160 rows: 3 window positions of 60 READ points,
     // and the window spans 3 lines
     expect(run).toThrow(/undersampled by 2 along PHS1 with no calibration lines: GRAPPA needs at least 5 fully sampled lines at the centre of k-space \(found 0\)/)
