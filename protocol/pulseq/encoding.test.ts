@@ -186,6 +186,17 @@ describe('labelled and unlabelled built-in sequences', () => {
     expect(enc.warnings.some((w) => w.includes('the LIN labels give 1 distinct values but the phase encodes visit 16'))).toBe(true)
   })
 
+  it('without a SliceThickness or FOV definition the slice is as thick as the pulse bandwidth selects', () => {
+    // A sinc of time-bandwidth 4 over 3 ms: 1333 Hz, for the 4 mm the design asked.
+    const seq = gre2d({ matrix: [16, 16], sliceThicknessM: 0.004, rfDurationS: 3e-3, timeBandwidth: 4 })
+    seq.definitions.delete('SliceThickness')
+    seq.definitions.delete('FOV')
+    const enc = encodeReadouts(seq)
+    expect(Math.abs((enc.sliceThicknessM as number) / 0.004 - 1)).toBeLessThan(0.1)
+    expect(enc.fovM?.[2]).toBe(enc.sliceThicknessM)
+    expect(enc.warnings.some((w) => w.includes('bandwidth'))).toBe(true)
+  })
+
   it('gre-multislice without labels: slices from the RF offsets, in the order of their positions', () => {
     const seq = multiSliceGre({ matrix: [16, 16], slices: 5, sliceSpacingM: 0.008 })
     const labelled = encodeReadouts(seq)

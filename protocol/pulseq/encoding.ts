@@ -17,10 +17,10 @@
 //
 // Memory: the k-space arrays of a readout are dropped once its few features are taken.
 
-import { gradientCorners, PointBuffer } from './events.ts'
+import { blockStarts, gradientCorners, PointBuffer, rfSampleTimes } from './events.ts'
 import { rfPulses } from './interpret.ts'
 import { adcReadouts, type AdcReadout } from './kspace.ts'
-import type { Sequence } from './types.ts'
+import type { RfEvent, Sequence } from './types.ts'
 
 export type TrajectoryClass = 'cartesian-2d' | 'cartesian-3d' | 'epi' | 'radial' | 'ute' | 'spiral' | 'fid' | 'other'
 
@@ -180,6 +180,9 @@ interface Excitation {
   selective: boolean
   /** Slice-select axis, -1 for none. */
   axis: number
+  /** Slice-select gradient at the RF centre, Hz/m. */
+  gradient: number
+  rfId: number
   flip: number
 }
 
@@ -371,14 +374,24 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
     if (nz > 1) acceleration[1] = undersampling(out, 'partition', nz, !setLabels.has('REF'), warnings)
   }
 
-  // Geometry.
-  const geometry = geometryOf(seq, cls, imaging, axes, fovDef, ny, nz, dk1, dk2, kMaxAll, warnings)
+  // Geometry. A 2D slice is as thick as the definitions say, or as the excitation's bandwidth selects.
+  let thickness = numbers(seq.definitions.get('SliceThickness'))[0]
+  if (thickness === undefined && nz <= 1 && fovDef[axes[2]] === undefined) {
+    const first = imaging.find((s) => s.exc >= 0 && excitations[s.exc].selective)
+    const exc = first === undefined ? undefined : excitations[first.exc]
+    const rf = exc === undefined ? undefined : seq.rf.get(exc.rfId)
+    const bandwidth = rf === undefined ? undefined : rfBandwidthHz(seq, rf)
+    if (exc !== undefined && bandwidth !== undefined) {
+      thickness = bandwidth / Math.abs(exc.gradient)
+      warnings.push(`no SliceThickness definition: ${(thickness * 1e3).toPrecision(3)} mm from the excitation's bandwidth (half maximum of its spectrum) over the slice-select gradient`)
+    }
+  }
+  const geometry = geometryOf(seq, cls, imaging, axes, fovDef, ny, nz, dk1, dk2, thickness, warnings)
   const partialFourier: [number, number] = [coverage(out, 'line', ny), coverage(out, 'partition', nz)]
   const limits = limitsOf(out, ny, nz, setLabels, seq)
-  const timing = timingOf(shapes, out, excitations, inversions, trains, kMaxAll)
+  const timing = timingOf(shapes, out, excitations, inversions, trains, kMaxAll, blockStarts(seq.blocks.duration).total, warnings)
 
   const is2d = nz <= 1 && cls.trajectory !== 'cartesian-3d'
-  const thickness = numbers(seq.definitions.get('SliceThickness'))[0]
   const golden = cls.trajectory === 'radial' || cls.trajectory === 'ute' ? isGoldenAngle(imaging, cls.trajectory === 'ute') : undefined
   const rampSampling = imaging.some((s) => s.ramp)
   return {
@@ -441,7 +454,7 @@ function classifyPulses (seq: Sequence, options: EncodeOptions): { excitations: 
       const blockStart = p.start - (seq.rf.get(p.rfId)?.delay ?? 0)
       const select = sliceSelect(seq, p.block, p.center - blockStart, points)
       const position = select.gradient !== 0 && p.freqOffset !== 0 ? p.freqOffset / select.gradient : 0
-      excitations.push({ center: p.center, block: p.block, freq: p.freqOffset, position, selective: select.gradient !== 0, axis: select.axis, flip: p.flipAngleDeg })
+      excitations.push({ center: p.center, block: p.block, freq: p.freqOffset, position, selective: select.gradient !== 0, axis: select.axis, gradient: select.gradient, rfId: p.rfId, flip: p.flipAngleDeg })
     } else if (p.use === 'inversion') {
       inversions.push({ center: p.center, freq: p.freqOffset })
     } else if (p.use === 'refocusing' && p.useInferred) {
@@ -799,7 +812,7 @@ function coverage (out: EncodedReadout[], counter: 'line' | 'partition', n: numb
 
 function geometryOf (
   seq: Sequence, cls: { trajectory: TrajectoryClass }, imaging: Shape[], axes: [number, number, number], fovDef: number[],
-  ny: number, nz: number, dk1: number, dk2: number, kMax: number, warnings: string[]
+  ny: number, nz: number, dk1: number, dk2: number, thickness: number | undefined, warnings: string[]
 ): { matrix?: [number, number, number], fovM?: [number, number, number], oversampling?: number } {
   if (cls.trajectory === 'fid' || imaging.length === 0) return {}
   const [ra, pa, sa] = axes
@@ -812,7 +825,6 @@ function geometryOf (
   const fovRead = fovReadDef ?? (dkRead > 0 ? 1 / (dkRead * os) : undefined)
   if (fovReadDef === undefined) warnings.push('no FOV definition: the field of view follows from the k-space sample spacing')
   if (fovRead === undefined) return {}
-  const thickness = numbers(seq.definitions.get('SliceThickness'))[0]
   const fov2 = fovDef[sa] ?? (dk2 > 0 ? 1 / dk2 : thickness)
   const cartesian = cls.trajectory === 'cartesian-2d' || cls.trajectory === 'cartesian-3d' || cls.trajectory === 'epi'
   if (cartesian) {
@@ -878,7 +890,7 @@ function labelledCentre (out: EncodedReadout[], counter: 'line' | 'partition'): 
 
 function timingOf (
   shapes: Shape[], out: EncodedReadout[], excitations: Excitation[], inversions: Array<{ center: number, freq: number }>,
-  trains: Shape[][], kMax: number
+  trains: Shape[][], kMax: number, durationS: number, warnings: string[]
 ): Pick<SequenceEncoding, 'teS' | 'contrastTesS' | 'trS' | 'tiS' | 'echoSpacingS' | 'echoTrainLength'> {
   // TE: excitation centre to the image readout's sample nearest the k-space centre, per contrast.
   const tolerance = (1e-6 * kMax) ** 2 + 1e-12
@@ -919,6 +931,11 @@ function timingOf (
   const prepared = inversions.length > 0 && median(perInversion) > 1
   const trs = prepared ? periods(inversions) : periods(excitations)
   if (trs.length > 0) result.trS = median(trs)
+  else if (excitations.length > 0) {
+    // Each slice excited once: the sequence is one repetition, played again from its start.
+    result.trS = durationS
+    warnings.push('every slice is excited once: TR is the duration of the sequence')
+  }
   if (prepared) {
     const within: number[] = []
     for (let i = 0; i < inversions.length; i++) {
@@ -947,6 +964,52 @@ function timingOf (
     }
   }
   return result
+}
+
+/**
+ * Full width at half maximum of an RF pulse's spectrum, Hz: the band a small-tip excitation selects.
+ * Undefined for a pulse whose spectrum does not fall to half within ±50/duration.
+ */
+function rfBandwidthHz (seq: Sequence, rf: RfEvent): number | undefined {
+  const mag = seq.shapes.get(rf.magShapeId)
+  const phase = seq.shapes.get(rf.phaseShapeId)
+  if (mag === undefined || phase === undefined || mag.length < 2) return undefined
+  const t = rfSampleTimes(seq, rf)
+  const duration = t[t.length - 1] - t[0]
+  if (!(duration > 0)) return undefined
+  const re = new Float64Array(mag.length)
+  const im = new Float64Array(mag.length)
+  for (let i = 0; i < mag.length; i++) {
+    re[i] = mag[i] * Math.cos(2 * Math.PI * phase[i])
+    im[i] = mag[i] * Math.sin(2 * Math.PI * phase[i])
+  }
+  const spectrum = (f: number): number => {
+    let a = 0
+    let b = 0
+    for (let i = 0; i < re.length; i++) {
+      const w = -2 * Math.PI * f * t[i]
+      const c = Math.cos(w)
+      const s = Math.sin(w)
+      a += re[i] * c - im[i] * s
+      b += re[i] * s + im[i] * c
+    }
+    return Math.hypot(a, b)
+  }
+  const peak = spectrum(0)
+  if (!(peak > 0)) return undefined
+  const step = 0.01 / duration
+  const edge = (sign: number): number | undefined => {
+    let previous = peak
+    for (let f = step; f <= 50 / duration; f += step) {
+      const v = spectrum(sign * f)
+      if (v < peak / 2) return f - step * (peak / 2 - v) / (previous - v)
+      previous = v
+    }
+    return undefined
+  }
+  const upper = edge(1)
+  const lower = edge(-1)
+  return upper === undefined || lower === undefined ? undefined : upper + lower
 }
 
 /** Intervals between successive pulses of the same frequency (the same slice), s. */
