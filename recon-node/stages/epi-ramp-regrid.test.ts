@@ -138,6 +138,27 @@ describe('epi-ramp-regrid', () => {
     expect(error).toBeLessThan(linearInterpolationError(kx, channels, expected) / 10) // linear: 2.5e-2
   })
 
+  it.each([
+    ['forward', false],
+    ['reversed, counted from the reversed end as accumulate does', true]
+  ])('leaves discard_pre/post samples out of the fit: %s', (_name, reverse) => {
+    const kx = trapezoidKx(180, 0.2, 0.5)
+    const acquired = reverse ? kx.slice().reverse() : kx
+    const flags = reverse ? flagsOf(IS_REVERSE) : 0n
+    const input = readoutAt(acquired, 2, flags)
+    input.acquisition.head.discardPre = 4
+    input.acquisition.head.discardPost = 3
+    // the same readout with those samples cut off: discard_pre from the start of accumulate's order
+    const [first, last] = reverse ? [3, 180 - 4] : [4, 180 - 3]
+    const cut = readoutAt(acquired.slice(first, last), 2, flags)
+    const out = run(input, ctx())
+    expect(out.acquisition.head.discardPre).toBe(0)
+    expect(out.acquisition.head.discardPost).toBe(0)
+    expect(nrmse(out.acquisition.data, run(cut, ctx()).acquisition.data)).toBeLessThan(1e-6)
+    // and the kept samples still give the uniform readout
+    expect(nrmse(placed(out.acquisition.data, 128, 2, reverse), uniformReadout(128, 1 / 128, 2))).toBeLessThan(1e-3)
+  })
+
   it('leaves uniformly sampled readouts as they are (to float rounding)', () => {
     const kx = Array.from({ length: 128 }, (_, j) => (j - 64) / 128)
     const input = readoutAt(kx, 2)
