@@ -2,7 +2,7 @@
 // oversampled grid, centred inverse FFT of the grid (on the FFT runner's workers), the centre cropped to
 // the image matrix and divided by the kernel's transform (deapodisation). With density weights in
 // Nyquist cells (density.ts), the result is Σ_s w_s · d_s · exp(+i2π k_s · x) at each pixel x: the
-// scale of the Cartesian chain's unnormalised inverse FFT.
+// scale of the Cartesian chain's unnormalised inverse FFT; `scale` multiplies the result.
 import type { FftRunner } from '../fft/pool.ts'
 import { alloc, PHS1_FLAG, READ_FLAG, type ArrayRecycler, type ComplexArray, type Dims } from '../stages/complex-array.ts'
 import { gridSamples, type Footprints, type GridPlan } from './grid.ts'
@@ -10,7 +10,7 @@ import type { SampleSet } from './samples.ts'
 
 export async function adjointNufft (
   samples: SampleSet, f: Footprints, weights: Float32Array | null, plan: GridPlan,
-  fft: FftRunner, arrays?: ArrayRecycler
+  fft: FftRunner, arrays?: ArrayRecycler, scale = 1
 ): Promise<ComplexArray> {
   const [nx, ny] = plan.image
   const [mx, my] = plan.grid
@@ -32,7 +32,7 @@ export async function adjointNufft (
       const to = 2 * nx * (y + ny * c)
       const row = nx * y
       for (let x = 0; x < nx; x++) {
-        const d = deapodisation[row + x]
+        const d = scale * deapodisation[row + x]
         o[to + 2 * x] = image[from + 2 * x] * d
         o[to + 2 * x + 1] = image[from + 2 * x + 1] * d
       }

@@ -15,9 +15,11 @@
 // Steps (recon-node/gridding): Pipe–Menon density weights, Kaiser–Bessel gridding onto a grid
 // oversampled `oversampling` times, centred inverse FFT on the worker pool, crop, deapodisation.
 // Scale: with density `pipe` the image is Σ w·d·exp(+i2πk·x), w the k-space area of each sample in
-// Nyquist cells of the reconstructed matrix, i.e. the scale of the Cartesian chain (a fully sampled
-// Cartesian trajectory gives the same image as accumulate and fft). With `none` every weight is 1 (data
-// already compensated).
+// cells of the encoded field of view's k-space lattice (1/FOV_encoded per axis): the scale of the
+// Cartesian chain (accumulate and fft sum the samples of that lattice, and remove-oversampling keeps
+// it), so the same object gives the same values scanned either way. Readout oversampling, which the
+// header records as an encoded FOV twice the recon FOV, doubles the image as it does the Cartesian
+// one. With `none` every weight is 1 (data already compensated) and nothing is rescaled.
 //
 // Refused, with a named error rather than a wrong image: image readouts without a trajectory, 1-D
 // trajectories, 3-D ones (kz ≠ 0, or partitions: stack of stars), trajectories that reach beyond 0.75
@@ -171,9 +173,12 @@ async function emit (p: Pending, params: Params, ctx: StageContext<NufftState>):
   }
   if (params.density === 'pipe') cache.weights ??= pipeMenonWeights(cache.footprints, plan, params.densityIterations)
   const weights = params.density === 'pipe' ? cache.weights : null
-  const array = await adjointNufft(samples, cache.footprints, weights, plan, ctx.fft, ctx.arrays)
-  const h = p.head
   const { encoded: ef, recon: rf } = header.fovMm
+  // Pipe's weights count Nyquist cells of the recon matrix; the encoded lattice's are finer
+  const ratio = (e: number, r: number): number => e > 0 && r > 0 ? e / r : 1
+  const cells = params.density === 'pipe' ? ratio(ef.x, rf.x) * ratio(ef.y, rf.y) : 1
+  const array = await adjointNufft(samples, cache.footprints, weights, plan, ctx.fft, ctx.arrays, cells)
+  const h = p.head
   const fov = (r: number, e: number): number => r > 0 ? r : e
   const reconFov: [number, number, number] = [fov(rf.x, ef.x), fov(rf.y, ef.y), fov(rf.z, ef.z)]
   return {
