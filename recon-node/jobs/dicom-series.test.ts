@@ -9,8 +9,14 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { IsmrmrdHeader } from '../../protocol/mrd/xml-header.ts'
 import { DEBIAN_PYTHON, hasPythonModules, hasTool } from '../../test/support/external-tools.ts'
+import { readDicom } from '../../protocol/dicom/read.ts'
+import type { Acquisition } from '../../protocol/mrd/types.ts'
+import { InThreadFft } from '../fft/pool.ts'
 import type { ReconImage } from '../pipeline/image.ts'
-import { DicomSeriesWriter, describeSeries, fieldOf } from './dicom-series.ts'
+import { runPipeline } from '../pipeline/run.ts'
+import { flagsOf, LAST_IN_SLICE } from '../stages/flags.ts'
+import { makeAcquisition } from '../stages/test-acquisitions.ts'
+import { DicomSeriesWriter, describeSeries, fieldOf, type DicomFile } from './dicom-series.ts'
 import { InstanceLayout, reconHeaderOf, unitKeyOf } from './recon-header.ts'
 
 function header (patch: Partial<IsmrmrdHeader> = {}): IsmrmrdHeader {
@@ -434,5 +440,42 @@ describe.skipIf(!pydicom)('DicomSeriesWriter', () => {
     // a scanner that counts from its own start (the virtual scanner's 0): nothing says when that was
     const relative = writeScan(spec, [{ stamp: tick(3) }])
     expect(readTags(relative.paths)[0].AcquisitionTime).toBe('100000.000')
+  })
+})
+
+describe('DicomSeriesWriter.observe', () => {
+  it('an interleaved multi-slice scan run through observe gives every image its SpacingBetweenSlices; images alone give only the last', async () => {
+    // 4 slices of 3 mm, 6 mm apart, acquired interleaved: line 0 of every slice, then line 1, ...
+    const [n, slices] = [8, 4]
+    const spec: ScanSpec = { matrix: [n, n, 1], fov: [160, 160, 3], slices, sequenceType: 'Flash' }
+    const header = scanHeader(spec)
+    const acquisitions = (): Acquisition[] => {
+      const list: Acquisition[] = []
+      for (let line = 0; line < n; line++) {
+        for (let slice = 0; slice < slices; slice++) {
+          list.push(makeAcquisition({
+            samples: n, channels: 1, step1: line, slice, position: [0, 0, 6 * slice],
+            data: Float32Array.from({ length: 2 * n }, (_, i) => Math.cos(i + line + slice)),
+            flags: line === n - 1 ? flagsOf(LAST_IN_SLICE) : 0n
+          }))
+        }
+      }
+      return list
+    }
+    const chain = [{ stage: 'accumulate' }, { stage: 'fft' }, { stage: 'coil-combine-rss' }, { stage: 'scale' }]
+    const spacings = async (observe: boolean): Promise<Array<number | undefined>> => {
+      const writer = new DicomSeriesWriter(header, describeSeries(header, {}, new Date(2026, 2, 4), () => {}))
+      const files: DicomFile[] = []
+      const input = observe ? writer.observe(acquisitions()) : acquisitions()
+      await runPipeline(input, reconHeaderOf(header), chain, { fft: new InThreadFft(), onImage: (image) => { files.push(writer.write(image)) }, onWarning: () => {} })
+      expect(files).toHaveLength(slices)
+      return files.map((f) => {
+        const d = readDicom(f.bytes).dataset
+        expect(d.SliceThickness).toBe(3)
+        return d.SpacingBetweenSlices as number | undefined
+      })
+    }
+    expect(await spacings(true)).toEqual([6, 6, 6, 6])
+    expect(await spacings(false)).toEqual([undefined, undefined, undefined, 6])
   })
 })

@@ -7,7 +7,7 @@
 // (slice-stack.ts), the acquisition matrix and sequence codes the encoding states. A value the header
 // does not give is written empty or left out, as its DICOM type allows, and reported.
 import { AcquisitionFlag, hasFlag } from '../../protocol/mrd/flags.ts'
-import type { AcquisitionHeader } from '../../protocol/mrd/types.ts'
+import type { Acquisition, AcquisitionHeader } from '../../protocol/mrd/types.ts'
 import {
   GYROMAGNETIC_RATIO_1H_HZ_PER_T, MAX_PLAUSIBLE_FIELD_STRENGTH_T, PLAUSIBLE_LARMOR_HZ, type IsmrmrdHeader
 } from '../../protocol/mrd/xml-header.ts'
@@ -267,6 +267,17 @@ export class DicomSeriesWriter {
     // a noise readout has no slice
     if (this.facts.threeD || hasFlag(head.flags, AcquisitionFlag.IS_NOISE_MEASUREMENT)) return
     this.stack.note(head.idx.slice, head.position, head.sliceDir)
+  }
+
+  /**
+   * The acquisitions unchanged, each noted (noteAcquisition) on its way to the pipeline:
+   * `runPipeline(writer.observe(acquisitions), ...)`.
+   */
+  async * observe (acquisitions: AsyncIterable<Acquisition> | Iterable<Acquisition>): AsyncGenerator<Acquisition> {
+    for await (const acquisition of acquisitions) {
+      this.noteAcquisition(acquisition.head)
+      yield acquisition
+    }
   }
 
   /** The DICOM file of one image. Throws DicomWriteError when the image's geometry is unusable. */
