@@ -24,6 +24,7 @@ import { PeerKeeper } from './p2p/peer-keeper.ts'
 import { BlobStore } from './storage/blob-store.ts'
 import { DocStore } from './storage/doc-store.ts'
 import { followListedPatients, mayHoldLabDoc } from './sync/patient-doc-admission.ts'
+import { loadOrCreateSetupToken, removeSetupToken } from './auth/setup-token.ts'
 import { SyncService } from './sync/sync-service.ts'
 import type { Actor } from '../protocol/lab/index.ts'
 
@@ -84,8 +85,10 @@ export interface RunningPeer {
   labConfig: LabConfig
   httpPort: number
   apiKey: string
-  /** the URL of the UI (with the API key in the fragment, so that the local app can use the API) */
+  /** the URL of the UI */
   url: string
+  /** while the lab has no user: the UI's URL with the one-time setup code that creates the first one */
+  setupUrl?: string
   stop: () => Promise<void>
 }
 
@@ -159,9 +162,16 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const context: PeerContext = { options, labConfig, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, log }
   router.add(...labRoutes(context), ...sequenceRoutes(context))
   await seedBuiltinSequences(context)
+  // Until the lab has a user, creating the first one takes the setup code printed at start.
+  let setupToken = auth.hasUsers() ? undefined : await loadOrCreateSetupToken(dataDir)
   router.add(...authRoutes({
     auth,
     apiKey,
+    setupToken: () => setupToken,
+    onFirstUser: async () => {
+      setupToken = undefined
+      await removeSetupToken(dataDir)
+    },
     bootstrap: () => ({
       labId: labConfig.labId,
       labName: lab.info().labName ?? labConfig.labName,
@@ -185,6 +195,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   }
   const shownHost = options.httpHost === '0.0.0.0' ? '127.0.0.1' : options.httpHost
   const url = `http://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${httpPort}/`
+  const setupUrl = setupToken !== undefined ? `${url}#setup=${setupToken}` : undefined
 
   let stopped = false
   return {
@@ -193,6 +204,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     httpPort,
     apiKey,
     url,
+    ...(setupUrl !== undefined ? { setupUrl } : {}),
     stop: async () => {
       if (stopped) return
       stopped = true

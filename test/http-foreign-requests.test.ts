@@ -2,7 +2,9 @@
 // `text/plain` POST (which needs no CORS preflight) to every route is refused before the route runs,
 // the first admin cannot be created that way, and a name that only resolves to 127.0.0.1 (DNS
 // rebinding) is refused too. The app itself (same origin) and scripts (no Origin) keep working.
+import { readFile, stat } from 'node:fs/promises'
 import { request } from 'node:http'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestLab, type PeerProcess } from './support/peer-process.ts'
 
@@ -72,5 +74,33 @@ describe('text that is not well-formed Unicode', () => {
     expect((await response.json() as { error: string }).error).toBe('body.lastName is not well-formed Unicode text (it holds a lone UTF-16 surrogate)')
     const list = await (await fetch(`${hub.baseUrl}/api/v1/patients`, { headers: { 'x-api-key': hub.apiKey } })).json() as unknown[]
     expect(list).toEqual([])
+  })
+})
+
+describe('the first user', () => {
+  const admin = { username: 'ada', firstName: 'Ada', lastName: 'Lovelace', password: 'correct horse battery' }
+  const post = async (headers: Record<string, string>): Promise<Response> =>
+    await fetch(`${hub.baseUrl}/api/v1/auth/first-user`, { method: 'POST', headers, body: JSON.stringify(admin) })
+
+  it('needs the setup code the peer printed, sent as JSON; the code is gone afterwards', async () => {
+    const code = new URL(hub.setupUrl).hash.replace(/^#setup=/, '')
+    expect(code).toMatch(/^[\w-]{20,}$/)
+    expect((await readFile(join(hub.dataDir, 'setup-token'), 'utf8')).trim()).toBe(code)
+    const mode = (await stat(join(hub.dataDir, 'setup-token'))).mode & 0o777
+    expect(mode).toBe(0o600)
+
+    const without = await post({ 'content-type': 'application/json' })
+    expect(without.status).toBe(403)
+    expect((await without.json() as { error: string }).error).toMatch(/setup code/)
+    const wrong = await post({ 'content-type': 'application/json', 'x-setup-token': code.replace(/.$/, (c) => c === 'a' ? 'b' : 'a') })
+    expect(wrong.status).toBe(403)
+    const plain = await post({ 'content-type': 'text/plain', 'x-setup-token': code })
+    expect(plain.status).toBe(415)
+
+    const created = await post({ 'content-type': 'application/json', 'x-setup-token': code })
+    expect(created.status).toBe(201)
+    expect(await readFile(join(hub.dataDir, 'setup-token'), 'utf8').catch(() => 'gone')).toBe('gone')
+    // a second first user is refused whatever the code
+    expect((await post({ 'content-type': 'application/json', 'x-setup-token': code })).status).toBe(409)
   })
 })

@@ -150,6 +150,7 @@ async function start (argv: string[]): Promise<void> {
     `  API key   in ${join(dataDir, 'api-key')}`,
     '',
     `Open ScanHub: ${peer.url}`,
+    ...(peer.setupUrl !== undefined ? [`The lab has no user yet: create the first one (an admin) at ${peer.setupUrl}`] : []),
     ''
   ].join('\n'))
 

@@ -9,6 +9,7 @@ import type { AuthService, NewUser, UserChanges } from '../auth/auth-service.ts'
 import { isLoopbackRequest } from '../auth/bootstrap.ts'
 import type { BootstrapInfo } from '../auth/bootstrap.ts'
 import { PasswordPolicyError } from '../auth/password.ts'
+import { setupTokenMatches } from '../auth/setup-token.ts'
 import { HttpError } from './router.ts'
 import type { Route, RouteRequest, RouteResponse } from './router.ts'
 
@@ -20,6 +21,10 @@ export interface AuthRoutesInit {
   bootstrap: () => BootstrapInfo
   /** the REST API key: scripts may manage users with it as well as an admin's session */
   apiKey: string
+  /** the setup code the first user needs (setup-token.ts); undefined once the lab has users */
+  setupToken: () => string | undefined
+  /** called once the first user exists */
+  onFirstUser?: () => Promise<void>
 }
 
 const str = { type: 'string' }
@@ -116,13 +121,19 @@ export function authRoutes (init: AuthRoutesInit): Route[] {
       method: 'POST',
       path: `${API}/auth/first-user`,
       tag: 'auth',
-      summary: 'Create the lab\'s first user, an admin. Only while the lab has no users, and only from this machine.',
+      summary: 'Create the lab\'s first user, an admin. Only while the lab has no users, only from this machine, with the setup code (header X-Setup-Token) that `scanhub start` prints.',
       public: true,
       requestSchema: { ...newUser, properties: { ...newUser.properties, role: undefined } },
       responseSchema: publicUser,
       successStatus: 201,
       handle: async (request) => await guard(async () => {
         if (!isLoopbackRequest(request.raw)) throw new AuthForbiddenError('the first user is created on the hub\'s own machine (http://localhost)')
+        // a JSON body cannot be sent cross-site without a CORS preflight, which this API never grants
+        if (!/^application\/json\b/i.test(request.raw.headers['content-type'] ?? '')) throw new HttpError(415, 'the first user is sent as JSON (Content-Type: application/json)')
+        if (auth.hasUsers()) throw new AuthConflictError('the lab has users already: ask an admin for an account')
+        if (!setupTokenMatches(request.raw.headers['x-setup-token'], init.setupToken())) {
+          throw new AuthForbiddenError('the first user needs the setup code: open the link `scanhub start` printed on the hub\'s machine (the code is also in the file setup-token of its data directory)')
+        }
         const input = body(request)
         const user = await auth.createFirstUser({
           username: input.username as string,
@@ -131,6 +142,7 @@ export function authRoutes (init: AuthRoutesInit): Route[] {
           email: optionalString(input.email, 'email'),
           password: input.password as string
         })
+        await init.onFirstUser?.()
         return { status: 201, body: user }
       })
     },

@@ -135,7 +135,9 @@ export async function screenshot (page: Page, name: string): Promise<void> {
 
 /** Opens the hub's app and fills the first-user form (which logs the admin in). */
 export async function createFirstUser (page: Page, peer: PeerProcess): Promise<void> {
-  await page.goto(peer.baseUrl + '/')
+  // the link the peer printed, with the one-time setup code (as a person copies it from the terminal)
+  const setup = new URL(peer.setupUrl)
+  await page.goto(`${peer.baseUrl}/${setup.hash}`)
   await page.getByRole('heading', { name: 'Welcome to ScanHub' }).waitFor()
   await page.getByLabel('Username').fill(ADMIN.username)
   await page.getByLabel('First name').fill(ADMIN.firstName)

@@ -30,6 +30,8 @@ export class PeerProcess {
   httpPort = 0
   apiKey = ''
   peerId = ''
+  /** the link with the one-time setup code, while the lab has no user */
+  setupUrl = ''
   output = ''
 
   constructor (options: PeerProcessOptions & { dataDir: string }) {
@@ -65,6 +67,7 @@ export class PeerProcess {
         this.httpPort = Number(m[1])
         this.apiKey = (await readFile(join(this.dataDir, 'api-key'), 'utf8')).trim()
         this.peerId = /peer id\s+(\S+)/.exec(this.output)?.[1] ?? ''
+        this.setupUrl = /create the first one \(an admin\) at (\S+)/.exec(this.output)?.[1] ?? ''
         return
       }
       await sleep(50)

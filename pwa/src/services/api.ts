@@ -42,10 +42,12 @@ export interface RequestOptions {
   body?: unknown
   token?: string
   timeoutMs?: number
+  /** further request headers */
+  headers?: Record<string, string>
 }
 
 export async function request<T> (path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' }
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers }
   if (options.body !== undefined) headers['content-type'] = 'application/json'
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
   let response: Response

@@ -247,8 +247,19 @@ export class LabSession extends EventTarget {
     this.changed()
   }
 
-  async createFirstUser (input: { username: string, firstName: string, lastName: string, email: string, password: string }): Promise<void> {
-    await request<PublicUser>('/api/v1/auth/first-user', { method: 'POST', body: input })
+  /**
+   * The setup code of a lab without users, from the link `scanhub start` prints (`#setup=CODE`). It is
+   * taken out of the address bar at once, so that it is not bookmarked or shared with the page's URL.
+   */
+  takeSetupCodeFromUrl (): string | undefined {
+    const match = /(?:^#|&)setup=([\w-]+)/.exec(location.hash)
+    if (match === null) return undefined
+    history.replaceState(null, '', location.pathname + location.search)
+    return match[1]
+  }
+
+  async createFirstUser (input: { username: string, firstName: string, lastName: string, email: string, password: string }, setupCode: string): Promise<void> {
+    await request<PublicUser>('/api/v1/auth/first-user', { method: 'POST', body: input, headers: { 'x-setup-token': setupCode } })
     this.hasUsers = true
     writeJson(KEYS.authState, { hasUsers: true })
     await this.login(input.username, input.password)

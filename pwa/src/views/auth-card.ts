@@ -9,5 +9,6 @@ export const authCardStyles = css`
   .brand p { color: var(--sh-text-muted); text-align: center; }
   form { display: flex; flex-direction: column; gap: 12px; }
   button[type="submit"] { min-height: 38px; }
+  .hint { margin: 0; font-size: 13px; color: var(--sh-text-muted); }
   .lab { text-align: center; font-size: 12px; color: var(--sh-text-muted); }
 `

@@ -9,7 +9,7 @@ import { errorsFromMessage, fieldError, formError, invalid } from '../components
 import type { FieldErrors } from '../components/form-errors.ts'
 import { authCardStyles } from './auth-card.ts'
 
-const FIELDS = ['username', 'firstName', 'lastName', 'email', 'password', 'confirm'] as const
+const FIELDS = ['setupCode', 'username', 'firstName', 'lastName', 'email', 'password', 'confirm'] as const
 
 @customElement('sh-first-user-view')
 export class ShFirstUserView extends SessionElement {
@@ -17,12 +17,32 @@ export class ShFirstUserView extends SessionElement {
 
   @state() private errors: FieldErrors = {}
   @state() private busy = false
+  /** from the link `scanhub start` printed; asked for when the page was opened without it */
+  @state() private setupCode = ''
+
+  override connectedCallback (): void {
+    super.connectedCallback()
+    this.handleHashChange()
+    // the link pasted into the address bar of this page changes only its fragment
+    window.addEventListener('hashchange', this.handleHashChange)
+  }
+
+  override disconnectedCallback (): void {
+    window.removeEventListener('hashchange', this.handleHashChange)
+    super.disconnectedCallback()
+  }
+
+  private readonly handleHashChange = (): void => {
+    this.setupCode = this.session.takeSetupCodeFromUrl() ?? this.setupCode
+  }
 
   private async handleSubmit (event: SubmitEvent): Promise<void> {
     event.preventDefault()
     const data = new FormData(event.target as HTMLFormElement)
     const value = (k: string): string => String(data.get(k) ?? '')
     const errors: FieldErrors = {}
+    const setupCode = this.setupCode !== '' ? this.setupCode : value('setupCode').trim()
+    if (setupCode === '') errors.setupCode = 'the setup code is required: it is in the link scanhub start printed'
     if (value('username').trim() === '') errors.username = 'username is required'
     if (value('firstName').trim() === '') errors.firstName = 'first name is required'
     if (value('lastName').trim() === '') errors.lastName = 'last name is required'
@@ -38,8 +58,10 @@ export class ShFirstUserView extends SessionElement {
         lastName: value('lastName').trim(),
         email: value('email').trim(),
         password: value('password')
-      })
+      }, setupCode)
     } catch (err) {
+      // a wrong code: ask for it
+      if (/setup code/.test((err as Error).message)) this.setupCode = ''
       this.errors = errorsFromMessage((err as Error).message, FIELDS)
     } finally {
       this.busy = false
@@ -60,6 +82,11 @@ export class ShFirstUserView extends SessionElement {
       <div class="brand"><sh-logo size="56"></sh-logo><h1 id="title">Welcome to ScanHub</h1>
         <p>Create the lab's first user. It is an administrator, who can then add everyone else.</p></div>
       <form @submit=${this.handleSubmit} novalidate aria-label="First user">
+        ${this.setupCode === ''
+          ? html`<p class="hint">Open the link <code>scanhub start</code> printed on the hub's machine, or type the setup code from it
+              (it is also in the file <code>setup-token</code> of the hub's data directory).</p>
+            ${this.field('setupCode', 'Setup code', { autocomplete: 'one-time-code' })}`
+          : ''}
         ${this.field('username', 'Username', { autocomplete: 'username' })}
         ${this.field('firstName', 'First name', { autocomplete: 'given-name' })}
         ${this.field('lastName', 'Last name', { autocomplete: 'family-name' })}
