@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fftc, ifftc } from '../fft/fftn.ts'
-import { InThreadFft } from '../fft/pool.ts'
+import { createFftPool, InThreadFft, type FftRunner } from '../fft/pool.ts'
 import { nrmse } from '../fft/test-support.ts'
 import { rssCoils } from './coil-combine-rss.ts'
 import { alloc, type ComplexArray, type Dims } from './complex-array.ts'
@@ -70,8 +70,8 @@ function partialBuffer (images: ComplexArray, keep: (y: number, z: number) => bo
   return { kind: 'buffer', domain: 'kspace', array: k, meta: meta(sampled) }
 }
 
-async function run (input: BufferMessage, params: Partial<Params> = {}): Promise<BufferMessage> {
-  const out = await partialFourier.run(input, { ...defaults(partialFourier.params), ...params }, { header: {} as never, fft: new InThreadFft(), state: undefined, warn: () => {} }) as Message[]
+async function run (input: BufferMessage, params: Partial<Params> = {}, fft: FftRunner = new InThreadFft()): Promise<BufferMessage> {
+  const out = await partialFourier.run(input, { ...defaults(partialFourier.params), ...params }, { header: {} as never, fft, state: undefined, warn: () => {} }) as Message[]
   expect(out).toHaveLength(1)
   const m = out[0]
   if (m.kind !== 'buffer') throw new Error('expected a buffer')
@@ -105,6 +105,17 @@ describe('partial-fourier', () => {
     expect(pocs).toBeLessThan(zeroFilled / 5) // measured 0.0069 against 0.072
     // filled lines are marked as sampled
     expect(Array.from(out.meta.sampled ?? [])).toEqual(new Array(64).fill(1))
+  })
+
+  it('gives the same result on the worker pool', async () => {
+    const pool = createFftPool({ size: 2, minParallelElements: 1 })
+    try {
+      const inThread = await run(partialBuffer(images, fiveEighths))
+      const onPool = await run(partialBuffer(images, fiveEighths), {}, pool)
+      expect(nrmse(onPool.array.data, inThread.array.data)).toBeLessThan(1e-6)
+    } finally {
+      await pool.close()
+    }
   })
 
   it('fills the low side alike (lines 24..63 acquired)', async () => {
