@@ -42,6 +42,35 @@ function mode (values: number[]): number {
   return best
 }
 
+/**
+ * Whether no line is missing between acquired ones, along PHS1 in any partition or along PHS2: then
+ * there is nothing to fill, whatever the outline of the acquired region (an elliptical 3-D scan, zero
+ * filling, partial Fourier).
+ */
+export function hasNoGaps (dims: Dims, sampled: Uint8Array): boolean {
+  const [, ny, nz] = dims
+  let firstZ = -1
+  let lastZ = -1
+  let partitions = 0
+  for (let z = 0; z < nz; z++) {
+    let first = -1
+    let last = -1
+    let count = 0
+    for (let y = 0; y < ny; y++) {
+      if (sampled[y + ny * z] === 0) continue
+      if (first < 0) first = y
+      last = y
+      count++
+    }
+    if (count === 0) continue
+    if (count !== last - first + 1) return false
+    if (firstZ < 0) firstZ = z
+    lastZ = z
+    partitions++
+  }
+  return partitions === 0 || partitions === lastZ - firstZ + 1
+}
+
 /** Reads the PHS1 sampling pattern; throws UnsupportedSamplingError for patterns that vary along PHS2. */
 export function linePattern (dims: Dims, sampled: Uint8Array, context: string): LinePattern {
   const [, ny, nz] = dims

@@ -201,6 +201,17 @@ describe('grappa: filling undersampled k-space', () => {
     expect(warnings.join()).toMatch(/fully sampled/)
   })
 
+  it('passes a fully sampled 3-D buffer with an elliptical outline (corners of PHS1 × PHS2 not acquired) through untouched', () => {
+    const full3d = toKspace(coilImages(16, 16, 8, 2))
+    const input = undersample(full3d, () => true)
+    const sampled = input.meta.sampled!
+    for (let z = 0; z < 8; z++) {
+      for (let y = 0; y < 16; y++) if (((y - 8) / 8) ** 2 + ((z - 4) / 4) ** 2 > 1) sampled[y + 16 * z] = 0
+    }
+    const { out } = runGrappa(input, headerWith(full3d.dims))
+    expect(out[0]).toBe(input)
+  })
+
   it('passes image buffers, acquisitions and buffers without a sampling pattern through', () => {
     const input = undersample(full2d, lattice(64, 2, 0, 24))
     const image: Message = { ...input, domain: 'image' }

@@ -12,7 +12,7 @@
 // to bridge) are refused with a message that names what is missing.
 import { AccelerationMismatchError, UnsupportedSamplingError } from './grappa-errors.ts'
 import { applyKernel, fitKernel } from './grappa-kernel.ts'
-import { linePattern } from './grappa-pattern.ts'
+import { hasNoGaps, linePattern } from './grappa-pattern.ts'
 import { planFill } from './grappa-plan.ts'
 import { defineStage, param, type BufferMessage, type Message, type ReconHeader } from './stage.ts'
 
@@ -67,20 +67,19 @@ export const grappa = defineStage<typeof params, GrappaState>({
     const { dims } = input.array
     const [nx, , , coils] = dims
     const context = contextOf(input)
-    const pattern = linePattern(dims, input.meta.sampled, context)
-    if (pattern.missingInside === 0) {
+    if (hasNoGaps(dims, input.meta.sampled)) {
       const stated = ctx.header.acceleration
       if (stated !== undefined && (stated.step1 > 1 || stated.step2 > 1)) {
         warnOnce('fully-sampled', `the header states acceleration ${stated.step1} × ${stated.step2}, but ${context} is fully sampled: passed through as it is`)
       }
       return [input]
     }
+    const pattern = linePattern(dims, input.meta.sampled, context)
     checkHeader(ctx.header, pattern.step, context, warnOnce)
     const readout = Math.min(p.kernelReadout | 1, nx % 2 === 1 ? nx : nx - 1)
     const plan = planFill(pattern, { kernelLines: p.kernelLines, readout, coils, nx, maxHole: p.maxHole, context })
     const options = { readout, lambda: p.regularization, maxSamples: MAX_TRAINING_SAMPLES }
-    // every kernel is fitted before any line is written: the fits read acquired lines only, but keep
-    // the calibration block as acquired in any case
+    // all kernels are fitted before any line is written, so that no fit ever learns from an estimate
     const weights = plan.groups.map((group) => fitKernel(input.array, group, pattern.calibration, pattern.partitions, options))
     plan.groups.forEach((group, i) => { applyKernel(input.array, group, weights[i], pattern.partitions, readout) })
     const sampled = input.meta.sampled.slice()
