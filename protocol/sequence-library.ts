@@ -18,7 +18,15 @@ const TYPES: Record<string, { type: string, tags: string[] }> = {
   gre: { type: 'GRE', tags: ['2D', 'gradient echo', 'FLASH'] },
   'gre-multislice': { type: 'GRE', tags: ['2D', 'multi-slice', 'gradient echo'] },
   'spin-echo': { type: 'SE', tags: ['2D', 'spin echo'] },
-  fid: { type: 'FID', tags: ['calibration', 'frequency'] }
+  fid: { type: 'FID', tags: ['calibration', 'frequency'] },
+  tse: { type: 'TSE', tags: ['2D', 'turbo spin echo', 'T2'] },
+  epi: { type: 'EPI', tags: ['2D', 'echo planar', 'single shot'] },
+  radial: { type: 'GRE', tags: ['2D', 'radial', 'gradient echo'] },
+  'radial-golden': { type: 'GRE', tags: ['2D', 'radial', 'golden angle', 'gradient echo'] },
+  ute: { type: 'UTE', tags: ['2D', 'radial', 'ultrashort TE'] },
+  spiral: { type: 'GRE', tags: ['2D', 'spiral', 'gradient echo'] },
+  gre3d: { type: 'GRE', tags: ['3D', 'gradient echo'] },
+  'gre-undersampled': { type: 'GRE', tags: ['2D', 'gradient echo', 'parallel imaging', 'undersampled'] }
 }
 
 /** The built-in sequences as Pulseq text, written by our writer (deterministic, so every peer agrees). */

@@ -43,7 +43,7 @@ describe('gre3d', () => {
     it(`leaves out the first steps with partial Fourier ${pfY} in y and ${pfZ} in z`, () => {
       const seq = roundTrip(gre3d({ matrix: [32, 32, 16], partialFourierY: pfY, partialFourierZ: pfZ }))
       expectPhysical(seq)
-      const steps = gridSteps(seq, 32, 32, 16, [0.256, 0.256, 0.064])
+      const steps = gridSteps(seq, 32, 32, 16, [0.256, 0.256, 0.032])
       const lines = new Set(steps.map(([l]) => l))
       const pars = new Set(steps.map(([, p]) => p))
       expect(Math.min(...lines)).toBe(32 - Math.round(pfY * 32))
@@ -68,7 +68,7 @@ describe('gre3d', () => {
     expectNoLabels(seq)
     expectPhysical(seq)
     expect(seq.blocks.gz[seq.blocks.rf.indexOf(1)]).toBe(0)
-    expect(gridSteps(seq, 32, 16, 4, [0.256, 0.256, 0.064], false).length).toBe(64)
+    expect(gridSteps(seq, 32, 16, 4, [0.256, 0.256, 0.032], false).length).toBe(64)
   })
 
   it('refuses partial Fourier at or below one half', () => {

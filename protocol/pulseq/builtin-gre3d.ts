@@ -15,13 +15,13 @@ import {
 
 export interface Gre3dParams {
   name?: string
-  /** [Nx, Ny] or [Nx, Ny, Nz], default [64, 64, 16]. */
+  /** [Nx, Ny] or [Nx, Ny, Nz], default [64, 64, 8]. */
   matrix?: [number, number] | [number, number, number]
-  /** Partitions Nz when the matrix has two entries, default 16. */
+  /** Partitions Nz when the matrix has two entries, default 8. */
   partitions?: number
   /** In-plane field of view in m, default 0.256. */
   fovM?: number | [number, number]
-  /** Slab thickness = FOVz in m, default 0.064. */
+  /** Slab thickness = FOVz in m, default 0.032 (4 mm partitions by default). */
   slabThicknessM?: number
   /** Slab-selective sinc (true, default) or a non-selective hard pulse. */
   slabSelective?: boolean
@@ -49,11 +49,11 @@ export function gre3d (params: Gre3dParams = {}): Sequence {
   const m = params.matrix ?? [64, 64]
   const nx = wholeNumber('matrix Nx', m[0], 2, 4096)
   const ny = wholeNumber('matrix Ny', m[1], 1, 4096)
-  const nz = wholeNumber('partitions', m[2] ?? params.partitions ?? 16, 1, 1024)
+  const nz = wholeNumber('partitions', m[2] ?? params.partitions ?? 8, 1, 1024)
   const [fovX, fovY] = pair(params.fovM ?? 0.256)
   positiveLength('FOV', fovX)
   positiveLength('FOV', fovY)
-  const fovZ = positiveLength('slab thickness', params.slabThicknessM ?? 0.064)
+  const fovZ = positiveLength('slab thickness', params.slabThicknessM ?? 0.032)
   const os = wholeNumber('readout oversampling', params.readoutOversampling ?? 1, 1, 8)
   const labels = params.labels ?? true
   const selective = params.slabSelective ?? true

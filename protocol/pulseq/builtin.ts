@@ -18,6 +18,13 @@ import { GAMMA_1H_HZ_PER_T } from './constants.ts'
 import { ceilToRaster, makeAdc, makeBlockPulse, makeSincPulse, makeTrapezoid, roundToRaster, shortestTrapDuration, systemLimits } from './design.ts'
 import { SeqBuildError } from './errors.ts'
 import type { AdcEvent, Sequence, TrapGradient } from './types.ts'
+import { epi2d } from './builtin-epi.ts'
+import { gre3d } from './builtin-gre3d.ts'
+import { greUndersampled } from './builtin-gre-undersampled.ts'
+import { radial2d, ute2d } from './builtin-radial.ts'
+import type { RadialParams } from './builtin-radial.ts'
+import { spiral2d } from './builtin-spiral.ts'
+import { tse2d } from './builtin-tse.ts'
 
 /** Parameters shared by the imaging sequences. */
 export interface ImagingParams {
@@ -377,10 +384,27 @@ export function fid (params: FidParams = {}): Sequence {
   return b.build()
 }
 
-/** The built-in sequences by name, for menus and the lab document's sequence index. */
+/** Radial GRE with golden-angle spokes, registered under its own name. */
+function radialGolden (params: RadialParams = {}): Sequence {
+  return radial2d({ goldenAngle: true, ...params })
+}
+
+/**
+ * The built-in sequences by name, for menus and the lab document's sequence index. Each name is also
+ * a stable id (`builtin-<name>` in the lab's library, `builtin:<name>` on the command line): add new
+ * names, never rename one.
+ */
 export const BUILTIN_SEQUENCES = Object.freeze({
   gre: { title: '2D gradient echo (FLASH)', build: gre2d },
   'gre-multislice': { title: '2D multi-slice gradient echo', build: multiSliceGre },
   'spin-echo': { title: '2D spin echo', build: spinEcho2d },
-  fid: { title: 'FID for frequency calibration', build: fid }
+  fid: { title: 'FID for frequency calibration', build: fid },
+  tse: { title: '2D turbo spin echo', build: tse2d },
+  epi: { title: '2D single-shot gradient-echo EPI', build: epi2d },
+  radial: { title: '2D radial gradient echo', build: radial2d },
+  'radial-golden': { title: '2D golden-angle radial gradient echo', build: radialGolden },
+  ute: { title: '2D UTE (centre-out radial)', build: ute2d },
+  spiral: { title: '2D spiral gradient echo', build: spiral2d },
+  gre3d: { title: '3D gradient echo', build: gre3d },
+  'gre-undersampled': { title: '2D gradient echo, undersampled with calibration lines', build: greUndersampled }
 } as const)
