@@ -192,7 +192,7 @@ describe('labelled and unlabelled built-in sequences', () => {
     seq.definitions.delete('SliceThickness')
     seq.definitions.delete('FOV')
     const enc = encodeReadouts(seq)
-    expect(Math.abs((enc.sliceThicknessM as number) / 0.004 - 1)).toBeLessThan(0.1)
+    expect(Math.abs((enc.sliceThicknessM as number) / 0.004 - 1)).toBeLessThan(0.02)
     expect(enc.fovM?.[2]).toBe(enc.sliceThicknessM)
     expect(enc.warnings.some((w) => w.includes('bandwidth'))).toBe(true)
   })

@@ -388,7 +388,9 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
   }
   const geometry = geometryOf(seq, cls, imaging, axes, fovDef, ny, nz, dk1, dk2, thickness, warnings)
   const partialFourier: [number, number] = [coverage(out, 'line', ny), coverage(out, 'partition', nz)]
-  const limits = limitsOf(out, ny, nz, setLabels, seq)
+  let centre: Shape | undefined
+  for (const s of imaging) if (navigator[s.index] === 0 && (centre === undefined || s.echoK2 < centre.echoK2)) centre = s
+  const limits = limitsOf(out, ny, nz, setLabels, seq, centre === undefined ? undefined : out[centre.index])
   const timing = timingOf(shapes, out, excitations, inversions, trains, kMaxAll, blockStarts(seq.blocks.duration).total, warnings)
 
   const is2d = nz <= 1 && cls.trajectory !== 'cartesian-3d'
@@ -849,7 +851,7 @@ function geometryOf (
   return { matrix: [n, Math.max(1, Math.round(2 * kPlane * fov1)), nz], fovM: [fovRead, fov1, fov2 ?? fovRead], oversampling: os }
 }
 
-function limitsOf (out: EncodedReadout[], ny: number, nz: number, setLabels: Set<string>, seq: Sequence): CounterLimits {
+function limitsOf (out: EncodedReadout[], ny: number, nz: number, setLabels: Set<string>, seq: Sequence, centre: EncodedReadout | undefined): CounterLimits {
   const fields = ['line', 'partition', 'average', 'slice', 'contrast', 'phase', 'repetition', 'set', 'segment'] as const
   const range = new Map<string, [number, number]>()
   for (const e of out) {
@@ -865,9 +867,9 @@ function limitsOf (out: EncodedReadout[], ny: number, nz: number, setLabels: Set
   }
   const centreLineDef = numbers(seq.definitions.get('kSpaceCenterLine'))[0]
   const lineCentre = setLabels.has('LIN')
-    ? centreLineDef ?? labelledCentre(out, 'line')
+    ? centreLineDef ?? centre?.line ?? labelledCentre(out, 'line')
     : Math.floor(ny / 2)
-  const partitionCentre = setLabels.has('PAR') ? labelledCentre(out, 'partition') : Math.floor(nz / 2)
+  const partitionCentre = setLabels.has('PAR') ? centre?.partition ?? labelledCentre(out, 'partition') : Math.floor(nz / 2)
   return {
     kspace_encoding_step_1: limit('line', lineCentre),
     kspace_encoding_step_2: limit('partition', nz > 1 || setLabels.has('PAR') ? partitionCentre : 0),
@@ -881,11 +883,16 @@ function limitsOf (out: EncodedReadout[], ny: number, nz: number, setLabels: Set
   }
 }
 
-/** For labelled counters: the value of the readout nearest the k-space centre (its echo time is the TE). */
+/** For labelled counters without a readout at the k-space centre: the middle of their range. */
 function labelledCentre (out: EncodedReadout[], counter: 'line' | 'partition'): number {
-  const values = out.filter((e) => e.role !== 'noise').map((e) => e[counter])
-  if (values.length === 0) return 0
-  return Math.floor((Math.min(...values) + Math.max(...values) + 1) / 2)
+  let lo = Number.POSITIVE_INFINITY
+  let hi = Number.NEGATIVE_INFINITY
+  for (const e of out) {
+    if (e.role === 'noise') continue
+    lo = Math.min(lo, e[counter])
+    hi = Math.max(hi, e[counter])
+  }
+  return Number.isFinite(lo) ? Math.floor((lo + hi + 1) / 2) : 0
 }
 
 function timingOf (
