@@ -303,6 +303,62 @@ function epi (ny: number, navigators: number): { seq: Sequence, teS: number } {
   return { seq: b.build(), teS: te }
 }
 
+/**
+ * A 3D MPRAGE as pypulseq writes it: readout along z, lines along x (inner loop), partitions along y
+ * (one inversion each). Returns the inversion period and TI by construction.
+ */
+function mprage3d (ny: number, nz: number): { seq: Sequence, trS: number, tiS: number, echoSpacingS: number } {
+  const b = new SequenceBuilder(sys)
+  b.setDefinition('FOV', [FOV, FOV, FOV])
+  const inversion = makeBlockPulse(sys, { flipAngleDeg: 180, duration: 1e-3, use: 'inversion' })
+  const rf = makeBlockPulse(sys, { flipAngleDeg: 8, duration: 1e-4 })
+  const { gro, adc, pre } = readout(32)
+  let trS = 0
+  let tiS = 0
+  let echoSpacingS = 0
+  for (let p = 0; p < nz; p++) {
+    const start = b.duration
+    b.addBlock({ rf: inversion })
+    b.addBlock({ duration: 20e-3 })
+    for (let l = 0; l < ny; l++) {
+      const excitation = b.duration
+      if (p === 0 && l === Math.floor(ny / 2)) tiS = excitation + rf.delay + rf.center - (start + inversion.delay + inversion.center)
+      b.addBlock({ rf })
+      const k1 = (l - Math.floor(ny / 2)) * DK
+      const k2 = (p - Math.floor(nz / 2)) * DK
+      b.addBlock({ gz: makeTrapezoid(sys, { area: pre, duration: 1e-3 }), gx: k1 === 0 ? undefined : makeTrapezoid(sys, { area: k1, duration: 1e-3 }), gy: k2 === 0 ? undefined : makeTrapezoid(sys, { area: k2, duration: 1e-3 }) })
+      b.addBlock({ gz: gro, adc })
+      b.addBlock({ duration: 1e-3 })
+      if (l === 1) echoSpacingS = excitation - echoSpacingS
+      if (l === 0) echoSpacingS = excitation
+    }
+    b.addBlock({ duration: 50e-3 })
+    if (p === 0) trS = b.duration
+  }
+  return { seq: b.build(), trS, tiS, echoSpacingS }
+}
+
+describe('a 3D MPRAGE built here', () => {
+  it('is cartesian-3d with its 3D matrix along the readout, the inner and the outer phase encode; TR is the inversion period', () => {
+    const { seq, trS, tiS, echoSpacingS } = mprage3d(8, 4)
+    for (const variant of ['1.5 (pulse use written)', 'before 1.5 (inversion read as refocusing)']) {
+      if (variant.startsWith('before')) {
+        for (const rf of seq.rf.values()) if (rf.use === 'inversion') Object.assign(rf, { use: 'refocusing', inferred: true })
+      }
+      const enc = encodeReadouts(seq)
+      expect(enc.trajectory).toBe('cartesian-3d')
+      expect(enc.axes).toEqual([2, 0, 1])
+      expect(enc.matrix).toEqual([32, 8, 4])
+      expect(enc.slices).toBe(1)
+      expect(enc.readouts.map((e) => [e.line, e.partition])).toEqual(Array.from({ length: 32 }, (_, i) => [i % 8, Math.floor(i / 8)]))
+      expect(enc.trS).toBeCloseTo(trS, 9)
+      expect(enc.tiS).toBeCloseTo(tiS, 9)
+      expect(enc.echoSpacingS).toBeCloseTo(echoSpacingS, 9)
+      expect(enc.limits.kspace_encoding_step_2).toEqual({ minimum: 0, maximum: 3, center: 2 })
+    }
+  })
+})
+
 describe('trajectory classes of sequences built here', () => {
   it('radial spokes at uniform angles: radial, one line per spoke, matrix from kmax and FOV', () => {
     const enc = encodeReadouts(radial(16, (i) => i * Math.PI / 16))
