@@ -18,6 +18,7 @@ describe('radial2d', () => {
     const readouts = imagingReadouts(seq)
     const spokes = Math.ceil(Math.PI / 2 * n)
     expect(readouts.length).toBe(spokes)
+    expect(seq.definitions.get('MatrixSize')).toBe('32 32 1')
     const dk = 1 / fov
     readouts.forEach((r, i) => {
       const phi = i * Math.PI / spokes
@@ -67,6 +68,7 @@ describe('ute2d', () => {
     const readouts = imagingReadouts(seq)
     const spokes = Math.ceil(Math.PI * n)
     expect(readouts.length).toBe(spokes)
+    expect(seq.definitions.get('MatrixSize')).toBe('64 64 1')
     const dk = 1 / fov
     const kmax = n / (2 * fov)
     const first = seq.blocks.gx[readouts[0].block]

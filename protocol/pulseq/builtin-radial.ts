@@ -5,7 +5,8 @@
 // sampled, for the shortest echo time; angles uniform over 360° or by the 360° golden angle (137.51°).
 //
 // Labels: LIN = spoke index (the ISMRMRD convention for radial data), SLC = slice. Spoke i lies along
-// angle φ_i from +kx towards +ky.
+// angle φ_i from +kx towards +ky. [DEFINITIONS] MatrixSize (N N 1) names the image the spokes are for,
+// which their sample count alone does not tell; Spokes and SpokeAngleIncrement (rad) the angles.
 
 import { blockDuration, SequenceBuilder } from './builder.ts'
 import { ceilToRaster, makeAdc, makeBlockPulse, makeTrapezoid, roundToRaster, systemLimits } from './design.ts'
@@ -116,7 +117,7 @@ export function radial2d (params: RadialParams = {}): Sequence {
     tr: (period + trDelay) * slices,
     sliceThickness: thickness,
     os,
-    extra: { Spokes: spokes, SpokeAngleIncrement: golden ? GOLDEN_ANGLE_FULL_SPOKE : Math.PI / spokes, kSpaceCenterSample: ro.adc.numSamples / 2 }
+    extra: { MatrixSize: [n, n, 1], Spokes: spokes, SpokeAngleIncrement: golden ? GOLDEN_ANGLE_FULL_SPOKE : Math.PI / spokes, kSpaceCenterSample: ro.adc.numSamples / 2 }
   })
   const inc = params.rfSpoilingIncDeg ?? 117
   let excitation = 0
@@ -206,7 +207,7 @@ export function ute2d (params: UteParams = {}): Sequence {
     tr: (period + trDelay) * slices,
     sliceThickness: thickness,
     os,
-    extra: { Spokes: spokes, SpokeAngleIncrement: golden ? GOLDEN_ANGLE_HALF_SPOKE : 2 * Math.PI / spokes }
+    extra: { MatrixSize: [n, n, 1], Spokes: spokes, SpokeAngleIncrement: golden ? GOLDEN_ANGLE_HALF_SPOKE : 2 * Math.PI / spokes }
   })
   const inc = params.rfSpoilingIncDeg ?? 117
   let excitation = 0

@@ -46,6 +46,7 @@ describe('spiral2d', () => {
       expectPhysical(seq)
       const readouts = imagingReadouts(seq)
       expect(readouts.length).toBe(interleaves)
+      expect(seq.definitions.get('MatrixSize')).toBe('64 64 1')
       expect(readouts.map((r) => r.labels.LIN)).toEqual(Array.from({ length: interleaves }, (_, j) => j))
       for (const r of readouts) {
         // Starts at the centre, ends beyond kmax, never a step of more than Δk between samples.

@@ -250,7 +250,7 @@ export function spiral2d (params: SpiralParams = {}): Sequence {
     tr: (period + trDelay) * slices,
     sliceThickness: thickness,
     os,
-    extra: { Interleaves: interleaves, MatrixSize: n }
+    extra: { Interleaves: interleaves, MatrixSize: [n, n, 1] }
   })
   const inc = params.rfSpoilingIncDeg ?? 117
   let excitation = 0
