@@ -2,7 +2,8 @@
 // through N receive coils, giving the ISMRMRD XML header and the acquisitions a real scanner would send.
 //
 // The head is a volume whatever the sequence encodes: a 2D sequence sees its cross-section at each
-// slice's position (the plan's sliceOffsetM), a 3D one the whole of it. The header says what the plan
+// slice's position (the plan's sliceOffsetM), a 3D one what lies in its slab (FOVz thick, at the
+// excitation's offset), as if the excitation selected the slab: nothing beyond it folds in along z. The header says what the plan
 // does: its trajectory, acceleration and calibration, echo train, and the TE of every contrast.
 import { simulateReadouts, encodingFor, sheppLogan3d, type Geometry, type Phantom3D, type PlannedReadout, type SimulateOptions } from '../virtual/index.ts'
 import type { Acquisition } from '../../protocol/mrd/types.ts'
@@ -65,6 +66,8 @@ export function virtualScanPhantom (fovM: [number, number, number]): Phantom3D {
 export function virtualScan (options: VirtualScanOptions): VirtualScan {
   const { plan } = options
   const hasOwnNoise = plan.readouts.some((r) => r.isNoise === true)
+  const is3d = plan.matrix[2] > 1
+  const slabCentreM = plan.readouts.find((r) => r.isNoise !== true)?.sliceOffsetM ?? 0
   const sim: SimulateOptions = {
     phantom: virtualScanPhantom(plan.fovM),
     coils: options.coils,
@@ -81,7 +84,8 @@ export function virtualScan (options: VirtualScanOptions): VirtualScan {
     measurementUid: options.measurementUid,
     trajectory: plan.trajectory,
     storeTrajectory: plan.storeTrajectory,
-    readoutDelayS: options.readoutDelayS
+    readoutDelayS: options.readoutDelayS,
+    ...(is3d ? { slab: { centreM: slabCentreM, thicknessM: plan.fovM[2] } } : {})
   }
   const encoding = encodingFor(sim, plan.readouts)
   const toVec = ([x, y, z]: [number, number, number]): { x: number, y: number, z: number } => ({ x, y, z })

@@ -8,7 +8,7 @@ export {
 } from './phantom.ts'
 export type { ContrastTiming, Ellipse, Ellipsoid, Phantom, Phantom2D, Phantom3D, SheppLoganOptions, Tissue } from './phantom.ts'
 export { crossSection, phantomDc, phantomKspace, shapeKspace, shapesFor } from './kspace.ts'
-export type { Complex, KspaceSamples, PhantomKspaceOptions, Shape } from './kspace.ts'
+export type { Complex, ExcitedSlab, KspaceSamples, PhantomKspaceOptions, Shape } from './kspace.ts'
 export { birdcageCoils, InvalidCoilsError, sensitivityAt, uniformCoil } from './coils.ts'
 export type { BirdcageOptions, CoilArray } from './coils.ts'
 export { ACQ_FLAGS, encodingFor, flagBit, hasFlag, kspaceScale, SimulationError, simulateReadouts } from './simulate.ts'

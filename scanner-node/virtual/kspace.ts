@@ -9,6 +9,11 @@
 //   S(k) = ρ·a·b·J1(2πκ)/κ · exp(−i2π k·c),   S(0) = π·a·b·ρ.
 // Ellipsoid (rotated about z): K = √((a k′x)² + (b k′y)² + (c kz)²),
 //   S(k) = ρ·abc·[sin(2πK) − 2πK·cos(2πK)]/(2π²K³) · exp(−i2π k·c),   S(0) = (4/3)π·abc·ρ.
+// An ellipsoid cut by the faces of an excited slab has no closed form: the part inside the slab becomes
+// a stack of elliptic cylinders h thick (its cross-sections at the midpoints of equal steps in z),
+//   S(k) = Σ_j S_ellipse,j(kx, ky) · h·sinc(π kz h) · exp(−i2π kz z_j),
+// the exact transform of that staircase, which differs from the ellipsoid only within a step of its
+// surface.
 import { besselJ1OverX } from './bessel.ts'
 import { components, componentAmplitude } from './phantom.ts'
 import type { ContrastTiming, Ellipse, Ellipsoid, Phantom } from './phantom.ts'
@@ -31,8 +36,16 @@ export interface Shape {
   c: number
   cos: number
   sin: number
-  /** slab thickness of a planar ellipse under a 3D encoding; 0 = no slab factor */
+  /** thickness of a planar ellipse under a 3D encoding (an elliptic cylinder centred on z = cz); 0 = no slab factor */
   slabM: number
+}
+
+/** The slab a 3D encoding's excitation selects along z (an ideal profile), and how finely to sheet what it cuts. */
+export interface ExcitedSlab {
+  centreM: number
+  thicknessM: number
+  /** largest height of the steps of an ellipsoid cut by the slab's faces */
+  stepM: number
 }
 
 const TWO_PI = 2 * Math.PI
@@ -40,10 +53,12 @@ const FOUR_PI = 4 * Math.PI
 
 /**
  * The shapes a sequence sees. `encoding` 3: every component in full (a 2D phantom becomes a slab of its
- * `heightM`). `encoding` 2: a planar cross-section, of a 3D phantom at z = `sliceOffsetM` (an ideal thin
- * slice, so k-space is per metre of slice thickness like a 2D phantom's); a 2D phantom is the same at every z.
+ * `heightM`), or with an excited `slab`, only what of a 3D phantom lies in it: ellipsoids inside it
+ * whole, ellipsoids its faces cut as stacks of elliptic cylinders, the rest not at all (a 2D phantom ignores the slab).
+ * `encoding` 2: a planar cross-section, of a 3D phantom at z = `sliceOffsetM` (an ideal thin slice, so
+ * k-space is per metre of slice thickness like a 2D phantom's); a 2D phantom is the same at every z.
  */
-export function shapesFor (phantom: Phantom, encoding: 2 | 3, sliceOffsetM = 0): Shape[] {
+export function shapesFor (phantom: Phantom, encoding: 2 | 3, sliceOffsetM = 0, slab?: ExcitedSlab): Shape[] {
   const shapes: Shape[] = []
   if (phantom.dimensions === 2) {
     for (const e of phantom.ellipses) {
@@ -65,7 +80,21 @@ export function shapesFor (phantom: Phantom, encoding: 2 | 3, sliceOffsetM = 0):
   for (const e of phantom.ellipsoids) {
     const base = { source: e, cx: e.centreM[0], cy: e.centreM[1], cos: Math.cos(e.angleRad), sin: Math.sin(e.angleRad), slabM: 0 }
     if (encoding === 3) {
-      shapes.push({ ...base, cz: e.centreM[2], a: e.semiAxesM[0], b: e.semiAxesM[1], c: e.semiAxesM[2] })
+      const bottom = e.centreM[2] - e.semiAxesM[2]
+      const top = e.centreM[2] + e.semiAxesM[2]
+      const lo = slab === undefined ? bottom : Math.max(bottom, slab.centreM - slab.thicknessM / 2)
+      const hi = slab === undefined ? top : Math.min(top, slab.centreM + slab.thicknessM / 2)
+      if (lo === bottom && hi === top) {
+        shapes.push({ ...base, cz: e.centreM[2], a: e.semiAxesM[0], b: e.semiAxesM[1], c: e.semiAxesM[2] })
+      } else if (hi > lo && slab !== undefined) {
+        const count = Math.ceil((hi - lo) / slab.stepM)
+        const h = (hi - lo) / count
+        for (let j = 0; j < count; j++) {
+          const z = lo + (j + 0.5) * h
+          const section = crossSection(e, z)
+          if (section !== undefined) shapes.push({ ...base, cz: z, a: section[0], b: section[1], c: 0, slabM: h })
+        }
+      }
       continue
     }
     const section = crossSection(e, sliceOffsetM)
@@ -94,7 +123,10 @@ export function shapeKspace (shape: Shape, kx: number, ky: number, kz: number, o
   if (shape.c === 0) {
     const u = TWO_PI * Math.sqrt(ak * ak + bk * bk)
     magnitude = TWO_PI * shape.a * shape.b * besselJ1OverX(u)
-    if (shape.slabM > 0) magnitude *= slab(shape.slabM, kz)
+    if (shape.slabM > 0) {
+      magnitude *= slab(shape.slabM, kz)
+      phase -= TWO_PI * kz * shape.cz
+    }
   } else {
     const ck = shape.c * kz
     const u = TWO_PI * Math.sqrt(ak * ak + bk * bk + ck * ck)
@@ -117,7 +149,7 @@ export function sphereProfile (u: number): number {
   return (Math.sin(au) - au * Math.cos(au)) / (au * au * au)
 }
 
-/** The transform of a centred slab of thickness h along z: h·sinc(π kz h). */
+/** The transform of a slab of thickness h along z, centred on z = 0: h·sinc(π kz h). */
 function slab (h: number, kz: number): number {
   const x = Math.PI * kz * h
   return Math.abs(x) < 1e-8 ? h : Math.sin(x) / (Math.PI * kz)
