@@ -137,6 +137,9 @@ const COUNTER_LABELS = [
   ['PHS', 'phase'], ['REP', 'repetition'], ['SET', 'set'], ['SEG', 'segment']
 ] as const
 
+/** Labels this reading looks at. */
+const USED_LABELS = new Set(['LIN', 'PAR', 'SLC', 'AVG', 'ECO', 'PHS', 'REP', 'SET', 'SEG', 'NAV', 'NOISE', 'REF', 'IMA'])
+
 /** Radial increments that make a golden-angle ordering, degrees (Winkelmann 2007; full and half spokes). */
 const GOLDEN_ANGLES_DEG = [180 * (Math.sqrt(5) - 1) / 2, 180 * (3 - Math.sqrt(5))]
 
@@ -194,8 +197,12 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
   const shapes: Shape[] = []
   let kMaxAll = 0
   const excCentres = Float64Array.from(excitations, (e) => e.center)
+  // Only the labels the sequence sets are kept per readout, to keep long sequences small.
+  const kept = [...setLabels].filter((l) => USED_LABELS.has(l))
+  const none: Readonly<Record<string, number>> = {}
   for (const r of adcReadouts(seq, options)) {
     const s = shapeOf(r, excCentres, refocusings, setLabels.has('NOISE'))
+    s.labels = kept.length === 0 ? none : Object.fromEntries(kept.map((l) => [l, r.labels[l] ?? 0]))
     kMaxAll = Math.max(kMaxAll, s.noise ? 0 : s.kMax)
     shapes.push(s)
   }
