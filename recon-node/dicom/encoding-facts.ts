@@ -6,6 +6,8 @@ import type { Encoding, Limit } from '../../protocol/mrd/xml-header.ts'
 export interface EncodingFacts {
   /** A 3-D encoding: more than one encoded partition along z. */
   threeD: boolean
+  /** The trajectory phase-encodes in the plane (Cartesian, EPI); radial and spiral readouts do not. */
+  phaseEncoded: boolean
   /** Frequency-encoding samples without readout oversampling, and phase-encoding steps without phase oversampling. */
   acquisitionMatrix?: { frequency: number, phase: number }
   /** k-space lines collected along phase encoding 1 (from its encoding limits, else the encoded matrix). */
@@ -52,17 +54,24 @@ function partialFourier (limit: Limit | undefined, matrix: number): boolean {
   return Math.abs(before - after) > 1
 }
 
+/** Trajectories that phase-encode in the plane, so that phase-encoding attributes mean something. */
+const PHASE_ENCODED = new Set(['cartesian', 'epi'])
+
 export function encodingFactsOf (encoding: Encoding | undefined): EncodingFacts {
-  if (encoding === undefined) return { threeD: false, phaseOversampled: false, partialFourierPhase: false }
+  if (encoding === undefined) return { threeD: false, phaseEncoded: false, phaseOversampled: false, partialFourierPhase: false }
   const e = encoding.encodedSpace
   const r = encoding.reconSpace
   const threeD = e.matrixSize.z > 1
+  const phaseEncoded = PHASE_ENCODED.has(encoding.trajectory.toLowerCase())
   const facts: EncodingFacts = {
     threeD,
-    phaseOversampled: positive(r.fieldOfView_mm.y) && e.fieldOfView_mm.y > r.fieldOfView_mm.y * 1.001,
-    partialFourierPhase: partialFourier(encoding.encodingLimits.kspace_encoding_step_1, e.matrixSize.y) ||
-      (threeD && partialFourier(encoding.encodingLimits.kspace_encoding_step_2, e.matrixSize.z))
+    phaseEncoded,
+    phaseOversampled: phaseEncoded && positive(r.fieldOfView_mm.y) && e.fieldOfView_mm.y > r.fieldOfView_mm.y * 1.001,
+    partialFourierPhase: phaseEncoded && (partialFourier(encoding.encodingLimits.kspace_encoding_step_1, e.matrixSize.y) ||
+      (threeD && partialFourier(encoding.encodingLimits.kspace_encoding_step_2, e.matrixSize.z)))
   }
+  // a radial or spiral readout has no phase-encoding lines: its encoded "y" counts spokes or interleaves
+  if (!phaseEncoded) return withTrains(facts, encoding)
   if (e.matrixSize.x >= 1 && e.matrixSize.y >= 1) {
     facts.acquisitionMatrix = {
       frequency: withoutOversampling(e.matrixSize.x, e.fieldOfView_mm.x, r.fieldOfView_mm.x),
@@ -73,6 +82,10 @@ export function encodingFactsOf (encoding: Encoding | undefined): EncodingFacts 
     facts.percentSampling = 100 * lines / e.matrixSize.y
   }
   if (positive(r.fieldOfView_mm.x) && positive(r.fieldOfView_mm.y)) facts.percentPhaseFieldOfView = 100 * r.fieldOfView_mm.y / r.fieldOfView_mm.x
+  return withTrains(facts, encoding)
+}
+
+function withTrains (facts: EncodingFacts, encoding: Encoding): EncodingFacts {
   if (encoding.echoTrainLength !== undefined && Number.isInteger(encoding.echoTrainLength) && encoding.echoTrainLength >= 1) facts.echoTrainLength = encoding.echoTrainLength
   const segment = encoding.encodingLimits.segment
   if (segment !== undefined && segment.maximum >= 0) facts.segments = segment.maximum + 1

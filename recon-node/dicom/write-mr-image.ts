@@ -98,8 +98,12 @@ export interface MrImageInput {
     sliceThicknessMm?: number | null
     /** Centre-to-centre distance of neighbouring slices; default the slice thickness; null: unknown (left out). */
     spacingBetweenSlicesMm?: number | null
-    /** Frequency-encoding samples (without readout oversampling) and phase-encoding steps acquired; default matrix[0], matrix[1]. */
-    acquisitionMatrix?: { frequency: number, phase: number }
+    /**
+     * Frequency-encoding samples (without readout oversampling) and phase-encoding steps acquired;
+     * default matrix[0], matrix[1]. null: no phase encoding in the plane (radial, spiral), and
+     * AcquisitionMatrix and InPlanePhaseEncodingDirection are left out.
+     */
+    acquisitionMatrix?: { frequency: number, phase: number } | null
     /** Direction of phase encoding in the patient; default phaseDir (the image's column direction). */
     phaseEncodingDir?: Vec3
     /** Default HFS. */
@@ -192,7 +196,7 @@ function validate (input: MrImageInput): void {
     if (temporal.index > temporal.count) throw new DicomWriteError(`temporal position ${temporal.index} is beyond the ${temporal.count} temporal positions`)
   }
   const acquired = input.geometry.acquisitionMatrix
-  if (acquired !== undefined) {
+  if (acquired !== undefined && acquired !== null) {
     // US values: 0 means "not this orientation" in AcquisitionMatrix, so a real count is 1..65535
     for (const [name, n] of [['frequency', acquired.frequency], ['phase', acquired.phase]] as const) {
       if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new DicomWriteError(`acquisition matrix ${name} must be a whole number between 1 and 65535, got ${n}`)
@@ -247,8 +251,8 @@ export function writeMrImage (input: MrImageInput): Uint8Array {
   const sliceThickness = geometry.sliceThicknessMm === null ? undefined : geometry.sliceThicknessMm ?? geometry.fieldOfViewMm[2] / geometry.matrix[2]
   positive(sliceThickness, 'slice thickness (fieldOfViewMm[2] / matrix[2])')
   const spacing = geometry.spacingBetweenSlicesMm === null ? undefined : geometry.spacingBetweenSlicesMm ?? sliceThickness
-  const phaseEncoding = phaseEncodingDirection(plane, geometry.phaseEncodingDir ?? geometry.phaseDir)
-  const acquired = geometry.acquisitionMatrix ?? { frequency: geometry.matrix[0], phase: geometry.matrix[1] }
+  const acquired = geometry.acquisitionMatrix === null ? undefined : geometry.acquisitionMatrix ?? { frequency: geometry.matrix[0], phase: geometry.matrix[1] }
+  const phaseEncoding = acquired === undefined ? undefined : phaseEncodingDirection(plane, geometry.phaseEncodingDir ?? geometry.phaseDir)
   const window = image.window ?? { center: (stored.min + stored.max) / 2, width: Math.max(1, stored.max - stored.min) }
   if (!(window.width >= 1)) throw new DicomWriteError(`window width must be ≥ 1, got ${window.width}`)
   const seriesTime = series.dateTime ?? study.dateTime
@@ -338,10 +342,6 @@ export function writeMrImage (input: MrImageInput): Uint8Array {
     ImagedNucleus: '1H',
     EchoNumbers: is(sequence.echoNumber ?? 1),
     MagneticFieldStrength: ds(equipment.fieldStrengthT),
-    // frequency rows \ frequency columns \ phase rows \ phase columns (PS3.3 C.8.3.1): phase encoding along
-    // the columns puts the frequency count first and the phase count last, along the rows in between
-    AcquisitionMatrix: phaseEncoding === 'COL' ? [acquired.frequency, 0, 0, acquired.phase] : [0, acquired.frequency, acquired.phase, 0],
-    InPlanePhaseEncodingDirection: phaseEncoding,
     // VOI LUT
     WindowCenter: ds(window.center),
     WindowWidth: ds(window.width),
@@ -349,6 +349,12 @@ export function writeMrImage (input: MrImageInput): Uint8Array {
   }
   // Type 3 attributes say nothing when empty: leave them out rather than write empty values.
   for (const keyword of OPTIONAL_TEXT) if (dataset[keyword] === '') delete dataset[keyword]
+  if (acquired !== undefined) {
+    // frequency rows \ frequency columns \ phase rows \ phase columns (PS3.3 C.8.3.1): phase encoding along
+    // the columns puts the frequency count first and the phase count last, along the rows in between
+    dataset.AcquisitionMatrix = phaseEncoding === 'COL' ? [acquired.frequency, 0, 0, acquired.phase] : [0, acquired.frequency, acquired.phase, 0]
+    dataset.InPlanePhaseEncodingDirection = phaseEncoding
+  }
   if (spacing !== undefined) dataset.SpacingBetweenSlices = ds(spacing)
   if (sequence.flipAngleDeg !== undefined) dataset.FlipAngle = ds(sequence.flipAngleDeg)
   if (sequence.phaseEncodingSteps !== undefined) dataset.NumberOfPhaseEncodingSteps = is(sequence.phaseEncodingSteps)

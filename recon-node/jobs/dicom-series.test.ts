@@ -421,6 +421,15 @@ describe.skipIf(!pydicom)('DicomSeriesWriter', () => {
     }
   })
 
+  it('a radial scan has no phase encoding in the plane: no AcquisitionMatrix or phase-encoding direction', () => {
+    const spec: ScanSpec = { matrix: [32, 32, 1], fov: [200, 200, 5], sequenceType: 'Radial', trajectory: 'radial' }
+    const { paths } = writeScan(spec, [{}])
+    const [t] = readTags(paths)
+    expect(t).toMatchObject({ AcquisitionMatrix: 'ABSENT', InPlanePhaseEncodingDirection: 'ABSENT', NumberOfPhaseEncodingSteps: 'ABSENT', PercentSampling: 'ABSENT', ScanningSequence: 'GR' })
+    closeTo(t.PixelSpacing, [6.25, 6.25], 6)
+    expectValid(paths)
+  })
+
   it('a header with fewer TEs than echoes leaves the EchoTime of the others empty and says so', () => {
     const spec: ScanSpec = { matrix: [16, 16, 1], fov: [160, 160, 5], contrasts: 2, TE: [4] }
     const { paths, warnings } = writeScan(spec, [{ contrast: 0 }, { contrast: 1 }])

@@ -304,7 +304,7 @@ export class DicomSeriesWriter {
         matrix: [this.matrix[0], this.matrix[1], threeD ? this.matrix[2] : 1],
         sliceThicknessMm: thickness ?? null,
         spacingBetweenSlicesMm: spacing ?? null,
-        ...(this.facts.acquisitionMatrix !== undefined ? { acquisitionMatrix: this.facts.acquisitionMatrix } : {}),
+        acquisitionMatrix: this.facts.phaseEncoded ? this.facts.acquisitionMatrix : null,
         patientPosition: info.patientPosition
       },
       sequence: {
