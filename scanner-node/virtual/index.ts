@@ -12,7 +12,7 @@ export type { Complex, ExcitedSlab, KspaceSamples, PhantomKspaceOptions, Shape }
 export { birdcageCoils, InvalidCoilsError, sensitivityAt, uniformCoil } from './coils.ts'
 export type { BirdcageOptions, CoilArray } from './coils.ts'
 export { ACQ_FLAGS, encodingFor, flagBit, hasFlag, kspaceScale, SimulationError, simulateReadouts } from './simulate.ts'
-export type { EncodingDescription, Geometry, Limit, SimulateOptions } from './simulate.ts'
+export type { EncodingDescription, Geometry, Limit, SimulateOptions, TrajectoryName } from './simulate.ts'
 export { cartesianReadouts, InvalidPlanError } from './cartesian-plan.ts'
 export type { CartesianPlanOptions } from './cartesian-plan.ts'
 export { CalibrationError, estimateB1Scale, estimateFrequencyOffset, flipAngleSweep } from './calibration.ts'
