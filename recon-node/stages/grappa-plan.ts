@@ -69,18 +69,9 @@ export function planFill (pattern: LinePattern, options: PlanOptions): FillPlan 
   const above = Math.floor(kernelLines / 2)
   const bridged = Math.max(pattern.step - 1, options.maxHole)
 
-  const needed = calibrationLinesNeeded(regularSpan(pattern, kernelLines), kernelLines * readout * coils, options, partitions)
-  if (pattern.calibration.count < needed) {
-    throw new GrappaCalibrationError(
-      `${context}: k-space is ${describe(pattern)} ${calibrationWording(pattern.calibration.count)}: GRAPPA needs at least ` +
-      `${needed} fully sampled lines at the centre of k-space (found ${pattern.calibration.count}) to fit its kernel of ` +
-      `${kernelLines} lines × ${readout} readout points × ${coils} coils. Acquire a calibration region at the centre ` +
-      '(embedded or interleaved IS_PARALLEL_CALIBRATION lines, kept in the buffer with accumulate useCalibration: true), or a smaller kernel.'
-    )
-  }
-
   const toFill: number[] = []
-  for (const run of missingRuns(pattern)) {
+  const runs = missingRuns(pattern)
+  for (const run of runs) {
     const length = run.end - run.start
     if (run.inside) {
       if (length > bridged) {
@@ -95,6 +86,26 @@ export function planFill (pattern: LinePattern, options: PlanOptions): FillPlan 
       // the lattice's own lines next to the buffer's edge; longer runs are zero filling or partial Fourier
       for (let y = run.start; y < run.end; y++) toFill.push(y)
     }
+  }
+
+  // R lines folded onto each other can only be told apart by at least R coils with different
+  // sensitivities; fewer give a plausible image with the aliasing still in it
+  const longestRun = Math.max(0, ...runs.filter((run) => run.inside).map((run) => run.end - run.start))
+  if (coils < longestRun + 1) {
+    throw new UnsupportedSamplingError(
+      `${context}: k-space is ${describe(pattern)} (up to ${longestRun} missing lines in a row) but has ${coils} receive coil${coils === 1 ? '' : 's'}: ` +
+      `GRAPPA needs at least ${longestRun + 1} coils with different sensitivities to recover what the undersampling folds. ` +
+      'Acquire with more coils or fully sampled.'
+    )
+  }
+  const needed = calibrationLinesNeeded(regularSpan(pattern, kernelLines), kernelLines * readout * coils, options, partitions)
+  if (pattern.calibration.count < needed) {
+    throw new GrappaCalibrationError(
+      `${context}: k-space is ${describe(pattern)} ${calibrationWording(pattern.calibration.count)}: GRAPPA needs at least ` +
+      `${needed} fully sampled lines at the centre of k-space (found ${pattern.calibration.count}) to fit its kernel of ` +
+      `${kernelLines} lines × ${readout} readout points × ${coils} coils. Acquire a calibration region at the centre ` +
+      '(embedded or interleaved IS_PARALLEL_CALIBRATION lines, kept in the buffer with accumulate useCalibration: true), or a smaller kernel.'
+    )
   }
 
   const groups = new Map<string, KernelGroup>()

@@ -274,6 +274,15 @@ describe('grappa: refusals', () => {
     expect(() => runGrappa(input, headerWith(full3d.dims))).toThrow(/partitions are missing between acquired ones/)
   })
 
+  it('refuses R = 2 with a single coil: nothing can unfold it', () => {
+    const single = toKspace(coilImages(64, 64, 1, 1))
+    const input = undersample(single, lattice(64, 2, 0, 24))
+    expect(() => runGrappa(input, headerWith(single.dims, { step1: 2, step2: 1 }))).toThrow(expect.objectContaining({
+      name: 'UnsupportedSamplingError',
+      message: expect.stringMatching(/undersampled by 2 along PHS1 .* but has 1 receive coil: GRAPPA needs at least 2 coils/)
+    }))
+  })
+
   it('refuses a hole longer than it can bridge', () => {
     const input = undersample(full, (y) => y < 10 || y > 17)
     expect(() => runGrappa(input, headerWith(full.dims))).toThrow(expect.objectContaining({ name: 'UnsupportedSamplingError', message: expect.stringMatching(/lines 10 to 17 \(8 in a row\) are missing/) }))
