@@ -14,7 +14,7 @@
 import type { Acquisition } from '../../protocol/mrd/types.ts'
 import { cropFieldOfView } from '../fft/fftn.ts'
 import { AcquisitionShapeError } from './errors.ts'
-import { IS_NOISE_MEASUREMENT, isFlagSet } from './flags.ts'
+import { IS_NOISE_MEASUREMENT, IS_REVERSE, isFlagSet } from './flags.ts'
 import { defineStage, type Message, type ReconHeader } from './stage.ts'
 
 /** The factor by which the readout is oversampled, 1 when it is not. */
@@ -25,6 +25,22 @@ export function oversamplingRatio (header: ReconHeader): number {
     : header.encodedMatrix.x > 0 && header.reconMatrix.x > 0 ? header.encodedMatrix.x / header.reconMatrix.x : 1
   // as Gadgetron: a recon FOV within 1 % of the encoded one means no oversampling
   return ratio > 1.01 ? ratio : 1
+}
+
+/** Each channel's samples in reverse order, into `out` (which may be `data`). */
+function reverseSamples (data: Float32Array, n: number, channels: number, out: Float32Array): Float32Array {
+  for (let c = 0; c < channels; c++) {
+    const base = 2 * n * c
+    for (let a = 0, b = n - 1; a <= b; a++, b--) {
+      const re = data[base + 2 * a]
+      const im = data[base + 2 * a + 1]
+      out[base + 2 * a] = data[base + 2 * b]
+      out[base + 2 * a + 1] = data[base + 2 * b + 1]
+      out[base + 2 * b] = re
+      out[base + 2 * b + 1] = im
+    }
+  }
+  return out
 }
 
 /**
@@ -40,7 +56,12 @@ export function removeReadoutOversampling (acq: Acquisition, ratio: number, inPl
   }
   const m = Math.round(n / ratio)
   if (m >= n || m < 1) return acq
-  const out = cropFieldOfView(acq.data, n, channels, m, inPlace ? acq.data.subarray(0, 2 * m * channels) : undefined)
+  // center_sample of an IS_REVERSE readout counts in the reversed order (accumulate.ts), so the crop is
+  // centred in that order: with an even length, k = 0 of the acquired order is one sample off the middle
+  const reverse = isFlagSet(head, IS_REVERSE)
+  const src = reverse ? reverseSamples(acq.data, n, channels, inPlace ? acq.data : new Float32Array(acq.data.length)) : acq.data
+  const out = cropFieldOfView(src, n, channels, m, inPlace || reverse ? src.subarray(0, 2 * m * channels) : undefined)
+  if (reverse) reverseSamples(out, m, channels, out)
   const rescale = m / n
   return {
     head: {
