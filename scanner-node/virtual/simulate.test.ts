@@ -531,9 +531,9 @@ describe('echo trains', () => {
 })
 
 describe('navigators, calibration lines and trajectories in the flags', () => {
-  // Two slices, each: three navigator readouts (alternating), then lines 0..15 of which 6..9 are
-  // calibration-and-imaging and every other line elsewhere is skipped (R = 2), plus calibration-only
-  // lines 7 and 9, read twice (R=2 keeps even lines; 7 and 9 are calibration only).
+  // Two slices, each: three navigator readouts (alternating), then the even lines (R = 2) of which 6
+  // and 8 are calibration-and-imaging, calibration-only lines 7, 9 and 15 (the last beyond every image
+  // line), and a navigator after the last line.
   const n = 16
   const readout = (line: number, slice: number, extra: Partial<PlannedReadout> = {}): PlannedReadout => ({
     kx: Float64Array.from({ length: n }, (_, m) => (m - n / 2) / FOV),
@@ -552,6 +552,7 @@ describe('navigators, calibration lines and trajectories in the flags', () => {
     for (let line = 0; line < n; line++) {
       if (line >= 6 && line <= 9) plan.push(readout(line, slice, { parallelCalibration: line % 2 === 0 ? 'calibration-and-imaging' : 'calibration' }))
       else if (line % 2 === 0) plan.push(readout(line, slice))
+      else if (line === n - 1) plan.push(readout(line, slice, { parallelCalibration: 'calibration' }))
     }
     plan.push(readout(n / 2, slice, { isNavigator: true }))
   }
@@ -571,10 +572,10 @@ describe('navigators, calibration lines and trajectories in the flags', () => {
 
   it('calibration lines carry IS_PARALLEL_CALIBRATION or ..._AND_IMAGING, and count in the limits', () => {
     const lines = (flag: number): number[] => withFlag(flag).filter((i) => acqs[i].head.idx.slice === 0).map((i) => acqs[i].head.idx.kspaceEncodeStep1)
-    expect(lines(ACQ_FLAGS.IS_PARALLEL_CALIBRATION)).toEqual([7, 9])
+    expect(lines(ACQ_FLAGS.IS_PARALLEL_CALIBRATION)).toEqual([7, 9, 15])
     expect(lines(ACQ_FLAGS.IS_PARALLEL_CALIBRATION_AND_IMAGING)).toEqual([6, 8])
     const enc = encodingFor(opts, plan)
-    expect(enc.limits.kspaceEncodingStep1).toEqual({ minimum: 0, maximum: 14, center: 8 })
+    expect(enc.limits.kspaceEncodingStep1).toEqual({ minimum: 0, maximum: 15, center: 8 })
     expect(enc.limits.slice).toEqual({ minimum: 0, maximum: 1, center: 0 })
     expect(enc.trajectory).toBe('epi')
   })
