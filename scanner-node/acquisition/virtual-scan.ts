@@ -54,7 +54,8 @@ const DEFAULT_LARMOR_HZ = 2_128_874 // 0.05 T
 
 /**
  * The head the virtual scanner images for a field of view [x, y, z] (m): the 3D Shepp-Logan (Koay et
- * al.) filling 80 % of the smaller in-plane FOV, placed so that its plane z = −0.25 (table units), where
+ * al.) with a table unit of 0.4 × the smaller in-plane FOV (the head spans 74 % of it from front to
+ * back), placed so that its plane z = −0.25 (table units), where
  * the ventricles and most small structures lie, is at isocentre. A multi-slice stack around isocentre
  * then cuts through changing anatomy (5 mm slices differ clearly), as a head's slices do.
  */
