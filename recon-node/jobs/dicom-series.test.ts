@@ -446,6 +446,11 @@ describe.skipIf(!pydicom)('DicomSeriesWriter', () => {
     const tick = (s: number): number => Math.round(s * 1000 / 2.5)
     const { paths } = writeScan(spec, [{ repetition: 0, stamp: tick(36300.5) }, { repetition: 1, stamp: tick(36302.5) }])
     expect(readTags(paths).map((t) => [t.AcquisitionTime, t.ContentTime])).toEqual([['100500.500', '100500.500'], ['100502.500', '100502.500']])
+    // read against the scanner's own series time, even when the lab dates the series otherwise
+    const header = scanHeader(spec)
+    const writer = new DicomSeriesWriter(header, describeSeries(header, { series: { dateTime: new Date(2026, 2, 5, 16, 0, 0) } }, new Date(2026, 2, 4), () => {}))
+    const lab = readDicom(writer.write(reconImage(spec, { stamp: tick(36300.5) })).bytes).dataset
+    expect([lab.AcquisitionDate, lab.AcquisitionTime, lab.SeriesTime]).toEqual(['20260304', '100500.500', '160000.000'])
     // a scanner that counts from its own start (the virtual scanner's 0): nothing says when that was
     const relative = writeScan(spec, [{ stamp: tick(3) }])
     expect(readTags(relative.paths)[0].AcquisitionTime).toBe('100000.000')

@@ -241,6 +241,8 @@ export class DicomSeriesWriter {
   private readonly recon: { matrix: [number, number, number], fovMm: [number, number, number] }
   private readonly repetitions: number
   private readonly stack: SliceStack
+  /** The series' start by the scanner's own clock (the header's series or study time), against which its time stamps are read. */
+  private readonly clockStart: Date | undefined
   private readonly warn: (message: string) => void
   private readonly warned = new Set<string>()
 
@@ -260,6 +262,9 @@ export class DicomSeriesWriter {
     const limits = encoding?.encodingLimits ?? {}
     this.repetitions = Math.max(1, (limits.repetition?.maximum ?? 0) + 1)
     this.stack = new SliceStack(Math.max(1, (limits.slice?.maximum ?? 0) + 1))
+    const measurement = header.measurementInformation
+    const study = header.studyInformation
+    this.clockStart = dateOf(measurement?.seriesDate, measurement?.seriesTime) ?? dateOf(study?.studyDate, study?.studyTime)
   }
 
   /** Tells the writer where a readout's slice lies, so that its neighbours are known before its images. */
@@ -290,7 +295,7 @@ export class DicomSeriesWriter {
     const threeD = this.facts.threeD
     const { thickness, spacing } = threeD ? { thickness: geometry.fieldOfViewMm[2], spacing: geometry.fieldOfViewMm[2] } : this.sliceSpacing(image, geometry)
     const echoTimeMs = this.echoTime(image.contrast)
-    const acquired = acquisitionDateTime(image.acquisitionTimeStamp, info.series.dateTime ?? info.study.dateTime)
+    const acquired = acquisitionDateTime(image.acquisitionTimeStamp, this.clockStart ?? info.series.dateTime ?? info.study.dateTime)
     const bytes = writeMrImage({
       // the scale stage brought the volume's maximum to 4095: keep that, so that the partitions of a
       // 3-D volume share one scale, unless the chain left larger values
