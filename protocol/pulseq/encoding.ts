@@ -18,7 +18,7 @@
 // Memory: the k-space arrays of a readout are dropped once its few features are taken.
 
 import { blockStarts, gradientCorners, PointBuffer, rfSampleTimes } from './events.ts'
-import { rfPulses } from './interpret.ts'
+import { offsets } from './interpret.ts'
 import { adcReadouts, type AdcReadout } from './kspace.ts'
 import type { RfEvent, Sequence } from './types.ts'
 
@@ -186,7 +186,6 @@ interface Excitation {
   /** Slice-select gradient at the RF centre, Hz/m. */
   gradient: number
   rfId: number
-  flip: number
 }
 
 /** Reads the encoding of every readout of a sequence; see the file comment for the rules. */
@@ -451,7 +450,14 @@ function classifyPulses (seq: Sequence, options: EncodeOptions): { excitations: 
   let lastAdcBlock = -1
   let b = 0
   const points = new PointBuffer()
-  for (const p of rfPulses(seq, options)) {
+  const starts = blockStarts(seq.blocks.duration).start
+  // The blocks' pulses directly, not rfPulses(): its flip angles cost a pass over every distinct pulse's samples.
+  for (let block = 0; block < seq.blocks.length; block++) {
+    const rfId = seq.blocks.rf[block]
+    const rf = rfId === 0 ? undefined : seq.rf.get(rfId)
+    if (rf === undefined) continue
+    const { freq } = offsets(rf, options.larmorHz)
+    const p = { block, rfId, center: starts[block] + rf.delay + rf.center, local: rf.delay + rf.center, use: rf.use, useInferred: rf.inferred, freqOffset: freq }
     for (; b < p.block; b++) if (adcBlocks[b] !== 0) lastAdcBlock = b
     const excitation = p.use === 'excitation' || p.use === 'undefined'
     if (pending !== undefined) {
@@ -460,10 +466,9 @@ function classifyPulses (seq: Sequence, options: EncodeOptions): { excitations: 
       pending = undefined
     }
     if (excitation) {
-      const blockStart = p.start - (seq.rf.get(p.rfId)?.delay ?? 0)
-      const select = sliceSelect(seq, p.block, p.center - blockStart, points)
+      const select = sliceSelect(seq, p.block, p.local, points)
       const position = select.gradient !== 0 && p.freqOffset !== 0 ? p.freqOffset / select.gradient : 0
-      excitations.push({ center: p.center, block: p.block, freq: p.freqOffset, position, selective: select.gradient !== 0, axis: select.axis, gradient: select.gradient, rfId: p.rfId, flip: p.flipAngleDeg })
+      excitations.push({ center: p.center, block: p.block, freq: p.freqOffset, position, selective: select.gradient !== 0, axis: select.axis, gradient: select.gradient, rfId: p.rfId })
     } else if (p.use === 'inversion') {
       inversions.push({ center: p.center, freq: p.freqOffset })
     } else if (p.use === 'refocusing' && p.useInferred) {

@@ -5,7 +5,8 @@
 // header for data acquired with the sequence.
 
 import { encodeReadouts, numbers, type CounterLimit, type CounterLimits, type EncodeOptions, type IsmrmrdTrajectory, type SequenceEncoding, type TrajectoryClass } from './encoding.ts'
-import { blockTimeline, rfPulses } from './interpret.ts'
+import { rfFlipAngleDeg } from './events.ts'
+import { blockTimeline } from './interpret.ts'
 import type { Sequence } from './types.ts'
 
 export type EncodingLimit = CounterLimit
@@ -109,8 +110,21 @@ export function summarizeEncoding (seq: Sequence, enc: SequenceEncoding): SeqSum
   }
   for (const r of enc.readouts) summary.roles[r.role] = (summary.roles[r.role] ?? 0) + 1
 
+  // Flip angles per distinct pulse shape and amplitude: RF-spoiled sequences have one pulse per
+  // excitation that differ only in phase, and integrating each would cost a pass over its samples.
   const flips: number[] = []
-  for (const p of rfPulses(seq)) if (p.use === 'excitation' || p.use === 'undefined') flips.push(p.flipAngleDeg)
+  const flipByShape = new Map<string, number>()
+  for (let b = 0; b < seq.blocks.length; b++) {
+    const rf = seq.blocks.rf[b] === 0 ? undefined : seq.rf.get(seq.blocks.rf[b])
+    if (rf === undefined || (rf.use !== 'excitation' && rf.use !== 'undefined')) continue
+    const key = `${rf.amplitude} ${rf.magShapeId} ${rf.phaseShapeId} ${rf.timeShapeId}`
+    let flip = flipByShape.get(key)
+    if (flip === undefined) {
+      flip = rfFlipAngleDeg(seq, rf)
+      flipByShape.set(key, flip)
+    }
+    flips.push(flip)
+  }
   if (flips.length > 0) summary.flipAngleDeg = median(flips)
 
   if (enc.teS !== undefined) summary.teS = enc.teS
