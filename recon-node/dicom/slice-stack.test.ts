@@ -44,10 +44,19 @@ describe('SliceStack', () => {
     expect(stack(7, [0, 3]).thickness(21).mm).toBeCloseTo(3, 9)
     // one slice: nothing to compare with, ISMRMRD's reading
     expect(stack(7, [0]).thickness(21)).toEqual({ mm: 21 })
-    // 30 mm over 3 slices 5 mm apart: 10 mm slices would overlap too
+    // 30 mm over 3 slices 5 mm apart: neither one slice (they would overlap) nor 3 contiguous ones
     const unknown = stack(3, [0, 5, 10]).thickness(30)
     expect(unknown.mm).toBeUndefined()
     expect(unknown.reason).toMatch(/30 mm.*5 mm between neighbouring slices/)
+    // overlapping 5 mm slices 4 mm apart (a 2-D time of flight): not read as a stack of 0.5 mm slices
+    expect(stack(10, [0, 4, 8, 12, 16, 20, 24, 28, 32, 36]).thickness(5).mm).toBeUndefined()
+    // a stack seen only in part (slices 0 and 2 of 7 contiguous 3 mm ones): not yet clear
+    const partial = new SliceStack(7)
+    partial.note(0, at(0), NORMAL)
+    partial.note(2, at(6), NORMAL)
+    expect(partial.thickness(21).mm).toBeUndefined()
+    partial.note(1, at(3), NORMAL)
+    expect(partial.thickness(21).mm).toBeCloseTo(3, 9)
     expect(stack(1, []).thickness(0).mm).toBeUndefined()
   })
 })

@@ -6,8 +6,10 @@
 // rule, with F the header's FOV z, N the header's slice count and g the smallest centre-to-centre
 // distance between spatially neighbouring slices seen so far:
 //   - F ≤ g (within 1 %), or fewer than two slices seen: F is the slice thickness (the ISMRMRD reading);
-//   - F > g: F cannot be one slice's thickness (neighbouring slices would overlap), so it spans the
-//     stack; the thickness is F / N when that fits between neighbours (F / N ≤ g), else unknown.
+//   - F > g and F / N = g (within 1 %): F spans a stack of N contiguous slices (Pulseq's FOV of
+//     N × the thickness), and each is F / N thick;
+//   - F > g otherwise: either overlapping slices F thick or a stack with gaps; nothing tells which,
+//     so the thickness is unknown (written empty, and reported).
 // SpacingBetweenSlices is the distance between neighbouring slice centres once every slice the header
 // announces has been seen and they are evenly spaced; before that, or when they are not, it is unknown.
 import type { Vec3 } from './geometry.ts'
@@ -78,10 +80,11 @@ export class SliceStack {
     const nearest = Math.min(...gaps)
     if (fovZ <= nearest * (1 + RELATIVE_TOLERANCE)) return { mm: fovZ }
     const perSlice = fovZ / this.count
-    if (perSlice <= nearest * (1 + RELATIVE_TOLERANCE)) return { mm: perSlice }
+    if (Math.abs(perSlice - nearest) <= nearest * RELATIVE_TOLERANCE) return { mm: perSlice }
     return {
       mm: undefined,
-      reason: `the header's slice field of view (${fovZ} mm) is more than the ${round(nearest)} mm between neighbouring slices, and ${this.count} slices of ${round(perSlice)} mm would overlap too`
+      reason: `the header's slice field of view (${fovZ} mm) is more than the ${round(nearest)} mm between neighbouring slices: ` +
+        `either overlapping slices that thick or ${this.count} slices of ${round(perSlice)} mm with gaps, and the header does not say which`
     }
   }
 }
