@@ -99,15 +99,15 @@ export function footprints (kx: Float32Array, ky: Float32Array, count: number, p
 }
 
 /**
- * Adds weight[s] · value of every coil of every sample, spread by the kernel, to `grid`, a complex
- * [Mx, My, 1, coils] array (coil-major, as the FFT takes it). `weights` null means 1.
+ * Adds weight[s] · value of every coil of every sample, spread by the kernel, to plane `z` of `grid`, a
+ * complex [Mx, My, planes, coils] array (coil-major, as the FFT takes it). `weights` null means 1.
  */
-export function gridSamples (samples: SampleSet, f: Footprints, weights: Float32Array | null, plan: GridPlan, grid: Float32Array): void {
+export function gridSamples (samples: SampleSet, f: Footprints, weights: Float32Array | null, plan: GridPlan, grid: Float32Array, z = 0, planes = 1): void {
   const [mx, my] = plan.grid
   const w = f.width
   const coils = samples.coils
   const plane = 2 * mx * my
-  if (grid.length !== plane * coils) throw new RangeError(`grid of ${grid.length} floats for ${mx} x ${my} x ${coils} coils`)
+  if (grid.length !== plane * planes * coils || z < 0 || z >= planes) throw new RangeError(`plane ${z} of a grid of ${grid.length} floats for ${mx} x ${my} x ${planes} x ${coils} coils`)
   if (f.count !== samples.count) throw new RangeError(`${f.count} footprints for ${samples.count} samples`)
   const { ix, iy, wx, wy } = f
   const data = samples.data
@@ -118,7 +118,7 @@ export function gridSamples (samples: SampleSet, f: Footprints, weights: Float32
     for (let c = 0; c < coils; c++) {
       const re = scale * data[2 * (coils * s + c)]
       const im = scale * data[2 * (coils * s + c) + 1]
-      const base = plane * c
+      const base = plane * (z + planes * c)
       for (let ty = 0; ty < w; ty++) {
         const vr = re * wy[at0 + ty]
         const vi = im * wy[at0 + ty]

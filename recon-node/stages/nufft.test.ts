@@ -244,6 +244,66 @@ describe('nufft stage', () => {
   })
 })
 
+describe('nufft on a stack of stars', () => {
+  // ρ(x, y, z) = phantom(x, y) · exp(−z²/2s²): the transform is the product of the 2-D one and
+  // √(2π)·s·exp(−2π²s²kz²), so the ideal image is the 2-D band-limited reference times the inverse
+  // DFT of the partitions' kz samples
+  const n = 48
+  const s = 1.3
+  const zTransform = (kz: number): number => Math.sqrt(2 * Math.PI) * s * Math.exp(-2 * Math.PI ** 2 * s * s * kz * kz)
+
+  it.each([
+    { encoded: 8, depth: 8, fov: 40, dims: 2 },
+    // slab oversampling: 10 partitions over 50 mm, 8 of 5 mm kept; kz stored as a third dimension
+    { encoded: 10, depth: 8, fov: 50, dims: 3 }
+  ])('reconstructs $encoded partitions into $depth within 2 % ($dims-D trajectory)', async ({ encoded, depth, fov, dims }) => {
+    const shapes = testPhantom(n)
+    const coils = testCoils(2)
+    const centre = Math.floor(encoded / 2)
+    const acqs: Acquisition[] = []
+    for (let e = 0; e < encoded; e++) {
+      // normalised kz = k·Δz, Δz = 5 mm, partitions 1/FOV_encoded apart
+      const kz = (e - centre) * (5 / fov)
+      const g = zTransform(kz)
+      for (const acq of nonCartesianAcquisitions(radialReadouts(96, 151), shapes, coils)) {
+        for (let i = 0; i < acq.data.length; i++) acq.data[i] *= g
+        acq.head.idx.kspaceEncodeStep2 = e
+        acq.head.flags = 0n
+        if (dims === 3) {
+          acq.head.trajectoryDimensions = 3
+          acq.traj = Float32Array.from({ length: 3 * 96 }, (_, i) => i % 3 === 2 ? kz : acq.traj[2 * Math.floor(i / 3) + (i % 3)])
+        }
+        acqs.push(acq)
+      }
+    }
+    acqs[acqs.length - 1].head.flags = flagsOf(LAST_IN_SLICE)
+    const head = makeHeader([n, n, encoded], [n, n, depth], { encoded: [220, 220, fov], recon: [220, 220, depth * 5] })
+    head.encodingLimits = { kspaceEncodingStep2: { minimum: 0, maximum: encoded - 1, center: centre } }
+    const images = await reconstruct(acqs, head)
+    expect(images).toHaveLength(depth)
+    const plane = bandLimitedReference(shapes, coils, n)
+    let num = 0
+    let den = 0
+    for (const image of images) {
+      expect(image.depth).toBe(depth)
+      const zPixel = image.partition - Math.floor(depth / 2)
+      let re = 0
+      let im = 0
+      for (let e = 0; e < encoded; e++) {
+        const kz = (e - centre) * (5 / fov)
+        re += zTransform(kz) * Math.cos(2 * Math.PI * kz * zPixel)
+        im += zTransform(kz) * Math.sin(2 * Math.PI * kz * zPixel)
+      }
+      const gz = Math.hypot(re, im)
+      for (let i = 0; i < plane.length; i++) {
+        num += (image.pixels[i] - plane[i] * gz) ** 2
+        den += (plane[i] * gz) ** 2
+      }
+    }
+    expect(Math.sqrt(num / den)).toBeLessThan(0.02)
+  })
+})
+
 describe('nufft refuses what it cannot reconstruct', () => {
   const n = 32
   const readouts = (): Acquisition[] => nonCartesianAcquisitions(radialReadouts(64, 8), testPhantom(n), testCoils(1))
@@ -263,7 +323,7 @@ describe('nufft refuses what it cannot reconstruct', () => {
     await expect(reconstruct(acqs, header(n))).rejects.toMatchObject({ name: 'TrajectoryScaleError' })
   })
 
-  it('3-D trajectories and stacks of stars: UnsupportedTrajectoryError', async () => {
+  it('3-D trajectories, partitions in a 2-D encoding: UnsupportedTrajectoryError; partitions outside the encoding: AcquisitionShapeError', async () => {
     const acqs = readouts()
     acqs[3].head.idx.kspaceEncodeStep2 = 1
     await expect(reconstruct(acqs, header(n))).rejects.toMatchObject({ name: 'UnsupportedTrajectoryError' })
@@ -271,6 +331,16 @@ describe('nufft refuses what it cannot reconstruct', () => {
     kz[2].head.trajectoryDimensions = 3
     kz[2].traj = Float32Array.from({ length: 3 * 64 }, (_, i) => i % 3 === 2 ? 0.1 : 0)
     await expect(reconstruct(kz, header(n))).rejects.toMatchObject({ name: 'UnsupportedTrajectoryError' })
+    // in a 3-D encoding, a kz that is not the partition's (a 3-D radial "kooshball") is refused too
+    const koosh = readouts()
+    const stackHeader = makeHeader([n, n, 4], [n, n, 4])
+    koosh[2].head.trajectoryDimensions = 3
+    koosh[2].traj = Float32Array.from({ length: 3 * 64 }, (_, i) => i % 3 === 2 ? 0.2 * (i / 192) : 0)
+    await expect(reconstruct(koosh, stackHeader)).rejects.toMatchObject({ name: 'UnsupportedTrajectoryError' })
+    // and a partition outside the encoding
+    const outside = readouts()
+    outside[1].head.idx.kspaceEncodeStep2 = 9
+    await expect(reconstruct(outside, stackHeader)).rejects.toMatchObject({ name: 'AcquisitionShapeError' })
   })
 
   it('an unknown reconstructed matrix: GridPlanError', async () => {

@@ -1,6 +1,7 @@
 // Non-Cartesian 2-D reconstruction by gridding (the adjoint NUFFT with density compensation), for
 // radial, golden-angle radial, centre-out (UTE) half-spokes, spirals or any other 2-D trajectory whose
-// readouts carry the k-space position of each sample: ISMRMRD's traj, (kx, ky[, kz]) per sample in
+// readouts carry the k-space position of each sample, and for stacks of them along Cartesian partitions
+// (stack of stars: kspace_encode_step_2 numbers the partition, placed as accumulate places it: ISMRMRD's traj, (kx, ky[, kz]) per sample in
 // normalised units k·Δx, ±0.5 at the edge of the reconstructed matrix (reconSpace matrixSize), kx along
 // the readout direction and ky along the phase direction (how the virtual scanner and Gadgetron's
 // radial examples write it). It takes the place of accumulate and fft in a chain.
@@ -9,8 +10,11 @@
 // an image is made on the same triggers: LAST_IN_SLICE (that image), LAST_IN_REPETITION (every image of
 // the repetition), LAST_IN_MEASUREMENT (all), and the end of the stream. Readouts that are not image
 // data (noise, navigators, ...) pass on untouched, so that prewhitening may follow or precede. Each image
-// is a buffer in image space, [reconMatrix.x, reconMatrix.y, 1, coils], that coil combination and
-// scaling take as they take the Cartesian chain's.
+// is a buffer in image space, [reconMatrix.x, reconMatrix.y, reconMatrix.z (1 in 2-D), coils], that
+// coil combination and scaling take as they take the Cartesian chain's. A stack's partitions are
+// transformed along kz by the FFT (zero-filled to reconMatrix.z at the encoded FOV's partition
+// thickness, then cropped, like accumulate and crop-to-recon-space); each partition's density weights
+// are its own (2-D), computed once while the partitions repeat the same trajectory.
 //
 // Steps (recon-node/gridding): Pipe–Menon density weights, Kaiser–Bessel gridding onto a grid
 // oversampled `oversampling` times, centred inverse FFT on the worker pool, crop, deapodisation.
@@ -22,16 +26,18 @@
 // one. With `none` every weight is 1 (data already compensated) and nothing is rescaled.
 //
 // Refused, with a named error rather than a wrong image: image readouts without a trajectory, 1-D
-// trajectories, 3-D ones (kz ≠ 0, or partitions: stack of stars), trajectories that reach beyond 0.75
+// trajectories, 3-D ones (a kz that is not the Cartesian kz of the readout's partition, or partitions
+// in a 2-D encoding), partitions outside the encoded matrix, trajectories that reach beyond 0.75
 // (not in normalised units: BART's k·N, radians, 1/m). Samples between 0.5 and 0.75 lie outside the
 // reconstructed matrix's k-space and are dropped, with a warning. IS_REVERSE is not applied: the
 // trajectory places every sample. Memory: only the samples of the images not yet made, plus one
 // oversampled grid per image while it is made.
 import type { Acquisition, AcquisitionHeader } from '../../protocol/mrd/types.ts'
-import { adjointNufft } from '../gridding/adjoint.ts'
+import { adjointNufft, type Partition } from '../gridding/adjoint.ts'
 import { pipeMenonWeights } from '../gridding/density.ts'
 import { footprints, planGrid, type Footprints, type GridPlan } from '../gridding/grid.ts'
 import { SampleSet } from '../gridding/samples.ts'
+import { centredLength } from './accumulate.ts'
 import { AcquisitionShapeError, ChannelCountError } from './errors.ts'
 import { isFlagSet, LAST_IN_MEASUREMENT, LAST_IN_REPETITION, LAST_IN_SLICE, NOT_IMAGE_DATA } from './flags.ts'
 import { MissingTrajectoryError, TrajectoryScaleError, UnsupportedTrajectoryError } from './nufft-errors.ts'
@@ -43,17 +49,32 @@ export const TRAJECTORY_LIMIT = 0.75
 /** |k| (normalised) of the edge of the reconstructed matrix's k-space. */
 const EDGE = 0.5
 
+/** How far (normalised units) a stored kz may lie from its partition's Cartesian kz. */
+const KZ_TOLERANCE = 1e-3
+
 interface Pending {
   key: string
-  samples: SampleSet
+  coils: number
+  /** the samples of each k-space partition, by its index in the stack (0 in 2-D) */
+  partitions: Map<number, SampleSet>
   /** the header of the readout that passes nearest k = 0, for the image's position and counters */
   head: AcquisitionHeader
   distance: number
 }
 
+/** Where the partitions of a stack go: k-space plane z = kspace_encode_step_2 + origin of `planes`. */
+interface Stack {
+  planes: number
+  origin: number
+  /** image partitions kept (reconMatrix.z) */
+  depth: number
+  /** normalised kz of one partition step (for checking stored kz) */
+  kzStep: number
+}
+
 /**
  * The kernel footprints and density weights of the last trajectory, reused while the trajectory
- * repeats (slices, repetitions); weights null until the density is asked for.
+ * repeats (partitions, slices, repetitions); weights null until the density is asked for.
  */
 interface TrajectoryCache {
   kx: Float32Array
@@ -66,6 +87,7 @@ export interface NufftState {
   pending: Map<string, Pending>
   warned: Set<string>
   plan: GridPlan | null
+  stack: Stack | null
   trajectory: TrajectoryCache | null
 }
 
@@ -89,8 +111,29 @@ function warnOnce (state: NufftState, warn: (m: string) => void, key: string, me
   warn(message)
 }
 
+/** The partitions of the encoding, as accumulate lays them out (one plane for 2-D). */
+function planStack (header: ReconHeader): Stack {
+  const { encodedMatrix: em, reconMatrix: rm } = header
+  const limit = header.encodingLimits?.kspaceEncodingStep2
+  const threeD = em.z > 1 || rm.z > 1 || (limit !== undefined && limit.maximum > 0)
+  if (!threeD) return { planes: 1, origin: 0, depth: 1, kzStep: 0 }
+  const encoded = Math.max(em.z, 1)
+  let centre = limit?.center ?? Math.floor(encoded / 2)
+  if (limit !== undefined && centre === 0 && limit.maximum > 0) centre = Math.floor(Math.max(encoded, limit.maximum + 1) / 2)
+  const lo = Math.min(limit?.minimum ?? 0, centre)
+  const hi = Math.max(limit?.maximum ?? encoded - 1, centre)
+  const { encoded: ef, recon: rf } = header.fovMm
+  const depth = rm.z > 0 ? rm.z : encoded
+  // partitions are ef.z / planes thick; zero-filled to as many as make recon-sized ones, then cropped
+  const target = ef.z > 0 && rf.z > 0 ? Math.round(depth * ef.z / rf.z) : depth
+  const planes = Math.max(centredLength(hi - lo + 1, centre - lo), target, depth)
+  // normalised kz = k·Δz, Δz the recon partition thickness; one partition step is 1/ef.z
+  const kzStep = ef.z > 0 && rf.z > 0 ? (rf.z / depth) / ef.z : 1 / planes
+  return { planes, origin: Math.floor(planes / 2) - centre, depth, kzStep }
+}
+
 /** Checks that an image readout can be gridded; throws the named error that says why not. */
-function checkReadout (acq: Acquisition, header: ReconHeader): void {
+function checkReadout (acq: Acquisition, stack: Stack): number {
   const head = acq.head
   const d = head.trajectoryDimensions
   if (d === 0) {
@@ -105,28 +148,41 @@ function checkReadout (acq: Acquisition, header: ReconHeader): void {
   if (acq.data.length !== 2 * head.numberOfSamples * head.activeChannels) {
     throw new AcquisitionShapeError(`acquisition ${head.scanCounter}: ${head.activeChannels} channels x ${head.numberOfSamples} samples need ${2 * head.numberOfSamples * head.activeChannels} floats, got ${acq.data.length}`)
   }
-  if (header.encodedMatrix.z > 1 || header.reconMatrix.z > 1 || head.idx.kspaceEncodeStep2 !== 0) {
-    throw new UnsupportedTrajectoryError(`acquisition ${head.scanCounter} belongs to a 3-D encoding (partitions, e.g. a stack of stars): nufft reconstructs one 2-D image per slice and would sum the partitions`)
+  const step2 = head.idx.kspaceEncodeStep2
+  if (stack.planes === 1 && step2 !== 0) {
+    throw new UnsupportedTrajectoryError(`acquisition ${head.scanCounter} has kspace_encode_step_2 = ${step2} in a 2-D encoding (encoded matrix z = 1): its partition has no place; the header should describe the stack's partitions`)
+  }
+  const z = step2 + stack.origin
+  if (z < 0 || z >= stack.planes) {
+    throw new AcquisitionShapeError(`acquisition ${head.scanCounter}: partition ${step2} (kspace_encode_step_2) lies outside the ${stack.planes} partitions of the encoding`)
   }
   if (d >= 3) {
+    const kz = (z - Math.floor(stack.planes / 2)) * stack.kzStep
     for (let s = 0; s < head.numberOfSamples; s++) {
-      if (acq.traj[d * s + 2] !== 0) {
-        throw new UnsupportedTrajectoryError(`acquisition ${head.scanCounter} has kz = ${acq.traj[d * s + 2]} at sample ${s}: nufft reconstructs 2-D trajectories (kz = 0)`)
+      if (Math.abs(acq.traj[d * s + 2] - kz) > KZ_TOLERANCE) {
+        throw new UnsupportedTrajectoryError(`acquisition ${head.scanCounter} has kz = ${acq.traj[d * s + 2]} at sample ${s}, not its partition's ${kz}: nufft reconstructs 2-D trajectories and stacks of them along Cartesian partitions, not 3-D trajectories`)
       }
     }
   }
+  return z
 }
 
 function add (state: NufftState, acq: Acquisition, header: ReconHeader, warn: (m: string) => void): void {
   const head = acq.head
-  checkReadout(acq, header)
+  state.stack ??= planStack(header)
+  const z = checkReadout(acq, state.stack)
   const key = keyOf(head)
   let p = state.pending.get(key)
   if (p === undefined) {
-    p = { key, samples: new SampleSet(head.activeChannels), head, distance: Infinity }
+    p = { key, coils: head.activeChannels, partitions: new Map(), head, distance: Infinity }
     state.pending.set(key, p)
-  } else if (p.samples.coils !== head.activeChannels) {
-    throw new ChannelCountError(`acquisition ${head.scanCounter} has ${head.activeChannels} channels, the other readouts of its image ${p.samples.coils}`)
+  } else if (p.coils !== head.activeChannels) {
+    throw new ChannelCountError(`acquisition ${head.scanCounter} has ${head.activeChannels} channels, the other readouts of its image ${p.coils}`)
+  }
+  let samples = p.partitions.get(z)
+  if (samples === undefined) {
+    samples = new SampleSet(head.activeChannels)
+    p.partitions.set(z, samples)
   }
   let nearest = Infinity
   let dropped = 0
@@ -140,12 +196,14 @@ function add (state: NufftState, acq: Acquisition, header: ReconHeader, warn: (m
     if (r > EDGE) { dropped++; return false }
     return true
   }
-  p.samples.addReadout(acq.traj, head.trajectoryDimensions, acq.data, head.numberOfSamples, head.discardPre, head.numberOfSamples - head.discardPost, keep)
+  samples.addReadout(acq.traj, head.trajectoryDimensions, acq.data, head.numberOfSamples, head.discardPre, head.numberOfSamples - head.discardPost, keep)
   if (dropped > 0) {
     warnOnce(state, warn, 'beyond-edge', `samples beyond |k| = ${EDGE} (outside the k-space of the ${header.reconMatrix.x} x ${header.reconMatrix.y} reconstructed matrix) are left out`)
   }
-  if (nearest < p.distance) {
-    p.distance = nearest
+  // nearest k = 0: the central partition first, then the smallest |k| in the plane
+  const distance = Math.abs(z - Math.floor(state.stack.planes / 2)) + Math.min(nearest, 0.999)
+  if (distance < p.distance) {
+    p.distance = distance
     p.head = head
   }
 }
@@ -158,12 +216,8 @@ function sameTrajectory (cache: TrajectoryCache, samples: SampleSet): boolean {
   return true
 }
 
-async function emit (p: Pending, params: Params, ctx: StageContext<NufftState>): Promise<BufferMessage> {
-  const header = ctx.header
-  const state = ctx.state
-  state.plan ??= planGrid(header.reconMatrix.x, header.reconMatrix.y, params.oversampling, params.kernelWidth)
-  const plan = state.plan
-  const samples = p.samples
+/** One partition's samples with their footprints and weights, from the cache while the trajectory repeats. */
+function partition (samples: SampleSet, params: Params, state: NufftState, plan: GridPlan): Partition {
   let cache = state.trajectory
   if (cache === null || !sameTrajectory(cache, samples)) {
     const kx = samples.kx.slice(0, samples.count)
@@ -172,12 +226,24 @@ async function emit (p: Pending, params: Params, ctx: StageContext<NufftState>):
     state.trajectory = cache
   }
   if (params.density === 'pipe') cache.weights ??= pipeMenonWeights(cache.footprints, plan, params.densityIterations)
-  const weights = params.density === 'pipe' ? cache.weights : null
+  return { samples, footprints: cache.footprints, weights: params.density === 'pipe' ? cache.weights : null }
+}
+
+async function emit (p: Pending, params: Params, ctx: StageContext<NufftState>): Promise<BufferMessage> {
+  const header = ctx.header
+  const state = ctx.state
+  state.plan ??= planGrid(header.reconMatrix.x, header.reconMatrix.y, params.oversampling, params.kernelWidth)
+  const plan = state.plan
+  const stack = state.stack ?? planStack(header)
+  const partitions = Array.from({ length: stack.planes }, (_, z) => {
+    const samples = p.partitions.get(z)
+    return samples === undefined ? undefined : partition(samples, params, state, plan)
+  })
   const { encoded: ef, recon: rf } = header.fovMm
   // Pipe's weights count Nyquist cells of the recon matrix; the encoded lattice's are finer
   const ratio = (e: number, r: number): number => e > 0 && r > 0 ? e / r : 1
   const cells = params.density === 'pipe' ? ratio(ef.x, rf.x) * ratio(ef.y, rf.y) : 1
-  const array = await adjointNufft(samples, cache.footprints, weights, plan, ctx.fft, ctx.arrays, cells)
+  const array = await adjointNufft(partitions, p.coils, plan, ctx.fft, { arrays: ctx.arrays, scale: cells, depth: stack.depth })
   const h = p.head
   const fov = (r: number, e: number): number => r > 0 ? r : e
   const reconFov: [number, number, number] = [fov(rf.x, ef.x), fov(rf.y, ef.y), fov(rf.z, ef.z)]
@@ -199,7 +265,7 @@ async function emit (p: Pending, params: Params, ctx: StageContext<NufftState>):
       sliceDir: [...h.sliceDir],
       patientTablePosition: [...h.patientTablePosition],
       fovMm: [...reconFov],
-      reconMatrix: [header.reconMatrix.x, header.reconMatrix.y, header.reconMatrix.z || 1],
+      reconMatrix: [header.reconMatrix.x, header.reconMatrix.y, stack.depth],
       reconFovMm: reconFov,
       scale: 1,
       sampleTimeUs: h.sampleTimeUs
@@ -209,9 +275,9 @@ async function emit (p: Pending, params: Params, ctx: StageContext<NufftState>):
 
 export const nufft = defineStage<typeof params, NufftState>({
   name: 'nufft',
-  doc: 'Non-Cartesian 2-D reconstruction: readouts with a k-space trajectory gridded (Kaiser–Bessel, Pipe–Menon density compensation) into one image buffer per slice/contrast/phase/repetition/set',
+  doc: 'Non-Cartesian reconstruction: readouts with a 2-D k-space trajectory (or stacks of them along Cartesian partitions) gridded (Kaiser–Bessel, Pipe–Menon density compensation) into one image buffer per slice/contrast/phase/repetition/set',
   params,
-  init: () => ({ pending: new Map(), warned: new Set(), plan: null, trajectory: null }),
+  init: () => ({ pending: new Map(), warned: new Set(), plan: null, stack: null, trajectory: null }),
   async run (input: Message, p, ctx): Promise<Message[]> {
     if (input.kind !== 'acquisition') return [input]
     const head = input.acquisition.head
