@@ -197,6 +197,16 @@ describe('labelled and unlabelled built-in sequences', () => {
     expect(enc.warnings.some((w) => w.includes('bandwidth'))).toBe(true)
   })
 
+  it('TE, TR and TI definitions are reported, and a disagreement with the events is named', () => {
+    const seq = gre2d({ matrix: [16, 16], teS: 8e-3, trS: 20e-3 })
+    seq.definitions.set('TE', '0.008')
+    seq.definitions.set('TR', '0.025')
+    const enc = encodeReadouts(seq)
+    expect(enc.teS).toBe(0.008)
+    expect(enc.trS).toBe(0.025)
+    expect(enc.warnings.filter((w) => w.includes('definition says'))).toEqual(['the TR definition says 25.00 ms but the events give 20.00 ms; the definition is reported'])
+  })
+
   it('gre-multislice without labels: slices from the RF offsets, in the order of their positions', () => {
     const seq = multiSliceGre({ matrix: [16, 16], slices: 5, sliceSpacingM: 0.008 })
     const labelled = encodeReadouts(seq)

@@ -398,6 +398,7 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
   for (const s of imaging) if (navigator[s.index] === 0 && (centre === undefined || s.echoK2 < centre.echoK2)) centre = s
   const limits = limitsOf(out, ny, nz, setLabels, seq, centre === undefined ? undefined : out[centre.index])
   const timing = timingOf(shapes, out, excitations, inversions, trains, kMaxAll, blockStarts(seq.blocks.duration).total, warnings)
+  timingDefinitions(seq, timing, warnings)
 
   const is2d = nz <= 1 && cls.trajectory !== 'cartesian-3d'
   const golden = cls.trajectory === 'radial' || cls.trajectory === 'ute' ? isGoldenAngle(imaging, cls.trajectory === 'ute') : undefined
@@ -1029,6 +1030,25 @@ function rfBandwidthHz (seq: Sequence, rf: RfEvent): number | undefined {
   const upper = edge(1)
   const lower = edge(-1)
   return upper === undefined || lower === undefined ? undefined : upper + lower
+}
+
+/**
+ * TE, TR and TI as [DEFINITIONS] state them (seconds, as the toolboxes write them) take precedence
+ * over the values read from the events; a disagreement of more than 1 % is reported, since either the
+ * definition or this reading of the events is then wrong.
+ */
+function timingDefinitions (seq: Sequence, timing: ReturnType<typeof timingOf>, warnings: string[]): void {
+  const fields = [['TE', 'teS'], ['TR', 'trS'], ['TI', 'tiS']] as const
+  for (const [key, field] of fields) {
+    const values = numbers(seq.definitions.get(key))
+    if (values.length === 0 || !values.every((v) => v > 0)) continue
+    const read = timing[field]
+    if (read !== undefined && Math.abs(values[0] - read) > 0.01 * values[0]) {
+      warnings.push(`the ${key} definition says ${(values[0] * 1e3).toPrecision(4)} ms but the events give ${(read * 1e3).toPrecision(4)} ms; the definition is reported`)
+    }
+    timing[field] = values[0]
+    if (key === 'TE' && values.length > 1) timing.contrastTesS = values
+  }
 }
 
 /** Intervals between successive pulses of the same frequency (the same slice), s. */
