@@ -3,7 +3,7 @@
 // pipeline a reconstruction peer runs. Header values that no scanner could produce are reported on
 // stderr and replaced in the DICOM files.
 import { createReadStream } from 'node:fs'
-import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { basename, join } from 'node:path'
 import { formatHelp, intOption, parseCommand, UsageError, type CommandSpec } from '../../node/cli/args.ts'
@@ -12,14 +12,16 @@ import { parseIsmrmrdXml, validateIsmrmrdHeader, type IsmrmrdHeader, type MrdWar
 import type { Acquisition } from '../../protocol/mrd/types.ts'
 import { createFftPool } from '../fft/pool.ts'
 import { readIsmrmrdHdf5 } from '../import/index.ts'
-import { BATCH_CHAIN, DEFAULT_CHAIN, resolveChain, type Chain } from '../pipeline/chain.ts'
+import { resolveChain, type Chain } from '../pipeline/chain.ts'
+import { chainForPipeline, PIPELINES } from '../pipeline/pipelines.ts'
+import type { ReconHeader } from '../stages/stage.ts'
 import { runPipeline } from '../pipeline/run.ts'
 import { DicomSeriesWriter, describeSeries } from '../jobs/dicom-series.ts'
 import { MrdSource } from '../jobs/mrd-source.ts'
 import { reconHeaderOf } from '../jobs/recon-header.ts'
 
 export const RECON: CommandSpec = {
-  usage: 'scanhub recon FILE.h5|FILE.mrd --out DIR [--chain default|batch|CHAIN.json] [--dataset NAME] [--threads N]',
+  usage: 'scanhub recon FILE.h5|FILE.mrd --out DIR [--chain PIPELINE|CHAIN.json] [--dataset NAME] [--threads N]',
   description: 'Reconstructs raw MRI data (ISMRMRD HDF5, or an MRD v1 stream file) into DICOM MR images, one file per image, in DIR.',
   options: {
     out: { type: 'string' },
@@ -30,7 +32,7 @@ export const RECON: CommandSpec = {
   },
   help: {
     '--out DIR': 'where to write the DICOM files (created if missing; files of the same series are overwritten)',
-    '--chain NAME|FILE': 'the reconstruction chain: default (streaming, as peers run it), batch, or a JSON file [{ "stage": ..., "params": {...} }, ...]',
+    '--chain NAME|FILE': `the reconstruction: a pipeline (${PIPELINES.map((p) => p.name).join(', ')}; default picks from the data's header), or a JSON file [{ "stage": ..., "params": {...} }, ...]`,
     '--dataset NAME': 'the HDF5 group that holds xml and data (default dataset)',
     '--threads N': `FFT worker threads (default ${availableParallelism()})`,
     '--quiet': 'no progress bar',
@@ -55,14 +57,14 @@ async function sniff (path: string): Promise<'hdf5' | 'mrd'> {
   }
 }
 
-async function loadChain (value: string | undefined): Promise<Chain> {
-  if (value === undefined || value === 'default') return DEFAULT_CHAIN
-  if (value === 'batch') return BATCH_CHAIN
+/** --chain: a pipeline's name (pipelines.ts; `default` picks from the header) or a JSON file of steps. */
+async function loadChain (value: string | undefined, header: ReconHeader): Promise<Chain> {
+  if (value === undefined || PIPELINES.some((p) => p.name === value)) return chainForPipeline(value ?? 'default', header)
   let chain: unknown
   try {
     chain = JSON.parse(await readFile(value, 'utf8'))
   } catch (err) {
-    throw new UsageError(`--chain ${value}: not default, batch or a readable JSON file (${(err as Error).message})`)
+    throw new UsageError(`--chain ${value}: not a pipeline (${PIPELINES.map((p) => p.name).join(', ')}) or a readable JSON file (${(err as Error).message})`)
   }
   if (!Array.isArray(chain)) throw new UsageError(`--chain ${value}: expected a JSON array of { "stage": ..., "params": {...} }`)
   resolveChain(chain as Chain)
@@ -110,7 +112,6 @@ export async function reconCommand (argv: string[]): Promise<void> {
   const path = positionals[0]
   const outDir = values.out
   const threads = intOption(values.threads, '--threads', availableParallelism(), 1, 256)
-  const chain = await loadChain(values.chain as string | undefined)
   const quiet = values.quiet === true
   const warnings: string[] = []
   const warn = (message: string): void => {
@@ -125,6 +126,9 @@ export async function reconCommand (argv: string[]): Promise<void> {
   }
 
   const input = await openInput(path, values.dataset as string | undefined, (w) => warn(`${w.path}: ${w.message}`))
+  const reconHeader = reconHeaderOf(input.header, input.count)
+  const chain = await loadChain(values.chain as string | undefined, reconHeader)
+  resolveChain(chain)
   const fileTime = (await stat(path)).mtime
   const info = describeSeries(input.header, {}, fileTime, warn)
   const writer = new DicomSeriesWriter(input.header, info, warn)
@@ -134,14 +138,17 @@ export async function reconCommand (argv: string[]): Promise<void> {
   const progress = quiet ? undefined : new ProgressBar(`recon ${basename(path)}`, input.total)
   const stageWarnings = new Set<string>()
   let written = 0
+  const files: string[] = []
   try {
-    const summary = await runPipeline(input.acquisitions, reconHeaderOf(input.header, input.count), chain, {
+    const summary = await runPipeline(input.acquisitions, reconHeader, chain, {
       fft,
       // every reader here decodes each readout into arrays of its own
       handsOverAcquisitions: true,
       onImage: async (image) => {
         const file = writer.write(image)
-        await writeFile(join(outDir, file.name), file.bytes)
+        const target = join(outDir, file.name)
+        await writeFile(target, file.bytes)
+        files.push(target)
         written++
         progress?.update(input.done(), `${written} images`)
       },
@@ -156,6 +163,11 @@ export async function reconCommand (argv: string[]): Promise<void> {
     if (progress !== undefined) progress.done(line)
     else process.stderr.write(`${line}\n`)
     if (summary.images === 0) throw new Error(`${path} gave no images: does it hold image data (not only noise or calibration readouts)?`)
+  } catch (err) {
+    // A refused or failed reconstruction leaves no images behind: some slices alone would pass for a whole series.
+    progress?.done(`recon ${basename(path)}: failed`)
+    await Promise.allSettled(files.map(async (f) => await rm(f, { force: true })))
+    throw err
   } finally {
     await fft.close()
   }

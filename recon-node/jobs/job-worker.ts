@@ -20,9 +20,11 @@ import { FrameWriter } from '../../node/streams/framed-stream.ts'
 import type { BlobStore } from '../../node/storage/blob-store.ts'
 import { DicomWriteError } from '../dicom/errors.ts'
 import type { FftRunner } from '../fft/pool.ts'
-import { BATCH_CHAIN, DEFAULT_CHAIN, resolveChain, type Chain } from '../pipeline/chain.ts'
+import { resolveChain, type Chain } from '../pipeline/chain.ts'
+import { chainForPipeline } from '../pipeline/pipelines.ts'
 import { runPipeline } from '../pipeline/run.ts'
-import { AcquisitionShapeError, ChannelCountError, InvalidParamError, UnknownStageError } from '../stages/errors.ts'
+import { AcquisitionShapeError, ChannelCountError, InvalidParamError, ReconRefusedError, UnknownStageError } from '../stages/errors.ts'
+import type { ReconHeader } from '../stages/stage.ts'
 import { NOT_IMAGE_DATA } from '../stages/flags.ts'
 import { DicomSeriesWriter, describeSeries, type SeriesOverrides } from './dicom-series.ts'
 import { MrdSource } from './mrd-source.ts'
@@ -80,27 +82,24 @@ const PRESENCE_INTERVAL_MS = 250
 /** Errors that say the raw data (or the job's own settings) cannot be reconstructed: the task fails. */
 function isDataError (err: unknown): boolean {
   return err instanceof MrdProtocolError || err instanceof IsmrmrdXmlError || err instanceof AcquisitionShapeError ||
-    err instanceof ChannelCountError || err instanceof DicomWriteError || err instanceof InvalidParamError || err instanceof UnknownStageError
+    err instanceof ChannelCountError || err instanceof DicomWriteError || err instanceof InvalidParamError || err instanceof UnknownStageError ||
+    err instanceof ReconRefusedError
 }
 
-/** The chain a job asks for: options.chain (a list of steps), or the pipeline's name. */
-export function chainOf (description: Pick<JobDescription, 'pipeline' | 'options'>): Chain {
+/**
+ * The chain a job asks for: options.chain (a list of steps), or the pipeline's name (pipelines.ts); the
+ * `default` pipeline picks the chain from the data's header.
+ */
+export function chainOf (description: Pick<JobDescription, 'pipeline' | 'options'>, header: ReconHeader): Chain {
   const custom = description.options.chain
   if (custom !== undefined) {
     if (!Array.isArray(custom)) throw new InvalidParamError('options.chain must be a list of { stage, params } steps')
     resolveChain(custom as Chain)
     return custom as Chain
   }
-  switch (description.pipeline) {
-    case '':
-    case 'default':
-    case 'cartesian':
-      return DEFAULT_CHAIN
-    case 'batch':
-      return BATCH_CHAIN
-    default:
-      throw new UnknownStageError(`unknown reconstruction pipeline "${description.pipeline}": default or batch, or a chain in options.chain`)
-  }
+  const chain = chainForPipeline(description.pipeline, header)
+  resolveChain(chain)
+  return chain
 }
 
 type WorkerSettings = Required<Pick<JobWorkerInit, 'slots' | 'connectIntervalMs' | 'rawHighWaterMark' | 'requestTimeoutMs'>> & JobWorkerInit
@@ -378,9 +377,10 @@ class JobRun {
 
   private async reconstruct (): Promise<number> {
     const { description, doneUnits } = this.grant
-    const chain = chainOf(description)
     const { source } = await this.openRaw()
     const header = parseIsmrmrdXml(await source.header())
+    const reconHeader = reconHeaderOf(header)
+    const chain = chainOf(description, reconHeader)
     const warn = (message: string): void => { this.ctx.log(`recon jobs: ${this.jobId}: ${message}`) }
     const info = describeSeries(header, overridesOf(description), new Date(description.study.dateTime), warn)
     const writer = new DicomSeriesWriter(header, info, warn)
@@ -420,7 +420,7 @@ class JobRun {
     }
 
     const { signal } = this.abortController
-    await runPipeline(readouts(), reconHeaderOf(header), chain, {
+    await runPipeline(readouts(), reconHeader, chain, {
       ...(this.ctx.settings.fft !== undefined ? { fft: this.ctx.settings.fft } : {}),
       signal,
       // decoded for this run alone (MrdSource copies every readout out of the stream's chunks)

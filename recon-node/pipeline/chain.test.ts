@@ -4,7 +4,10 @@ import { DEFAULT_CHAIN, resolveChain, STAGES } from './chain.ts'
 
 describe('chain', () => {
   it('knows every stage by its name and fills in default parameters', () => {
-    expect(Object.keys(STAGES)).toEqual(['noise-prewhitening', 'remove-oversampling', 'accumulate', 'fft', 'crop-to-recon-space', 'coil-combine-rss', 'scale', 'onnx'])
+    expect(Object.keys(STAGES)).toEqual([
+      'epi-ramp-regrid', 'epi-nyquist-correction', 'noise-prewhitening', 'remove-oversampling', 'accumulate', 'grappa',
+      'partial-fourier', 'fft', 'nufft', 'crop-to-recon-space', 'coil-combine-rss', 'scale', 'onnx'
+    ])
     const steps = resolveChain([...DEFAULT_CHAIN, { stage: 'scale', params: { mode: 'fixed', factor: 2 } }])
     expect(steps.map((s) => s.stage.name)).toEqual([...DEFAULT_CHAIN.map((s) => s.stage), 'scale'])
     expect(steps[6].params).toEqual({ mode: 'max', target: 4095, factor: 1 })
@@ -22,7 +25,7 @@ describe('chain', () => {
   })
 
   it('refuses unknown stages and parameters, and values of the wrong type or range', () => {
-    expect(() => resolveChain([{ stage: 'grappa' }])).toThrow(UnknownStageError)
+    expect(() => resolveChain([{ stage: 'sense' }])).toThrow(UnknownStageError)
     expect(() => resolveChain([{ stage: 'toString' }])).toThrow(UnknownStageError)
     const bad = (params: Record<string, never | string | number | boolean>): unknown => resolveChain([{ stage: 'scale', params }])
     expect(() => bad({ colour: 'red' })).toThrow(InvalidParamError)

@@ -3,10 +3,15 @@
 import { accumulate } from '../stages/accumulate.ts'
 import { coilCombineRss } from '../stages/coil-combine-rss.ts'
 import { cropToReconSpace } from '../stages/crop-to-recon-space.ts'
+import { epiNyquistCorrection } from '../stages/epi-nyquist-correction.ts'
+import { epiRampRegrid } from '../stages/epi-ramp-regrid.ts'
 import { InvalidParamError, UnknownStageError } from '../stages/errors.ts'
 import { fft } from '../stages/fft.ts'
+import { grappa } from '../stages/grappa.ts'
 import { noisePrewhitening } from '../stages/noise-prewhitening.ts'
+import { nufft } from '../stages/nufft.ts'
 import { onnx } from '../stages/onnx.ts'
+import { partialFourier } from '../stages/partial-fourier.ts'
 import { removeOversampling } from '../stages/remove-oversampling.ts'
 import { scale } from '../stages/scale.ts'
 import type { ParamSpec, ParamTable, ParamValue, Stage } from '../stages/stage.ts'
@@ -22,10 +27,15 @@ export type Chain = readonly ChainStep[]
 
 /** Every stage by name. */
 export const STAGES: Readonly<Record<string, Stage<ParamTable, unknown>>> = Object.freeze({
+  [epiRampRegrid.name]: epiRampRegrid,
+  [epiNyquistCorrection.name]: epiNyquistCorrection,
   [noisePrewhitening.name]: noisePrewhitening,
   [removeOversampling.name]: removeOversampling,
   [accumulate.name]: accumulate,
+  [grappa.name]: grappa,
+  [partialFourier.name]: partialFourier,
   [fft.name]: fft,
+  [nufft.name]: nufft,
   [cropToReconSpace.name]: cropToReconSpace,
   [coilCombineRss.name]: coilCombineRss,
   [scale.name]: scale,

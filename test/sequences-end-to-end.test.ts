@@ -1,0 +1,213 @@
+// Every sequence a lab brings, as a user runs it: `scanhub simulate` plays the sequence on the virtual
+// scanner, `scanhub recon` reconstructs the MRD stream it wrote (the `default` pipeline picks the chain
+// from the header), and each DICOM image is compared with the analytic head phantom at the sequence's
+// contrast, seen at the resolution of the reconstructed matrix: the centred inverse DFT of the
+// phantom's exact k-space on the Cartesian grid of the image (so Gibbs ringing and partial volume are in
+// the reference as in any Cartesian image of that matrix). The normalised error after the best scale
+// must be within the tolerance stated for the trajectory; what cannot be reconstructed must be refused
+// with a non-zero exit, a message naming what is missing, and no DICOM file.
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readDicom } from '../protocol/dicom/index.ts'
+import { BUILTIN_SEQUENCES, parseSeq, writeSeq, type Sequence } from '../protocol/pulseq/index.ts'
+import { planSequence, type SequencePlan } from '../scanner-node/acquisition/sequence-plan.ts'
+import { virtualScanPhantom } from '../scanner-node/acquisition/virtual-scan.ts'
+import { phantomKspace } from '../scanner-node/virtual/index.ts'
+import { centredInverseDft } from '../scanner-node/virtual/fft.ts'
+import { fixture, hasFixtures } from './support/external-tools.ts'
+import { PROJECT_ROOT, SCANHUB_BIN } from './support/peer-process.ts'
+
+let dir: string
+beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'scanhub-seq-e2e-')) })
+afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+interface Image {
+  pixels: Float64Array
+  rows: number
+  columns: number
+  /** position along the slice normal, m */
+  sliceM: number
+  instance: number
+}
+
+function run (args: string[]): { status: number, stderr: string, stdout: string } {
+  const r = spawnSync(process.execPath, [SCANHUB_BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 300_000 })
+  return { status: r.status ?? -1, stderr: r.stderr ?? '', stdout: r.stdout ?? '' }
+}
+
+/** simulate then recon; the images sorted by position, or the refusal. */
+async function scanAndReconstruct (name: string, seqText: string, coils: number): Promise<{ images: Image[], refusal?: string, plan: SequencePlan }> {
+  const seqFile = join(dir, `${name}.seq`)
+  const mrd = join(dir, `${name}.mrd`)
+  const out = join(dir, `${name}-dicom`)
+  await writeFile(seqFile, seqText)
+  const plan = planSequence(parseSeq(seqText))
+  const simulated = run(['simulate', '--seq', seqFile, '--coils', String(coils), '--noise', '0', '--out', mrd])
+  if (simulated.status !== 0) throw new Error(`simulate ${name} failed: ${simulated.stderr}`)
+  const recon = run(['recon', mrd, '--out', out, '--quiet'])
+  const files = await readdir(out).catch(() => [] as string[])
+  if (recon.status !== 0) {
+    expect(files, `${name}: a refused reconstruction leaves no DICOM`).toEqual([])
+    return { images: [], refusal: recon.stderr, plan }
+  }
+  const images: Image[] = []
+  for (const file of files.filter((f) => f.endsWith('.dcm'))) {
+    const dicom = readDicom(await readFile(join(out, file)))
+    const ds = dicom.dataset as Record<string, unknown>
+    const orientation = (ds.ImageOrientationPatient as number[]).map(Number)
+    const normal = [
+      orientation[1] * orientation[5] - orientation[2] * orientation[4],
+      orientation[2] * orientation[3] - orientation[0] * orientation[5],
+      orientation[0] * orientation[4] - orientation[1] * orientation[3]
+    ]
+    const position = (ds.ImagePositionPatient as number[]).map(Number)
+    images.push({
+      pixels: Float64Array.from(dicom.pixels),
+      rows: dicom.rows,
+      columns: dicom.columns,
+      sliceM: (position[0] * normal[0] + position[1] * normal[1] + position[2] * normal[2]) / 1000,
+      instance: Number(ds.InstanceNumber)
+    })
+  }
+  images.sort((a, b) => a.instance - b.instance)
+  return { images, plan }
+}
+
+/** Centred inverse DFT scaled by 1/n of one line, of any length (the simulator's FFT takes powers of two). */
+function inverseDft (re: Float64Array, im: Float64Array): void {
+  const n = re.length
+  if ((n & (n - 1)) === 0) { centredInverseDft(re, im); return }
+  const c = Math.floor(n / 2)
+  const outRe = new Float64Array(n)
+  const outIm = new Float64Array(n)
+  for (let m = 0; m < n; m++) {
+    let sr = 0
+    let si = 0
+    for (let k = 0; k < n; k++) {
+      const phase = 2 * Math.PI * (k - c) * (m - c) / n
+      const cos = Math.cos(phase)
+      const sin = Math.sin(phase)
+      sr += re[k] * cos - im[k] * sin
+      si += re[k] * sin + im[k] * cos
+    }
+    outRe[m] = sr / n
+    outIm[m] = si / n
+  }
+  re.set(outRe)
+  im.set(outIm)
+}
+
+/** The phantom's exact k-space on the image's Cartesian grid, transformed back: the ideal image of that matrix. */
+function referenceSlice (plan: SequencePlan, columns: number, rows: number, sliceOffsetM: number): Float64Array {
+  const phantom = virtualScanPhantom(plan.fovM)
+  const n = columns * rows
+  const kx = new Float64Array(n)
+  const ky = new Float64Array(n)
+  const kz = new Float64Array(n)
+  const tS = new Float64Array(n).fill(plan.timing.teS)
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < columns; x++) {
+      kx[x + columns * y] = (x - Math.floor(columns / 2)) / plan.fovM[0]
+      ky[x + columns * y] = (y - Math.floor(rows / 2)) / plan.fovM[1]
+    }
+  }
+  const k = phantomKspace(phantom, { kx, ky, kz, tS }, { timing: plan.timing, encoding: 2, sliceOffsetM })
+  // inverse DFT along x, then along y
+  const rowRe = new Float64Array(columns)
+  const rowIm = new Float64Array(columns)
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < columns; x++) { rowRe[x] = k.re[x + columns * y]; rowIm[x] = k.im[x + columns * y] }
+    inverseDft(rowRe, rowIm)
+    for (let x = 0; x < columns; x++) { k.re[x + columns * y] = rowRe[x]; k.im[x + columns * y] = rowIm[x] }
+  }
+  const colRe = new Float64Array(rows)
+  const colIm = new Float64Array(rows)
+  for (let x = 0; x < columns; x++) {
+    for (let y = 0; y < rows; y++) { colRe[y] = k.re[x + columns * y]; colIm[y] = k.im[x + columns * y] }
+    inverseDft(colRe, colIm)
+    for (let y = 0; y < rows; y++) { k.re[x + columns * y] = colRe[y]; k.im[x + columns * y] = colIm[y] }
+  }
+  return Float64Array.from({ length: n }, (_, i) => Math.hypot(k.re[i], k.im[i]))
+}
+
+/** ‖s·image − reference‖ / ‖reference‖ with the best scale s. */
+function nrmse (image: Float64Array, reference: Float64Array): number {
+  let ir = 0
+  let ii = 0
+  let rr = 0
+  for (let i = 0; i < image.length; i++) { ir += image[i] * reference[i]; ii += image[i] * image[i]; rr += reference[i] * reference[i] }
+  const s = ii > 0 ? ir / ii : 0
+  let e = 0
+  for (let i = 0; i < image.length; i++) e += (s * image[i] - reference[i]) ** 2
+  return Math.sqrt(e / rr)
+}
+
+interface Case {
+  name: string
+  seq: () => Promise<string> | string
+  coils?: number
+  /** largest NRMSE against the ideal image, for each image of the scan */
+  tolerance?: number
+  /** the reconstruction must be refused with this message */
+  refused?: RegExp
+}
+
+const build = (name: keyof typeof BUILTIN_SEQUENCES, params: Record<string, unknown> = {}): () => string =>
+  () => writeSeq((BUILTIN_SEQUENCES[name].build as (p: Record<string, unknown>) => Sequence)(params))
+
+const CASES: Case[] = [
+  { name: 'GRE, labelled', seq: build('gre', { matrix: [64, 64] }), tolerance: 0.02 },
+  { name: 'GRE without labels', seq: build('gre', { matrix: [64, 64], labels: false }), tolerance: 0.02 },
+  { name: 'multi-slice GRE', seq: build('gre-multislice', { matrix: [64, 64] }), tolerance: 0.02 },
+  { name: 'spin echo', seq: build('spin-echo', { matrix: [64, 64] }), tolerance: 0.03 },
+  { name: 'TSE', seq: build('tse', { matrix: [64, 64] }), tolerance: 0.15 },
+  { name: 'EPI with navigators and ramp sampling', seq: build('epi', { matrix: [64, 64], rampSampling: true }), tolerance: 0.15 },
+  { name: 'partial-Fourier EPI', seq: build('epi', { matrix: [64, 64], partialFourier: 6 / 8 }), tolerance: 0.2 },
+  { name: 'radial', seq: build('radial', { matrix: [64, 64] }), tolerance: 0.15 },
+  { name: 'golden-angle radial', seq: build('radial-golden', { matrix: [64, 64] }), tolerance: 0.15 },
+  { name: 'UTE', seq: build('ute', { matrix: [64, 64] }), tolerance: 0.2 },
+  { name: 'spiral', seq: build('spiral', { matrix: [64, 64] }), tolerance: 0.2 },
+  { name: 'GRE undersampled R=2, 24 calibration lines', seq: build('gre-undersampled', { matrix: [64, 64], acceleration: 2, calibrationLines: 24 }), coils: 8, tolerance: 0.08 },
+  { name: 'GRE undersampled R=3, 24 calibration lines', seq: build('gre-undersampled', { matrix: [96, 96], acceleration: 3, calibrationLines: 24 }), coils: 8, tolerance: 0.12 },
+  { name: 'GRE undersampled R=2 with too few calibration lines', seq: build('gre-undersampled', { matrix: [64, 64], acceleration: 2, calibrationLines: 2 }), coils: 8, refused: /undersampled by 2.*calibration/ }
+]
+
+const FIXTURES: Array<[file: string, tolerance: number]> = [
+  ['pypulseq_write_gre_v150.seq', 0.05], ['tutorial_gre_prisma_v140.seq', 0.05], ['pulseq_gre_v151.seq', 0.05],
+  // T2 decay along the echo train weights k-space line by line: a blur the ideal image at one TE does not have
+  ['pypulseq_write_tse_v150.seq', 0.25]
+]
+
+describe('simulate then recon: the right image or a clear refusal', () => {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const { images, refusal, plan } = await scanAndReconstruct(c.name.replace(/\W+/g, '-'), await c.seq(), c.coils ?? 1)
+      if (c.refused !== undefined) {
+        expect(refusal).toMatch(c.refused)
+        return
+      }
+      expect(refusal, `${c.name} was refused`).toBeUndefined()
+      expect(images.length).toBeGreaterThanOrEqual(plan.slices)
+      const errors = images.map((image) => nrmse(image.pixels, referenceSlice(plan, image.columns, image.rows, image.sliceM)))
+      console.log(`${c.name}: ${images.length} images ${images[0].columns}x${images[0].rows}, NRMSE against the ideal image ${Math.min(...errors).toFixed(3)}..${Math.max(...errors).toFixed(3)} (tolerance ${c.tolerance})`)
+      errors.forEach((error, i) => {
+        expect(error, `${c.name}, image ${images[i].instance} at ${(images[i].sliceM * 1000).toFixed(1)} mm`).toBeLessThan(c.tolerance ?? 0)
+      })
+    }, 300_000)
+  }
+
+  for (const [file, tolerance] of FIXTURES) {
+    it.skipIf(!hasFixtures())(`the real sequence ${file}`, async () => {
+      const text = await readFile(fixture('pulseq', file), 'utf8')
+      const { images, refusal, plan } = await scanAndReconstruct(file, text, 1)
+      expect(refusal, `${file} was refused`).toBeUndefined()
+      expect(images.length).toBeGreaterThanOrEqual(plan.slices)
+      const errors = images.map((image) => nrmse(image.pixels, referenceSlice(plan, image.columns, image.rows, image.sliceM)))
+      console.log(`${file}: ${images.length} images ${images[0].columns}x${images[0].rows}, NRMSE against the ideal image ${Math.max(...errors).toFixed(3)}`)
+      errors.forEach((error, i) => { expect(error, `${file}, image ${images[i].instance}`).toBeLessThan(tolerance) })
+    }, 300_000)
+  }
+})
