@@ -11,7 +11,7 @@ import type { Chain } from '../pipeline/chain.ts'
 import type { ReconImage } from '../pipeline/image.ts'
 import { runPipeline } from '../pipeline/run.ts'
 import { PHS1_FLAG, READ_FLAG } from './complex-array.ts'
-import { flagsOf, IS_NOISE_MEASUREMENT, LAST_IN_SLICE } from './flags.ts'
+import { flagsOf, IS_NOISE_MEASUREMENT, IS_PARALLEL_CALIBRATION, LAST_IN_SLICE } from './flags.ts'
 import { nufft, type NufftState } from './nufft.ts'
 import {
   besselJ1, halfSpokeReadouts, nonCartesianAcquisitions, phantomKspace, phantomValue, radialReadouts, spiralReadouts,
@@ -200,7 +200,7 @@ describe('nufft stage', () => {
     expect(nrmse(image.map((v) => v * scale), reference)).toBeGreaterThan(0.2)
   })
 
-  it('makes one image per slice on LAST_IN_SLICE, positioned by its readouts, and passes noise readouts on', async () => {
+  it('makes one image per slice on LAST_IN_SLICE, positioned by its readouts, and passes noise and calibration-only readouts on', async () => {
     const n = 32
     const shapes = testPhantom(n)
     const coils = testCoils(2)
@@ -212,6 +212,9 @@ describe('nufft stage', () => {
     const params = { oversampling: 2, kernelWidth: 4, density: 'pipe' as const, densityIterations: 10 }
     const ctx: StageContext<NufftState> = { header: header(n), fft: new InThreadFft(), state: stage.init!(params, header(n)), warn: () => {} }
     expect(await stage.run({ kind: 'acquisition', acquisition: noise }, params, ctx)).toEqual([{ kind: 'acquisition', acquisition: noise }])
+    const [calibration] = nonCartesianAcquisitions(radialReadouts(64, 1), shapes, coils)
+    calibration.head.flags = flagsOf(IS_PARALLEL_CALIBRATION)
+    expect(await stage.run({ kind: 'acquisition', acquisition: calibration }, params, ctx)).toEqual([{ kind: 'acquisition', acquisition: calibration }])
     const out: Message[] = []
     for (const acq of [...slices[0], ...slices[1]]) {
       const emitted = await stage.run({ kind: 'acquisition', acquisition: acq }, params, ctx)

@@ -1,15 +1,17 @@
 // Non-Cartesian 2-D reconstruction by gridding (the adjoint NUFFT with density compensation), for
 // radial, golden-angle radial, centre-out (UTE) half-spokes, spirals or any other 2-D trajectory whose
 // readouts carry the k-space position of each sample, and for stacks of them along Cartesian partitions
-// (stack of stars: kspace_encode_step_2 numbers the partition, placed as accumulate places it: ISMRMRD's traj, (kx, ky[, kz]) per sample in
-// normalised units k·Δx, ±0.5 at the edge of the reconstructed matrix (reconSpace matrixSize), kx along
-// the readout direction and ky along the phase direction (how the virtual scanner and Gadgetron's
-// radial examples write it). It takes the place of accumulate and fft in a chain.
+// (stack of stars: kspace_encode_step_2 numbers the partition, placed as accumulate places it). The
+// positions are ISMRMRD's traj, (kx, ky[, kz]) per sample in normalised units k·Δx, ±0.5 at the edge of
+// the reconstructed matrix (reconSpace matrixSize), kx along the readout direction and ky along the
+// phase direction (how the virtual scanner and Gadgetron's radial examples write it). It takes the
+// place of accumulate and fft in a chain.
 //
 // Image readouts are collected per (slice, contrast, phase, repetition, set), as accumulate does, and
 // an image is made on the same triggers: LAST_IN_SLICE (that image), LAST_IN_REPETITION (every image of
 // the repetition), LAST_IN_MEASUREMENT (all), and the end of the stream. Readouts that are not image
-// data (noise, navigators, ...) pass on untouched, so that prewhitening may follow or precede. Each image
+// data (noise, navigators, ...) pass on untouched, so that prewhitening may follow or precede; so do
+// readouts that are only parallel-imaging calibration (IS_PARALLEL_CALIBRATION), as in accumulate. Each image
 // is a buffer in image space, [reconMatrix.x, reconMatrix.y, reconMatrix.z (1 in 2-D), coils], that
 // coil combination and scaling take as they take the Cartesian chain's. A stack's partitions are
 // transformed along kz by the FFT (zero-filled to reconMatrix.z at the encoded FOV's partition
@@ -39,7 +41,7 @@ import { footprints, planGrid, type Footprints, type GridPlan } from '../griddin
 import { SampleSet } from '../gridding/samples.ts'
 import { centredLength } from './accumulate.ts'
 import { AcquisitionShapeError, ChannelCountError } from './errors.ts'
-import { isFlagSet, LAST_IN_MEASUREMENT, LAST_IN_REPETITION, LAST_IN_SLICE, NOT_IMAGE_DATA } from './flags.ts'
+import { IS_PARALLEL_CALIBRATION, IS_PARALLEL_CALIBRATION_AND_IMAGING, isFlagSet, LAST_IN_MEASUREMENT, LAST_IN_REPETITION, LAST_IN_SLICE, NOT_IMAGE_DATA } from './flags.ts'
 import { MissingTrajectoryError, TrajectoryScaleError, UnsupportedTrajectoryError } from './nufft-errors.ts'
 import { defineStage, param, type BufferMessage, type Message, type ParamValues, type ReconHeader, type StageContext } from './stage.ts'
 
@@ -282,7 +284,8 @@ export const nufft = defineStage<typeof params, NufftState>({
     if (input.kind !== 'acquisition') return [input]
     const head = input.acquisition.head
     const state = ctx.state
-    const image = (head.flags & NOT_IMAGE_DATA) === 0n && head.numberOfSamples > 0
+    const calibrationOnly = isFlagSet(head, IS_PARALLEL_CALIBRATION) && !isFlagSet(head, IS_PARALLEL_CALIBRATION_AND_IMAGING)
+    const image = (head.flags & NOT_IMAGE_DATA) === 0n && !calibrationOnly && head.numberOfSamples > 0
     if (image) add(state, input.acquisition, ctx.header, ctx.warn)
     const out: Message[] = image ? [] : [input]
     const ready: Pending[] = []
