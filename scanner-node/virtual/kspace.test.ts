@@ -191,3 +191,22 @@ describe('against BART', () => {
     expect(error).toBeGreaterThan(0.005) // BART's centre shift (see above); if this fails, BART was fixed: tighten the bound
   })
 })
+
+describe('an excited slab', () => {
+  it('keeps ellipsoids inside it whole, drops those outside, and steps those its faces cut', () => {
+    const inside: Ellipsoid = { centreM: [0, 0, 0], semiAxesM: [0.02, 0.02, 0.01], angleRad: 0, intensity: 1 }
+    const outside: Ellipsoid = { centreM: [0, 0, 0.05], semiAxesM: [0.02, 0.02, 0.01], angleRad: 0, intensity: 1 }
+    const cut: Ellipsoid = { centreM: [0, 0, 0.01], semiAxesM: [0.03, 0.03, 0.03], angleRad: 0, intensity: 1 }
+    const phantom: Phantom3D = { dimensions: 3, name: 'three', ellipsoids: [inside, outside, cut] }
+    const slab = { centreM: 0, thicknessM: 0.03, stepM: 0.001 }
+    const shapes = shapesFor(phantom, 3, 0, slab)
+    expect(shapes.filter((s) => s.source === inside)).toHaveLength(1)
+    expect(shapes.filter((s) => s.source === outside)).toHaveLength(0)
+    // the cut one spans −0.02..0.04, the slab −0.015..0.015: 30 steps of 1 mm between its faces
+    expect(shapes.filter((s) => s.source === cut)).toHaveLength(30)
+    // at k = 0: the volumes inside the slab, the cut one π·a²·∫(1 − (z − z0)²/c²)dz over the slab, within the steps' error
+    const k0 = phantomKspace(phantom, { kx: [0], ky: [0], kz: [0], tS: [0] }, { timing: PLAIN, encoding: 3, slab }).re[0]
+    const capped = (z: number): number => Math.PI * 0.03 ** 2 * (z - (z - 0.01) ** 3 / (3 * 0.03 ** 2))
+    expect(k0 / ((4 / 3) * Math.PI * 0.02 * 0.02 * 0.01 + capped(0.015) - capped(-0.015))).toBeCloseTo(1, 3)
+  })
+})

@@ -175,6 +175,8 @@ export interface PhantomKspaceOptions {
   b1Scale?: number
   /** spin echoes (timing kind SE): time from excitation of the echo the samples lie around; default TE */
   spinEchoS?: number
+  /** a 3D encoding's excited slab (see shapesFor); default: the whole phantom */
+  slab?: ExcitedSlab
 }
 
 /**
@@ -187,7 +189,7 @@ export interface PhantomKspaceOptions {
  */
 export function phantomKspace (phantom: Phantom, samples: KspaceSamples, options: PhantomKspaceOptions, shiftK: [number, number, number] = [0, 0, 0]): { re: Float64Array, im: Float64Array } {
   const encoding = options.encoding ?? phantom.dimensions
-  const shapes = shapesFor(phantom, encoding, options.sliceOffsetM ?? 0)
+  const shapes = shapesFor(phantom, encoding, options.sliceOffsetM ?? 0, options.slab)
   const weights = sampleWeights(shapes, samples.tS, options)
   const n = samples.tS.length
   const re = new Float64Array(n)
