@@ -363,6 +363,14 @@ describe.skipIf(!pydicom)('DicomSeriesWriter', () => {
     expect(t.PercentPhaseFieldOfView).toBeCloseTo(75, 6)
     expect(warnings).toEqual([])
     expectValid(paths)
+    if (hasTool('dcm2niix')) {
+      // dcm2niix reads the acquisition matrix and phase-encoding axis as scanners' files state them
+      const dir = join(paths[0], '..')
+      const r = spawnSync('dcm2niix', ['-z', 'n', '-b', 'y', '-f', 'v', '-o', dir, dir], { encoding: 'utf8' })
+      expect(r.status, r.stdout + r.stderr).toBe(0)
+      const sidecar = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8')) as Record<string, unknown>
+      expect(sidecar).toMatchObject({ AcquisitionMatrixPE: 48, PhaseEncodingAxis: 'j', InPlanePhaseEncodingDirectionDICOM: 'COL', PercentPhaseFOV: 75, SliceThickness: 4 })
+    }
 
     // a chain that left the encoded extent on the image is overruled by reconSpace, and reported
     const off = writeScan(spec, [{ fieldOfViewMm: [480, 180, 4] }])
