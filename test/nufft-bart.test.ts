@@ -7,10 +7,9 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Acquisition } from '../protocol/mrd/types.ts'
 import { readCfl, writeCfl } from '../recon-node/fft/cfl.ts'
-import type { Chain } from '../recon-node/pipeline/chain.ts'
 import { runPipeline } from '../recon-node/pipeline/run.ts'
 import { createFftPool } from '../recon-node/fft/pool.ts'
 import { pipeMenonWeights } from '../recon-node/gridding/density.ts'
@@ -23,15 +22,6 @@ import { nufft } from '../recon-node/stages/nufft.ts'
 import type { Message, ReconHeader } from '../recon-node/stages/stage.ts'
 import { makeHeader } from '../recon-node/stages/test-acquisitions.ts'
 import { hasTool } from './support/external-tools.ts'
-
-// The chain's stage table may not list nufft yet: resolve it here until it does (a no-op once
-// chain.ts registers it under this name).
-vi.mock('../recon-node/pipeline/chain.ts', async (importOriginal) => {
-  const chain = await importOriginal<typeof import('../recon-node/pipeline/chain.ts')>()
-  const { nufft } = await import('../recon-node/stages/nufft.ts')
-  const stages = { [nufft.name]: nufft, ...chain.STAGES }
-  return { ...chain, STAGES: stages, resolveChain: (c: Chain, table = stages) => chain.resolveChain(c, table) }
-})
 
 const pool = createFftPool({ size: 2 })
 afterAll(async () => { await pool.close() })

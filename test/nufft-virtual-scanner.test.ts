@@ -4,26 +4,18 @@
 // agree between the scanner and the reconstruction. A non-square matrix (64 x 48, square pixels)
 // catches swapped axes; two slices, their grouping; readout oversampling (2 samples per Nyquist step
 // along each spoke) and noise readouts, what a real radial scan carries.
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Acquisition } from '../protocol/mrd/types.ts'
 import { InThreadFft } from '../recon-node/fft/pool.ts'
 import type { Chain } from '../recon-node/pipeline/chain.ts'
 import type { ReconImage } from '../recon-node/pipeline/image.ts'
+import { NUFFT_CHAIN } from '../recon-node/pipeline/pipelines.ts'
 import { runPipeline } from '../recon-node/pipeline/run.ts'
 import type { ReconHeader } from '../recon-node/stages/stage.ts'
 import { cartesianReadouts } from '../scanner-node/virtual/cartesian-plan.ts'
 import { sheppLogan2d } from '../scanner-node/virtual/phantom.ts'
 import type { PlannedReadout } from '../scanner-node/virtual/readout-plan.ts'
 import { encodingFor, simulateReadouts, type SimulateOptions } from '../scanner-node/virtual/simulate.ts'
-
-// The chain's stage table may not list nufft yet: resolve it here until it does (a no-op once
-// chain.ts registers it under this name).
-vi.mock('../recon-node/pipeline/chain.ts', async (importOriginal) => {
-  const chain = await importOriginal<typeof import('../recon-node/pipeline/chain.ts')>()
-  const { nufft } = await import('../recon-node/stages/nufft.ts')
-  const stages = { [nufft.name]: nufft, ...chain.STAGES }
-  return { ...chain, STAGES: stages, resolveChain: (c: Chain, table = stages) => chain.resolveChain(c, table) }
-})
 
 const MATRIX: [number, number] = [64, 48]
 const FOV: [number, number, number] = [0.24, 0.18, 0.005]
@@ -132,14 +124,13 @@ describe('nufft on the virtual scanner\'s radial data', () => {
     }
   })
 
-  it('runs after noise prewhitening, which keeps the trajectory, and before scaling: the images of the noiseless scan within 3 % (the noise)', async () => {
+  it('runs in the nufft pipeline (noise prewhitening, which keeps the trajectory, nufft, RSS, scale): the images of the noiseless scan within 3 % (the noise)', async () => {
     const plan = radialPlan()
     const clean = Array.from(simulateReadouts(plan, { ...OPTIONS, trajectory: 'radial' }))
     let peak = 0
     for (const acq of clean) for (const v of acq.data) peak = Math.max(peak, Math.abs(v))
     const noisy = Array.from(simulateReadouts(plan, { ...OPTIONS, trajectory: 'radial', noiseSigma: 2e-3 * peak, noiseReadouts: 64 }))
-    const chain: Chain = [{ stage: 'noise-prewhitening' }, { stage: 'nufft' }, { stage: 'coil-combine-rss' }, { stage: 'scale' }]
-    const images = await reconstruct(noisy, headerFor(plan, 'radial'), chain)
+    const images = await reconstruct(noisy, headerFor(plan, 'radial'), NUFFT_CHAIN)
     const reference = await reconstruct(clean, headerFor(plan, 'radial'), [{ stage: 'nufft' }, { stage: 'coil-combine-rss' }, { stage: 'scale' }])
     expect(images).toHaveLength(SLICES)
     for (const [s, image] of images.entries()) {

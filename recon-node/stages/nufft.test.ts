@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import type { Acquisition } from '../../protocol/mrd/types.ts'
 import { ifftc } from '../fft/fftn.ts'
 import { createFftPool, InThreadFft } from '../fft/pool.ts'
@@ -19,15 +19,6 @@ import {
 } from './nufft-test-phantom.ts'
 import type { Message, ReconHeader, StageContext } from './stage.ts'
 import { makeAcquisition, makeHeader } from './test-acquisitions.ts'
-
-// The chain's stage table may not list nufft yet: resolve it here until it does (a no-op once
-// chain.ts registers it under this name).
-vi.mock('../pipeline/chain.ts', async (importOriginal) => {
-  const chain = await importOriginal<typeof import('../pipeline/chain.ts')>()
-  const { nufft } = await import('./nufft.ts')
-  const stages = { [nufft.name]: nufft, ...chain.STAGES }
-  return { ...chain, STAGES: stages, resolveChain: (c: Chain, table = stages) => chain.resolveChain(c, table) }
-})
 
 const pool = createFftPool({ size: 2 })
 afterAll(async () => { await pool.close() })
