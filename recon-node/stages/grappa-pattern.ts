@@ -1,14 +1,16 @@
-// What the sampling pattern of a k-space buffer (BufferMeta.sampled) says to GRAPPA: which PHS1 lines
-// were acquired, how far apart (the acceleration R and the lattice's offset), where the fully sampled
-// calibration block at the k-space centre lies, and, for each missing line, the acquired lines its
-// value is estimated from. GRAPPA here works along PHS1 only: a 3-D buffer must have the same lines in
-// every partition that holds data (undersampling along PHS2 is refused by the stage).
+// What the sampling pattern of a k-space buffer (BufferMeta.sampled) says to GRAPPA: which lines were
+// acquired along the undersampled axis, how far apart (the acceleration R and the lattice's offset),
+// where the fully sampled calibration block at the k-space centre lies, and, for each missing line,
+// the acquired lines its value is estimated from. The pattern is read along PHS1 with partitions
+// across it; for undersampling along PHS2 the stage hands it the buffer with the two axes swapped.
+// Either way the same lines must be acquired in every row across that holds data: undersampling
+// along both axes at once is refused.
 import type { Dims } from './complex-array.ts'
 import { UnsupportedSamplingError } from './grappa-errors.ts'
 
 export interface LinePattern {
   ny: number
-  /** 1 where the PHS1 line is acquired (in every partition that holds data). */
+  /** 1 where the line is acquired (in every partition that holds data). */
   lines: Uint8Array
   /** Partitions that hold data. */
   partitions: number[]
@@ -42,37 +44,66 @@ function mode (values: number[]): number {
   return best
 }
 
-/**
- * Whether no line is missing between acquired ones, along PHS1 in any partition or along PHS2: then
- * there is nothing to fill, whatever the outline of the acquired region (an elliptical 3-D scan, zero
- * filling, partial Fourier).
- */
-export function hasNoGaps (dims: Dims, sampled: Uint8Array): boolean {
-  const [, ny, nz] = dims
-  let firstZ = -1
-  let lastZ = -1
-  let partitions = 0
-  for (let z = 0; z < nz; z++) {
-    let first = -1
-    let last = -1
-    let count = 0
-    for (let y = 0; y < ny; y++) {
-      if (sampled[y + ny * z] === 0) continue
-      if (first < 0) first = y
-      last = y
-      count++
-    }
-    if (count === 0) continue
-    if (count !== last - first + 1) return false
-    if (firstZ < 0) firstZ = z
-    lastZ = z
-    partitions++
-  }
-  return partitions === 0 || partitions === lastZ - firstZ + 1
+/** Names of the axes in messages: `along` is the axis read for gaps, `across` the other phase axis. */
+export interface AxisNames {
+  along: 'PHS1' | 'PHS2'
+  across: 'PHS1' | 'PHS2'
 }
 
-/** Reads the PHS1 sampling pattern; throws UnsupportedSamplingError for patterns that vary along PHS2. */
-export function linePattern (dims: Dims, sampled: Uint8Array, context: string): LinePattern {
+export const PHS1_AXES: AxisNames = { along: 'PHS1', across: 'PHS2' }
+export const PHS2_AXES: AxisNames = { along: 'PHS2', across: 'PHS1' }
+
+function hasGap (count: number, stride: number, at: (i: number) => number): boolean {
+  let first = -1
+  let last = -1
+  let acquired = 0
+  for (let i = 0; i < count; i++) {
+    if (at(i * stride) === 0) continue
+    if (first < 0) first = i
+    last = i
+    acquired++
+  }
+  return acquired > 0 && acquired !== last - first + 1
+}
+
+/**
+ * Along which phase axes a line is missing between acquired ones (in some partition along PHS1, in
+ * some PHS1 line along PHS2). Neither: nothing to fill, whatever the outline of the acquired region
+ * (an elliptical 3-D scan, zero filling, partial Fourier).
+ */
+export function gapAxes (dims: Dims, sampled: Uint8Array): { phs1: boolean, phs2: boolean } {
+  const [, ny, nz] = dims
+  let phs1 = false
+  let phs2 = false
+  for (let z = 0; z < nz && !phs1; z++) phs1 = hasGap(ny, 1, (i) => sampled[i + ny * z])
+  for (let y = 0; y < ny && !phs2; y++) phs2 = hasGap(nz, ny, (i) => sampled[y + i])
+  return { phs1, phs2 }
+}
+
+/** The buffer with PHS1 and PHS2 swapped: element (x, y, z, c) moves to (x, z, y, c). */
+export function swapPhaseAxes (dims: Dims, data: Float32Array, into: Float32Array = new Float32Array(data.length)): { dims: Dims, data: Float32Array } {
+  const [nx, ny, nz, coils] = dims
+  for (let c = 0; c < coils; c++) {
+    for (let z = 0; z < nz; z++) {
+      for (let y = 0; y < ny; y++) {
+        const from = 2 * nx * (y + ny * (z + nz * c))
+        into.set(data.subarray(from, from + 2 * nx), 2 * nx * (z + nz * (y + ny * c)))
+      }
+    }
+  }
+  return { dims: [nx, nz, ny, coils], data: into }
+}
+
+/** A sampling pattern (index y + ny·z) with PHS1 and PHS2 swapped. */
+export function swapSampled (dims: Dims, sampled: Uint8Array): Uint8Array {
+  const [, ny, nz] = dims
+  const out = new Uint8Array(sampled.length)
+  for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) out[z + nz * y] = sampled[y + ny * z]
+  return out
+}
+
+/** Reads the sampling pattern along PHS1; throws UnsupportedSamplingError for patterns that vary across it. */
+export function linePattern (dims: Dims, sampled: Uint8Array, context: string, axes: AxisNames = PHS1_AXES): LinePattern {
   const [, ny, nz] = dims
   const partitions: number[] = []
   let lines: Uint8Array | undefined
@@ -83,12 +114,12 @@ export function linePattern (dims: Dims, sampled: Uint8Array, context: string): 
     if (lines === undefined) {
       lines = Uint8Array.from(row, (v) => v !== 0 ? 1 : 0)
     } else if (row.some((v, y) => (v !== 0 ? 1 : 0) !== lines?.[y])) {
-      throw new UnsupportedSamplingError(`${context}: partitions ${partitions[0]} and ${z} have different PHS1 lines acquired (undersampling along PHS2 or a 2-D pattern): grappa fills lines along PHS1 only, with the same lines in every partition`)
+      throw new UnsupportedSamplingError(`${context}: ${axes.across} positions ${partitions[0]} and ${z} have different ${axes.along} lines acquired (undersampling along both PHS1 and PHS2, or a 2-D pattern): grappa fills lines along one phase axis, with the same lines acquired at every position of the other`)
     }
   }
   if (partitions.length > 1) {
     const missing = partitions[partitions.length - 1] - partitions[0] + 1 - partitions.length
-    if (missing > 0) throw new UnsupportedSamplingError(`${context}: ${missing} partitions are missing between acquired ones (undersampling along PHS2): grappa fills lines along PHS1 only`)
+    if (missing > 0) throw new UnsupportedSamplingError(`${context}: ${missing} ${axes.across} positions are missing between acquired ones as well as ${axes.along} lines (undersampling along both PHS1 and PHS2): grappa fills lines along one phase axis only`)
   }
   const line = lines ?? new Uint8Array(ny)
   let first = -1

@@ -5,7 +5,7 @@
 // rather than the coils. Anything that cannot be filled right is refused here, naming what is missing.
 import { GrappaCalibrationError, UnsupportedSamplingError } from './grappa-errors.ts'
 import { rowsPerBase, trainingBases, windowOf, type KernelGroup } from './grappa-kernel.ts'
-import { missingRuns, sourcesFor, type LinePattern } from './grappa-pattern.ts'
+import { missingRuns, PHS1_AXES, sourcesFor, type AxisNames, type LinePattern } from './grappa-pattern.ts'
 
 /** Training rows per unknown weight, at least. */
 export const TRAINING_FACTOR = 2
@@ -22,6 +22,10 @@ export interface PlanOptions {
   maxHole: number
   /** Names the buffer in messages. */
   context: string
+  /** The axis the lines are counted along, for messages (default PHS1). */
+  axes?: AxisNames
+  /** Partitions whose rows train one kernel (default: every partition that holds data). */
+  trainingPartitions?: number
 }
 
 export interface FillPlan {
@@ -44,9 +48,9 @@ function trainable (sources: number[], y: number, calibration: LinePattern['cali
   return trainingBases(group, calibration).count > 0 && calibration.count >= needed
 }
 
-function describe (pattern: LinePattern): string {
-  if (pattern.step > 1) return `undersampled by ${pattern.step} along PHS1`
-  return `undersampled (${pattern.missingInside} PHS1 line${pattern.missingInside === 1 ? '' : 's'} missing between acquired ones)`
+function describe (pattern: LinePattern, axis: string): string {
+  if (pattern.step > 1) return `undersampled by ${pattern.step} along ${axis}`
+  return `undersampled (${pattern.missingInside} ${axis} line${pattern.missingInside === 1 ? '' : 's'} missing between acquired ones)`
 }
 
 function calibrationWording (count: number): string {
@@ -64,7 +68,8 @@ function regularSpan (pattern: LinePattern, kernelLines: number): number {
  */
 export function planFill (pattern: LinePattern, options: PlanOptions): FillPlan {
   const { kernelLines, readout, coils, context } = options
-  const partitions = pattern.partitions.length
+  const axis = (options.axes ?? PHS1_AXES).along
+  const partitions = options.trainingPartitions ?? pattern.partitions.length
   const below = Math.ceil(kernelLines / 2)
   const above = Math.floor(kernelLines / 2)
   const bridged = Math.max(pattern.step - 1, options.maxHole)
@@ -76,7 +81,7 @@ export function planFill (pattern: LinePattern, options: PlanOptions): FillPlan 
     if (run.inside) {
       if (length > bridged) {
         throw new UnsupportedSamplingError(
-          `${context}: PHS1 lines ${run.start} to ${run.end - 1} (${length} in a row) are missing between acquired ones; with lines ` +
+          `${context}: ${axis} lines ${run.start} to ${run.end - 1} (${length} in a row) are missing between acquired ones; with lines ` +
           `${pattern.step} apart GRAPPA bridges at most ${bridged} missing lines (the grappa parameter maxHole). ` +
           'Acquire the missing lines, or reconstruct with a method made for irregular sampling.'
         )
@@ -93,7 +98,7 @@ export function planFill (pattern: LinePattern, options: PlanOptions): FillPlan 
   const longestRun = Math.max(0, ...runs.filter((run) => run.inside).map((run) => run.end - run.start))
   if (coils < longestRun + 1) {
     throw new UnsupportedSamplingError(
-      `${context}: k-space is ${describe(pattern)} (up to ${longestRun} missing lines in a row) but has ${coils} receive coil${coils === 1 ? '' : 's'}: ` +
+      `${context}: k-space is ${describe(pattern, axis)} (up to ${longestRun} missing lines in a row) but has ${coils} receive coil${coils === 1 ? '' : 's'}: ` +
       `GRAPPA needs at least ${longestRun + 1} coils with different sensitivities to recover what the undersampling folds. ` +
       'Acquire with more coils or fully sampled.'
     )
@@ -101,7 +106,7 @@ export function planFill (pattern: LinePattern, options: PlanOptions): FillPlan 
   const needed = calibrationLinesNeeded(regularSpan(pattern, kernelLines), kernelLines * readout * coils, options, partitions)
   if (pattern.calibration.count < needed) {
     throw new GrappaCalibrationError(
-      `${context}: k-space is ${describe(pattern)} ${calibrationWording(pattern.calibration.count)}: GRAPPA needs at least ` +
+      `${context}: k-space is ${describe(pattern, axis)} ${calibrationWording(pattern.calibration.count)}: GRAPPA needs at least ` +
       `${needed} fully sampled lines at the centre of k-space (found ${pattern.calibration.count}) to fit its kernel of ` +
       `${kernelLines} lines × ${readout} readout points × ${coils} coils. Acquire a calibration region at the centre ` +
       '(embedded or interleaved IS_PARALLEL_CALIBRATION lines, kept in the buffer with accumulate useCalibration: true), or a smaller kernel.'
@@ -122,7 +127,7 @@ export function planFill (pattern: LinePattern, options: PlanOptions): FillPlan 
     if (sources.length === 0 || !trainable(sources, y, pattern.calibration, options, partitions)) {
       const span = sources.length === 0 ? 0 : Math.max(y, sources[sources.length - 1]) - Math.min(y, sources[0]) + 1
       throw new GrappaCalibrationError(
-        `${context}: PHS1 line ${y} has no acquired neighbours whose kernel the calibration block can teach ` +
+        `${context}: ${axis} line ${y} has no acquired neighbours whose kernel the calibration block can teach ` +
         `(${pattern.calibration.count} fully sampled lines at the centre of k-space; this line's kernel needs ` +
         `${sources.length === 0 ? 'acquired lines nearby' : `${calibrationLinesNeeded(span, sources.length * readout * coils, options, partitions)}`}). ` +
         'Acquire a larger calibration region.'

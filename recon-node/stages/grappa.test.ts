@@ -36,7 +36,9 @@ function coilImages (nx: number, ny: number, nz: number, coils = COILS): Complex
         const phase = 0.6 * u - 0.4 * v + 0.3 * u * v
         for (let c = 0; c < coils; c++) {
           const angle = 2 * Math.PI * c / coils
-          const d2 = (u - 1.3 * Math.cos(angle)) ** 2 + (v - 1.3 * Math.sin(angle)) ** 2 + w * w
+          // in 3-D, alternate coils sit above and below the centre so that they also tell partitions apart
+          const wc = nz > 1 ? [1, 0, -1][c % 3] : 0
+          const d2 = (u - 1.3 * Math.cos(angle)) ** 2 + (v - 1.3 * Math.sin(angle)) ** 2 + 3 * (w - wc) ** 2
           const magnitude = Math.exp(-d2 / 1.2)
           const coilPhase = phase + angle + 0.5 * (u * Math.sin(angle) - v * Math.cos(angle))
           const at = 2 * (x + nx * (y + ny * (z + nz * c)))
@@ -65,14 +67,14 @@ function rssImage (kspace: ComplexArray): Float32Array {
   return rssCoils({ dims: kspace.dims, data })
 }
 
-/** k-space with only the lines where keep(y) holds (zero elsewhere), as accumulation leaves it. */
-function undersample (full: ComplexArray, keep: (y: number) => boolean): BufferMessage {
+/** k-space with only the lines where keep(y, z) holds (zero elsewhere), as accumulation leaves it. */
+function undersample (full: ComplexArray, keep: (y: number, z: number) => boolean): BufferMessage {
   const [nx, ny, nz, coils] = full.dims
   const data = full.data.slice()
   const sampled = new Uint8Array(ny * nz)
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
-      if (keep(y)) { sampled[y + ny * z] = 1; continue }
+      if (keep(y, z)) { sampled[y + ny * z] = 1; continue }
       for (let c = 0; c < coils; c++) data.fill(0, 2 * nx * (y + ny * (z + nz * c)), 2 * nx * (y + 1 + ny * (z + nz * c)))
     }
   }
@@ -171,6 +173,30 @@ describe('grappa: filling undersampled k-space', () => {
     expect(out.meta.sampled!.every((v) => v === 1)).toBe(true)
   })
 
+  // (the coils sit on three levels along PHS2 only, so R = 3 along it is beyond this phantom's coils)
+  it.each([[2, 0], [2, 1]])('fills a 3-D buffer undersampled by %i along PHS2 (offset %i) to within 2.5 percent', (r, offset) => {
+    const full = toKspace(coilImages(32, 16, 32))
+    const start = 16 - 6
+    const input = undersample(full, (_y, z) => (z - offset) % r === 0 || (z >= start && z < start + 12))
+    const sampledBefore = input.meta.sampled!.slice()
+    const acquired = input.array.data.slice()
+    const out = only(runGrappa(input, headerWith(full.dims, { step1: 1, step2: r })).out)
+    expect(nrmse(rssImage(out.array), rssImage(full))).toBeLessThan(0.025)
+    expect(missingLineError(out.array, full, sampledBefore)).toBeLessThan(0.3)
+    expect(out.meta.sampled!.every((v) => v === 1)).toBe(true)
+    // acquired partitions kept as they were
+    for (let i = 0; i < sampledBefore.length; i++) {
+      if (sampledBefore[i] === 0) continue
+      for (let c = 0; c < COILS; c++) {
+        const from = 2 * 32 * (i + 16 * 32 * c)
+        expect(out.array.data.subarray(from, from + 64)).toEqual(acquired.subarray(from, from + 64))
+      }
+    }
+    // and a header that states the wrong factor along PHS2 is refused
+    const again = undersample(full, (_y, z) => (z - offset) % r === 0 || (z >= start && z < start + 12))
+    expect(() => runGrappa(again, headerWith(full.dims, { step1: 1, step2: r + 1 }))).toThrow(/states acceleration \d along PHS2/)
+  })
+
   it('bridges holes in an otherwise fully sampled pattern', () => {
     const holes = new Set([5, 6, 17, 45, 50, 51, 55])
     const input = undersample(full2d, (y) => !holes.has(y))
@@ -265,21 +291,12 @@ describe('grappa: refusals', () => {
     expect(warnings.join()).toMatch(/states no parallel imaging.*2 apart/)
   })
 
-  it('refuses undersampling along PHS2', () => {
+  it('refuses undersampling along both PHS1 and PHS2 at once', () => {
     const full3d = toKspace(coilImages(32, 32, 8, 4))
-    const input = undersample(full3d, () => true)
-    // every other partition missing
-    for (let z = 1; z < 8; z += 2) input.meta.sampled!.fill(0, 32 * z, 32 * (z + 1))
-    expect(() => runGrappa(input, headerWith(full3d.dims, { step1: 1, step2: 2 }))).toThrow(expect.objectContaining({ name: 'UnsupportedSamplingError' }))
-    expect(() => runGrappa(input, headerWith(full3d.dims))).toThrow(/partitions are missing between acquired ones/)
-  })
-
-  it('refuses R = 2 with a single coil: nothing can unfold it', () => {
-    const single = toKspace(coilImages(64, 64, 1, 1))
-    const input = undersample(single, lattice(64, 2, 0, 24))
-    expect(() => runGrappa(input, headerWith(single.dims, { step1: 2, step2: 1 }))).toThrow(expect.objectContaining({
+    const input = undersample(full3d, (y, z) => y % 2 === 0 && z % 2 === 0)
+    expect(() => runGrappa(input, headerWith(full3d.dims, { step1: 2, step2: 2 }))).toThrow(expect.objectContaining({
       name: 'UnsupportedSamplingError',
-      message: expect.stringMatching(/undersampled by 2 along PHS1 .* but has 1 receive coil: GRAPPA needs at least 2 coils/)
+      message: expect.stringMatching(/along both PHS1 and PHS2/)
     }))
   })
 
