@@ -2,8 +2,9 @@
 // around it, of all coils: `sources` lines along PHS1 × `readout` neighbouring points along READ ×
 // coils. The weights are learned on the fully sampled calibration block, where both the sources and
 // the targets are known, by Tikhonov-regularised least squares (normal equations, Cholesky, float64),
-// and are the same at every READ position and in every partition (shift invariance of the coil
-// sensitivities' convolution in k-space). Memory is bounded: the training matrix is built and folded
+// and are the same at every READ position (shift invariance of the coil sensitivities' convolution
+// in k-space) and in every partition the caller trains them on (the stage trains 3-D buffers
+// partition by partition in hybrid space). Memory is bounded: the training matrix is built and folded
 // into the Gram matrix a chunk of rows at a time.
 import { solveRegularisedNormalEquations } from '../linalg/complex-cholesky.ts'
 import type { ComplexArray } from './complex-array.ts'
