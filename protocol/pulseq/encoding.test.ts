@@ -379,6 +379,10 @@ describe('trajectory classes of sequences built here', () => {
     // kmax = 32 steps of 1/FOV: n = round(2·kmax·FOV) = 64.
     expect(enc.matrix?.[0]).toBe(64)
     expect(enc.readouts.every((e) => e.centreSample === 32)).toBe(true)
+    // A MatrixSize definition names the image instead.
+    const defined = radial(16, (i) => i * Math.PI / 16)
+    defined.definitions.set('MatrixSize', '48 48 1')
+    expect(encodeReadouts(defined).matrix).toEqual([48, 48, 1])
   })
 
   it('golden-angle spokes are named goldenangle; centre-out half spokes are UTE', () => {

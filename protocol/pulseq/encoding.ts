@@ -393,6 +393,7 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
     }
   }
   const geometry = geometryOf(seq, cls, imaging, axes, fovDef, ny, nz, dk1, dk2, thickness, warnings)
+  matrixDefinition(seq, cls.trajectory, geometry, warnings)
   const partialFourier: [number, number] = [coverage(out, 'line', ny), coverage(out, 'partition', nz)]
   let centre: Shape | undefined
   for (const s of imaging) if (navigator[s.index] === 0 && (centre === undefined || s.echoK2 < centre.echoK2)) centre = s
@@ -862,6 +863,25 @@ function geometryOf (
   const fov1 = fovDef[pa] ?? fovRead
   const n = Math.max(1, Math.round(2 * kPlane * fovRead))
   return { matrix: [n, Math.max(1, Math.round(2 * kPlane * fov1)), nz], fovM: [fovRead, fov1, fov2 ?? fovRead], oversampling: os }
+}
+
+/**
+ * A MatrixSize definition names the image the designer meant. Non-Cartesian trajectories take it
+ * (round(2·kmax·FOV) is one more where samples run past the nominal kmax); for Cartesian ones the
+ * phase-encode grid decides and a disagreement is reported.
+ */
+function matrixDefinition (seq: Sequence, trajectory: TrajectoryClass, geometry: { matrix?: [number, number, number] }, warnings: string[]): void {
+  const def = numbers(seq.definitions.get('MatrixSize'))
+  if (geometry.matrix === undefined || def.length < 2 || !def.every((n) => Number.isInteger(n) && n >= 1)) return
+  const wanted: [number, number, number] = [def[0], def[1], def[2] ?? geometry.matrix[2]]
+  if (wanted.every((n, i) => n === geometry.matrix?.[i])) return
+  const cartesian = trajectory === 'cartesian-2d' || trajectory === 'cartesian-3d' || trajectory === 'epi'
+  if (cartesian) {
+    warnings.push(`the MatrixSize definition says ${wanted.join(' x ')} but the phase encodes give ${geometry.matrix.join(' x ')}; the phase encodes are reported`)
+  } else {
+    warnings.push(`matrix ${wanted.join(' x ')} from the MatrixSize definition (the trajectory's extent gives ${geometry.matrix.join(' x ')})`)
+    geometry.matrix = wanted
+  }
 }
 
 function limitsOf (out: EncodedReadout[], ny: number, nz: number, setLabels: Set<string>, seq: Sequence, centre: EncodedReadout | undefined): CounterLimits {
