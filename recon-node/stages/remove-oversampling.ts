@@ -44,6 +44,23 @@ function reverseSamples (data: Float32Array, n: number, channels: number, out: F
 }
 
 /**
+ * Each channel's samples moved by `shift` places (towards higher indices when positive), the vacated
+ * places zero: an integer move of the k-space samples, which the crop below does not change.
+ */
+function shiftSamples (data: Float32Array, n: number, channels: number, shift: number, out: Float32Array): Float32Array {
+  for (let c = 0; c < channels; c++) {
+    const line = data.slice(2 * n * c, 2 * n * (c + 1))
+    const base = 2 * n * c
+    out.fill(0, base, base + 2 * n)
+    for (let s = Math.max(0, -shift); s < Math.min(n, n - shift); s++) {
+      out[base + 2 * (s + shift)] = line[2 * s]
+      out[base + 2 * (s + shift) + 1] = line[2 * s + 1]
+    }
+  }
+  return out
+}
+
+/**
  * The readout with its oversampling removed; `ratio` > 1. With `inPlace` the result is written over the
  * start of acq.data (each line is read whole before its shorter result is written, at or before it).
  */
@@ -56,18 +73,33 @@ export function removeReadoutOversampling (acq: Acquisition, ratio: number, inPl
   }
   const m = Math.round(n / ratio)
   if (m >= n || m < 1) return acq
-  // center_sample of an IS_REVERSE readout counts in the reversed order (accumulate.ts), so the crop is
-  // centred in that order: with an even length, k = 0 of the acquired order is one sample off the middle
+  // The crop keeps the middle of the readout's image. An echo d samples off the middle is a phase ramp
+  // there, which becomes an offset of d·m/n samples after the crop: with a ratio of 2 and d odd, half a
+  // sample, which no center_sample can say (a Nyquist ghost between lines read in opposite directions).
+  // So the samples are first moved by the fewest places (one, for a ratio of 2) that make the offset a
+  // whole number of output samples; a place at one end is lost, at the edge of k-space. center_sample of
+  // an IS_REVERSE readout counts in the reversed order (protocol/mrd/PROTOCOL.md), so those are worked
+  // on reversed and turned back after.
   const reverse = isFlagSet(head, IS_REVERSE)
-  const src = reverse ? reverseSamples(acq.data, n, channels, inPlace ? acq.data : new Float32Array(acq.data.length)) : acq.data
-  const out = cropFieldOfView(src, n, channels, m, inPlace || reverse ? src.subarray(0, 2 * m * channels) : undefined)
+  const scratch = inPlace ? acq.data : new Float32Array(acq.data.length)
+  let src = reverse ? reverseSamples(acq.data, n, channels, scratch) : acq.data
+  const centre = head.centerSample === 0 && n > 1 ? Math.floor(n / 2) : head.centerSample
+  const offset = centre - Math.floor(n / 2)
+  const whole = Math.round(ratio)
+  let move = 0
+  if (Math.abs(ratio - whole) < 1e-9 && whole > 1) {
+    const rest = ((offset % whole) + whole) % whole
+    move = rest <= whole / 2 ? -rest : whole - rest
+  }
+  if (move !== 0) src = shiftSamples(src, n, channels, move, scratch)
+  const out = cropFieldOfView(src, n, channels, m, inPlace || src !== acq.data ? src.subarray(0, 2 * m * channels) : undefined)
   if (reverse) reverseSamples(out, m, channels, out)
   const rescale = m / n
   return {
     head: {
       ...head,
       numberOfSamples: m,
-      centerSample: Math.round(Math.floor(m / 2) + (head.centerSample - Math.floor(n / 2)) * rescale),
+      centerSample: Math.round(Math.floor(m / 2) + (offset + move) * m / n),
       discardPre: Math.round(head.discardPre * rescale),
       discardPost: Math.round(head.discardPost * rescale),
       trajectoryDimensions: 0

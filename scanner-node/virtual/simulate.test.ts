@@ -286,7 +286,8 @@ describe('headers of a two-slice interleaved plan', () => {
       expect(a.head.channelMask[0]).toBe(0b111n)
       expect(a.head.channelMask.slice(1).every((m) => m === 0n)).toBe(true)
       expect(a.head.numberOfSamples).toBe(16)
-      expect(a.head.centerSample).toBe(8)
+      // k = 0 is sample 8 as acquired; a reversed readout counts it from its end (protocol/mrd/PROTOCOL.md)
+      expect(a.head.centerSample).toBe(hasFlag(a.head, ACQ_FLAGS.IS_REVERSE) ? 7 : 8)
       expect(a.head.trajectoryDimensions).toBe(0)
       expect(a.traj).toHaveLength(0)
       expect(a.head.sampleTimeUs).toBeCloseTo(10, 9)
@@ -610,8 +611,8 @@ describe('readout delay', () => {
         expect(delayed[line].data[2 * m]).toBeCloseTo(scale * expected.re[m], 3)
         expect(delayed[line].data[2 * m + 1]).toBeCloseTo(scale * expected.im[m], 3)
       }
-      // the trajectory and centre the reconstruction is told stay the nominal ones
-      expect(delayed[line].head.centerSample).toBe(n / 2)
+      // the trajectory and centre the reconstruction is told stay the nominal ones (reversed readouts count from their end)
+      expect(delayed[line].head.centerSample).toBe(r.isReverse === true ? n - 1 - n / 2 : n / 2)
     }
   })
 

@@ -503,7 +503,12 @@ export function * simulateReadouts (readouts: Iterable<PlannedReadout>, opts: Si
     const sliceOffsetM = r.sliceOffsetM ?? 0
     const timeS = noiseTimeS + (r.excitationTimeS ?? excitation * opts.timing.trS) + r.timeFromExcitationS
     if (r.isNoise !== true) excitation++
-    const head = header(count, s.centre, s.dwellS, timeS, flags[index], r.counters, sliceOffsetM)
+    // ISMRMRD leaves open which order center_sample of an IS_REVERSE readout counts in; ScanHub's
+    // reconstruction (and this stream's PROTOCOL.md) counts it in the reversed order, k = 0 being
+    // sample n − 1 − c as acquired: for an even readout the two differ by one sample, a phase ramp
+    // between odd and even lines that would ghost any EPI without navigators.
+    const centreSample = r.isReverse === true ? count - 1 - s.centre : s.centre
+    const head = header(count, centreSample, s.dwellS, timeS, flags[index], r.counters, sliceOffsetM)
     if (r.isNoise === true) {
       yield { head, traj: trajectory(s), data: noiseOnly(count) }
       continue
