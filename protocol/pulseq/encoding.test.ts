@@ -418,6 +418,8 @@ describe('trajectory classes of sequences built here', () => {
     const lines = Array.from({ length: ny }, (_, i) => i).filter((l) => l % 2 === 0 || Math.abs(l - 16) < 4)
     const enc = encodeReadouts(cartesian(ny, lines))
     expect(enc.acceleration).toEqual([2, 1])
+    // Line 31 is off the grid of even lines: that is undersampling, not partial Fourier.
+    expect(enc.partialFourier).toEqual([1, 1])
     for (const e of enc.readouts) {
       // The block of consecutive lines runs from 12 to 20: its neighbours on the grid join it.
       const inBlock = Math.abs(e.line - 16) <= 4

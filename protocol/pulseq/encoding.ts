@@ -394,7 +394,7 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
   }
   const geometry = geometryOf(seq, cls, imaging, axes, fovDef, ny, nz, dk1, dk2, thickness, warnings)
   matrixDefinition(seq, cls.trajectory, geometry, warnings)
-  const partialFourier: [number, number] = [coverage(out, 'line', ny), coverage(out, 'partition', nz)]
+  const partialFourier: [number, number] = [coverage(out, 'line', ny, acceleration[0]), coverage(out, 'partition', nz, acceleration[1])]
   let centre: Shape | undefined
   for (const s of imaging) if (navigator[s.index] === 0 && (centre === undefined || s.echoK2 < centre.echoK2)) centre = s
   const limits = limitsOf(out, ny, nz, setLabels, seq, centre === undefined ? undefined : out[centre.index])
@@ -616,7 +616,8 @@ function classify (imaging: Shape[], kMax: number): { trajectory: TrajectoryClas
     }
     const throughCentre = moving.every((s) => s.originOffset < 0.01)
     if (throughCentre) {
-      const centreOut = moving.every((s) => Math.hypot(...s.kStart) <= 0.02 * s.kMax || Math.hypot(...s.kEnd) <= 0.02 * s.kMax)
+      // Half spokes pass the centre in their first or last fifth (UTE sequences start just before it).
+      const centreOut = moving.every((s) => s.echoIndex <= 0.2 * (s.n - 1) || s.echoIndex >= 0.8 * (s.n - 1))
       return { trajectory: centreOut ? 'ute' : 'radial', axes: planeAxes(moving) }
     }
     return { trajectory: 'other', axes: [readAxis, (readAxis + 1) % 3, (readAxis + 2) % 3] }
@@ -813,8 +814,11 @@ function gcd (a: number, b: number): number {
   return a
 }
 
-/** Fraction of the n phase-encode positions spanned by the acquired ones (1 = symmetric, full). */
-function coverage (out: EncodedReadout[], counter: 'line' | 'partition', n: number): number {
+/**
+ * Fraction of the n phase-encode positions spanned by the acquired ones (1 = symmetric, full); lines
+ * taken one in every r may stop up to r − 1 short of an edge without being partial Fourier.
+ */
+function coverage (out: EncodedReadout[], counter: 'line' | 'partition', n: number, r: number): number {
   if (n <= 1) return 1
   let lo = Number.POSITIVE_INFINITY
   let hi = Number.NEGATIVE_INFINITY
@@ -823,7 +827,7 @@ function coverage (out: EncodedReadout[], counter: 'line' | 'partition', n: numb
     lo = Math.min(lo, e[counter])
     hi = Math.max(hi, e[counter])
   }
-  return Number.isFinite(lo) ? Math.min(1, (hi - lo + 1) / n) : 1
+  return Number.isFinite(lo) ? Math.min(1, (hi - lo + r) / n) : 1
 }
 
 function geometryOf (
