@@ -140,7 +140,8 @@ export async function reconCommand (argv: string[]): Promise<void> {
   let written = 0
   const files: string[] = []
   try {
-    const summary = await runPipeline(input.acquisitions, reconHeader, chain, {
+    // the writer sees every readout on its way, so that each image knows where the scan's other slices lie
+    const summary = await runPipeline(writer.observe(input.acquisitions), reconHeader, chain, {
       fft,
       // every reader here decodes each readout into arrays of its own
       handsOverAcquisitions: true,

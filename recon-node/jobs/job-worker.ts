@@ -409,6 +409,8 @@ class JobRun {
         const head = placed.acquisition.head
         const imageData = (head.flags & NOT_IMAGE_DATA) === 0n
         const key = unitKeyOf(head.idx)
+        // every readout, also of units reported before a resume: the slices' positions set the DICOM spacing
+        writer.noteAcquisition(head)
         // stream offsets grow; the preamble's readouts (noise) all sit at the resume offset
         lastEnd = Math.max(lastEnd, placed.end)
         if (imageData && done.has(key)) continue
