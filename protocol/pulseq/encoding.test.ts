@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { fixture, hasFixtures } from '../../test/support/external-tools.ts'
 import { SequenceBuilder } from './builder.ts'
-import { gre2d, multiSliceGre } from './builtin.ts'
+import { BUILTIN_SEQUENCES, gre2d, multiSliceGre } from './builtin.ts'
 import { makeAdc, makeBlockPulse, makeTrapezoid, systemLimits } from './design.ts'
 import { encodeReadouts, type EncodedReadout } from './encoding.ts'
 import { blockStarts, gradientArea } from './events.ts'
@@ -172,6 +172,21 @@ describe('labelled and unlabelled built-in sequences', () => {
     expect(a.readouts.filter((e) => e.role === 'noise').length).toBe(2)
     expect(b.matrix).toEqual([32, 24, 1])
     expect(b.limits).toEqual(a.limits)
+  })
+
+  it('every built-in sequence numbers its readouts the same with and without its labels', () => {
+    const builtins = BUILTIN_SEQUENCES as unknown as Record<string, { build: (p: { matrix?: [number, number] }) => Sequence }>
+    for (const [name, entry] of Object.entries(builtins)) {
+      const seq = entry.build({ matrix: [32, 32] })
+      const labelled = encodeReadouts(seq)
+      const derived = encodeReadouts(stripLabels(seq))
+      const counters = (e: EncodedReadout): string => `${e.line} ${e.partition} ${e.slice} ${e.contrast} ${e.repetition}`
+      expect(derived.readouts.map(counters), name).toEqual(labelled.readouts.map(counters))
+      expect(derived.trajectory, name).toBe(labelled.trajectory)
+      // A calibration block's grid neighbour may join it when read from the lines alone: it is imaged either way.
+      const role = (e: EncodedReadout): string => e.role === 'calibration-and-imaging' ? 'image' : e.role
+      expect(derived.readouts.map(role), name).toEqual(labelled.readouts.map(role))
+    }
   })
 
   it('LIN labels that put distinct phase encodes on one line are not trusted', () => {

@@ -398,6 +398,8 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
   let centre: Shape | undefined
   for (const s of imaging) if (navigator[s.index] === 0 && (centre === undefined || s.echoK2 < centre.echoK2)) centre = s
   const limits = limitsOf(out, ny, nz, setLabels, seq, centre === undefined ? undefined : out[centre.index])
+  // Spokes and interleaves have no centre line.
+  if (!cartesian) limits.kspace_encoding_step_1.center = 0
   const timing = timingOf(shapes, out, excitations, inversions, trains, kMaxAll, blockStarts(seq.blocks.duration).total, warnings)
   timingDefinitions(seq, timing, warnings)
 
