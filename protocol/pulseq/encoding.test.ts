@@ -394,6 +394,8 @@ describe('trajectory classes of sequences built here', () => {
     // kmax = 32 steps of 1/FOV: n = round(2·kmax·FOV) = 64.
     expect(enc.matrix?.[0]).toBe(64)
     expect(enc.readouts.every((e) => e.centreSample === 32)).toBe(true)
+    // Spokes at 90° to 180° run towards −kx, but are not Cartesian lines to flip.
+    expect(enc.readouts.some((e) => e.reverse)).toBe(false)
     // A MatrixSize definition names the image instead.
     const defined = radial(16, (i) => i * Math.PI / 16)
     defined.definitions.set('MatrixSize', '48 48 1')

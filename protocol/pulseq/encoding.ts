@@ -316,7 +316,8 @@ export function encodeReadouts (seq: Sequence, options: EncodeOptions = {}): Seq
       set: from('SET', 0),
       segment: from('SEG', 0),
       role: s.noise ? 'noise' : navigator[s.index] === 1 ? 'navigator' : 'image',
-      reverse: s.n > 1 && s.length > 0 && s.kEnd[axes[0]] < s.kStart[axes[0]],
+      // Only a Cartesian line has a direction to flip; other readouts carry their k positions.
+      reverse: cartesian && s.n > 1 && s.length > 0 && s.kEnd[axes[0]] < s.kStart[axes[0]],
       centreSample: centre,
       echoTimeS: Number.isNaN(s.excitation) ? 0 : s.start + (centre + 0.5) * s.dwell - s.excitation,
       excitationTimeS: s.excitation,
