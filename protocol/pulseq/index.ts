@@ -41,8 +41,13 @@ export type {
 } from './interpret.ts'
 export { adcReadouts, collectKspace } from './kspace.ts'
 export type { AdcReadout, KspaceOptions, KspaceSamples } from './kspace.ts'
-export { summarize } from './summary.ts'
+export { summarize, summarizeEncoding } from './summary.ts'
 export type { EncodingLimit, IsmrmrdEncoding, SeqSummary } from './summary.ts'
+export { encodeReadouts } from './encoding.ts'
+export type {
+  CounterLimit, CounterLimits, EncodedReadout, EncodeOptions, EpiFlags, IsmrmrdTrajectory, ReadoutRole, SequenceEncoding,
+  TrajectoryClass
+} from './encoding.ts'
 export { SequenceBuilder } from './builder.ts'
 export type { BlockSpec, DesignGradient, ShapedGradient } from './builder.ts'
 export { makeAdc, makeBlockPulse, makeSincPulse, makeTrapezoid } from './design.ts'
