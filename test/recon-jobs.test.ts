@@ -378,6 +378,34 @@ describe('reconstruction jobs between libp2p hosts', () => {
     await until(() => worker.worker.running().length === 0, 5000, 'worker idle')
   }, 60_000)
 
+  it('fails the task, naming what is missing, for undersampled data without calibration lines, and stores no image', async () => {
+    const swarm = generateSwarmKeyHex()
+    const scanner = await startScanner(swarm)
+    await startWorker(swarm, scanner, 'w')
+    const scan = multiSliceScan(1, 32, 2)
+    // every other line, flags kept: the last line (LAST_IN_SLICE) is odd and dropped, so the buffer ends with the stream
+    const everyOther = scan.slices[0].filter((a) => a.head.idx.kspaceEncodeStep1 % 2 === 0)
+    const accelerated = structuredClone(scan.header)
+    accelerated.encoding[0].parallelImaging = { accelerationFactor: { kspace_encoding_step_1: 2, kspace_encoding_step_2: 1 } }
+    const cases: Array<[string, typeof scan.header, RegExp]> = [
+      // the header says nothing of it: the FFT refuses the holes
+      ['header without acceleration', scan.header, /UndersampledError: .*k-space is undersampled: 1[56] phase-encoding lines are missing/],
+      // the header says R = 2: GRAPPA refuses for want of calibration lines
+      ['header with acceleration 2', accelerated, /undersampled by 2 .*no calibration lines: GRAPPA needs at least \d+ fully sampled lines/]
+    ]
+    for (const [name, header, expected] of cases) {
+      const { acquisitionId, reconId } = planExam(scanner)
+      const recording = await scanner.recordings.start(acquisitionId)
+      await recording.append(encodeHeaderMessage(writeIsmrmrdXml(header)))
+      for (const a of [...scan.noise, ...everyOther]) await recording.append(encodeAcquisitionMessage(a))
+      await recording.finish(encodeCloseMessage())
+      scanner.lab.tasks.setStatus(reconId, 'STARTED', actor)
+      const task = await until(() => { const t = scanner.lab.tasks.get(reconId); return t?.status === 'ERROR' ? t : undefined }, 20_000, `${name}: the task fails`)
+      expect(task.error, name).toMatch(expected)
+      expect(dicomResults(scanner.lab, reconId), name).toEqual([])
+    }
+  }, 60_000)
+
   it('streams a finished recording from its RAW result blob at full speed (the recording itself is gone, as after a restart)', async () => {
     const swarm = generateSwarmKeyHex()
     const scanner = await startScanner(swarm)
