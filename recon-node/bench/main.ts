@@ -4,7 +4,9 @@
 //   (b) raw data over /scanhub/raw beside a bare libp2p stream on the same connection;
 //   (c) latency from a slice's last readout to its DICOM stored (8 coils, 256², through the job system);
 //   (d) peak resident memory of a reconstruction peer (a process of its own) taking the scan of (a)
-//       streamed from the scanner as it is recorded.
+//       streamed from the scanner as it is recorded;
+//   (e) non-Cartesian gridding (nufft) beside `bart nufft -a`, and (f) parallel imaging (grappa)
+//       beside `bart ecalib` + `bart pics`, on the same data (undersampled.ts).
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -18,6 +20,8 @@ import type { StartBenchScanner } from './ports.ts'
 import type { ReconFigures } from './recon.ts'
 import { reconPeerMemory } from './recon-peer.ts'
 import { streamThroughput } from './stream.ts'
+import { hasTools, nufftFigure, parallelImagingFigure, type PairFigure } from './undersampled.ts'
+import { createFftPool } from '../fft/pool.ts'
 
 export interface BenchOptions {
   /** the bench's own bin file, which runs the child processes of (a) and (d) (recon.ts, recon-peer.ts) */
@@ -72,8 +76,8 @@ function row (cells: string[], widths: number[]): string {
 
 export async function main (argv: string[], options: BenchOptions): Promise<void> {
   const quick = argv.includes('--quick')
-  // --only=bd measures (b) and (d); without it, all four
-  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'abcd'
+  // --only=bd measures (b) and (d); without it, all six
+  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'abcdef'
   const measures = (figure: string): boolean => only.includes(figure)
   const shape = quick ? QUICK : FULL
   const log = (m: string): void => { process.stderr.write(`bench: ${m}\n`) }
@@ -102,10 +106,31 @@ export async function main (argv: string[], options: BenchOptions): Promise<void
     ])
   }
 
+  const pairRow = (name: string, figure: PairFigure): string[] => {
+    const ratio = figure.bartSeconds / figure.scanhubSeconds
+    return [name, `${figure.scanhubSeconds.toFixed(2)} s (${figure.what})`, `BART ${figure.bartSeconds.toFixed(2)} s`, `${ratio.toFixed(2)}x BART`, 'reported', '-']
+  }
+  if (measures('e') || measures('f')) {
+    const fft = createFftPool()
+    try {
+      if (measures('e')) {
+        if (hasTools('bart')) table.push(pairRow('(e) non-Cartesian (nufft)', await nufftFigure(fft, log)))
+        else log('(e) bart is not installed: no reference, not measured')
+      }
+      if (measures('f')) {
+        if (hasTools('bart', 'ismrmrd_generate_cartesian_shepp_logan')) table.push(pairRow('(f) parallel imaging (grappa)', await parallelImagingFigure(fft, log)))
+        else log('(f) bart or ismrmrd_generate_cartesian_shepp_logan is not installed: not measured')
+      }
+    } finally {
+      await fft.close()
+    }
+  }
+
+  const needsScanner = measures('b') || measures('c') || measures('d')
   const swarmKeyHex = generateSwarmKeyHex()
-  const scanner = await options.startScanner({ swarmKeyHex })
+  const scanner = needsScanner ? await options.startScanner({ swarmKeyHex }) : undefined
   try {
-    if (measures('b')) {
+    if (scanner !== undefined && measures('b')) {
       const client = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(swarmKeyHex), mdns: false })
       try {
         const megabytes = quick ? 64 : 128
@@ -124,7 +149,7 @@ export async function main (argv: string[], options: BenchOptions): Promise<void
         await client.stop()
       }
     }
-    if (measures('c')) {
+    if (scanner !== undefined && measures('c')) {
       const workerHost = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(swarmKeyHex), mdns: false })
       try {
         const slices = quick ? 3 : 5
@@ -144,7 +169,7 @@ export async function main (argv: string[], options: BenchOptions): Promise<void
         await workerHost.stop()
       }
     }
-    if (measures('d')) {
+    if (scanner !== undefined && measures('d')) {
       log(`(d) peak memory of a reconstruction peer taking the ${shape.slices}-slice scan of (a) over /scanhub/raw, in a process of its own`)
       const peer = await reconPeerMemory(options.bin, scanner, swarmKeyHex, shape)
       // 150 MB of the target in MiB: 150e6 bytes
@@ -160,7 +185,7 @@ export async function main (argv: string[], options: BenchOptions): Promise<void
       ])
     }
   } finally {
-    await scanner.stop()
+    await scanner?.stop()
   }
 
   const header = ['figure', 'ScanHub', 'reference', 'value', 'target', '']
