@@ -5,9 +5,7 @@
 // The counters and roles come from the same reading of the sequence as `seq inspect` (protocol/pulseq
 // encoding.ts): labels where the sequence sets them, the phase-encode areas, RF offsets and echo order
 // where it does not, so that an unlabelled pypulseq GRE is numbered line by line and not all on line 0.
-import { adcReadouts, type Sequence, type SeqSummary } from '../../protocol/pulseq/index.ts'
-import { encodeReadouts, type SequenceEncoding } from '../../protocol/pulseq/encoding.ts'
-import { summarizeEncoding } from '../../protocol/pulseq/summary.ts'
+import { adcReadouts, encodeReadouts, summarizeEncoding, type Sequence, type SequenceEncoding, type SeqSummary } from '../../protocol/pulseq/index.ts'
 import type { PlannedReadout, SequenceTiming } from '../virtual/index.ts'
 
 export interface SequencePlan {
