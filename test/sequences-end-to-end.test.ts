@@ -17,7 +17,7 @@ import { planSequence, type SequencePlan } from '../scanner-node/acquisition/seq
 import { virtualScanPhantom } from '../scanner-node/acquisition/virtual-scan.ts'
 import { phantomKspace } from '../scanner-node/virtual/index.ts'
 import { centredInverseDft } from '../scanner-node/virtual/fft.ts'
-import { fixture, hasFixtures } from './support/external-tools.ts'
+import { DEBIAN_PYTHON, fixture, hasFixtures, hasPythonModules } from './support/external-tools.ts'
 import { PROJECT_ROOT, SCANHUB_BIN } from './support/peer-process.ts'
 
 let dir: string
@@ -39,7 +39,7 @@ function run (args: string[]): { status: number, stderr: string, stdout: string 
 }
 
 /** simulate then recon; the images sorted by position, or the refusal. */
-async function scanAndReconstruct (name: string, seqText: string, coils: number): Promise<{ images: Image[], refusal?: string, plan: SequencePlan }> {
+async function scanAndReconstruct (name: string, seqText: string, coils: number): Promise<{ images: Image[], refusal?: string, plan: SequencePlan, folder: string }> {
   const seqFile = join(dir, `${name}.seq`)
   const mrd = join(dir, `${name}.mrd`)
   const out = join(dir, `${name}-dicom`)
@@ -51,7 +51,7 @@ async function scanAndReconstruct (name: string, seqText: string, coils: number)
   const files = await readdir(out).catch(() => [] as string[])
   if (recon.status !== 0) {
     expect(files, `${name}: a refused reconstruction leaves no DICOM`).toEqual([])
-    return { images: [], refusal: recon.stderr, plan }
+    return { images: [], refusal: recon.stderr, plan, folder: out }
   }
   const images: Image[] = []
   for (const file of files.filter((f) => f.endsWith('.dcm'))) {
@@ -73,7 +73,7 @@ async function scanAndReconstruct (name: string, seqText: string, coils: number)
     })
   }
   images.sort((a, b) => a.instance - b.instance)
-  return { images, plan }
+  return { images, plan, folder: out }
 }
 
 /** Centred inverse DFT scaled by 1/n of one line, of any length (the simulator's FFT takes powers of two). */
@@ -98,6 +98,27 @@ function inverseDft (re: Float64Array, im: Float64Array): void {
   }
   re.set(outRe)
   im.set(outIm)
+}
+
+/** What pydicom reads from every DICOM file of a folder: the tags the cases check, as numbers or text. */
+function pydicomValues (folder: string): Array<Record<string, number | string | number[] | null>> {
+  const script = `
+import json, os, sys, pydicom
+out = []
+for name in sorted(os.listdir(sys.argv[1])):
+    ds = pydicom.dcmread(os.path.join(sys.argv[1], name))
+    def value(keyword):
+        v = ds.get(keyword)
+        if v is None or v == '': return None
+        if isinstance(v, pydicom.multival.MultiValue): return [float(x) if not isinstance(x, str) else x for x in v]
+        try: return float(v)
+        except (TypeError, ValueError): return str(v)
+    out.append({k: value(k) for k in ['EchoTime', 'SliceThickness', 'SpacingBetweenSlices', 'PixelSpacing', 'MRAcquisitionType', 'ScanningSequence']})
+print(json.dumps(out))
+`
+  const r = spawnSync(DEBIAN_PYTHON, ['-c', script, folder], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`pydicom could not read ${folder}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as Array<Record<string, number | string | number[] | null>>
 }
 
 /** The phantom's exact k-space on the image's Cartesian grid, transformed back: the ideal image of that matrix. */
@@ -205,6 +226,8 @@ interface Case {
   tolerance?: number
   /** the reconstruction must be refused with this message */
   refused?: RegExp
+  /** DICOM values pydicom must read from every image (mm, ms) */
+  dicom?: { EchoTime?: number, SliceThickness?: number, SpacingBetweenSlices?: number, PixelSpacing?: number, MRAcquisitionType?: string, ScanningSequence?: string }
 }
 
 const build = (name: keyof typeof BUILTIN_SEQUENCES, params: Record<string, unknown> = {}): () => string =>
@@ -213,15 +236,20 @@ const build = (name: keyof typeof BUILTIN_SEQUENCES, params: Record<string, unkn
 const CASES: Case[] = [
   { name: 'GRE, labelled', seq: build('gre', { matrix: [64, 64] }), tolerance: 0.02 },
   { name: 'GRE without labels', seq: build('gre', { matrix: [64, 64], labels: false }), tolerance: 0.02 },
-  { name: 'multi-slice GRE', seq: build('gre-multislice', { matrix: [64, 64] }), tolerance: 0.02 },
+  { name: 'multi-slice GRE', seq: build('gre-multislice', { matrix: [64, 64] }), tolerance: 0.02, dicom: { SliceThickness: 5, SpacingBetweenSlices: 5, MRAcquisitionType: '2D', ScanningSequence: 'GR' } },
   { name: 'spin echo', seq: build('spin-echo', { matrix: [64, 64] }), tolerance: 0.02 },
   // T2 decay along the echo train weights k-space line by line: a blur the ideal image at one TE lacks
   { name: 'TSE', seq: build('tse', { matrix: [64, 64] }), tolerance: 0.08 },
-  { name: '3D GRE', seq: build('gre3d', { matrix: [32, 32, 8] }), tolerance: 0.02 },
+  { name: '3D GRE, 64 mm slab', seq: build('gre3d', { matrix: [32, 32, 8], slabThicknessM: 0.064 }), tolerance: 0.02, dicom: { SliceThickness: 8, MRAcquisitionType: '3D', PixelSpacing: 8 } },
   { name: '3D GRE, partial Fourier 6/8 in both phase directions', seq: build('gre3d', { matrix: [32, 32, 16], partialFourierY: 6 / 8, partialFourierZ: 6 / 8 }), tolerance: 0.12 },
   // T2* decay along the echo train, and the regridding of the ramps
   { name: 'EPI with navigators and ramp sampling', seq: build('epi', { matrix: [64, 64], rampSampling: true }), tolerance: 0.1 },
-  { name: 'EPI with navigators', seq: build('epi', { matrix: [64, 64] }), tolerance: 0.1 },
+  {
+    name: 'multi-slice EPI with navigators, TE 35 ms, 4 mm slices 6 mm apart',
+    seq: build('epi', { matrix: [64, 64], fovM: 0.256, teS: 0.035, slices: 3, sliceThicknessM: 0.004, sliceSpacingM: 0.006 }),
+    tolerance: 0.1,
+    dicom: { EchoTime: 35, SliceThickness: 4, SpacingBetweenSlices: 6, PixelSpacing: 4, MRAcquisitionType: '2D', ScanningSequence: 'EP' }
+  },
   { name: 'partial-Fourier EPI', seq: build('epi', { matrix: [64, 64], partialFourier: 6 / 8 }), tolerance: 0.15 },
   // spokes sampled at exactly the Nyquist spacing (the built-in's default) grid less accurately than
   // oversampled ones, as with any gridding
@@ -244,7 +272,7 @@ const FIXTURES: Array<[file: string, tolerance: number]> = [
 describe('simulate then recon: the right image or a clear refusal', () => {
   for (const c of CASES) {
     it(c.name, async () => {
-      const { images, refusal, plan } = await scanAndReconstruct(c.name.replace(/\W+/g, '-'), await c.seq(), c.coils ?? 1)
+      const { images, refusal, plan, folder } = await scanAndReconstruct(c.name.replace(/\W+/g, '-'), await c.seq(), c.coils ?? 1)
       if (c.refused !== undefined) {
         expect(refusal).toMatch(c.refused)
         return
@@ -257,6 +285,21 @@ describe('simulate then recon: the right image or a clear refusal', () => {
       errors.forEach((error, i) => {
         expect(error, `${c.name}, image ${images[i].instance} at ${(images[i].sliceM * 1000).toFixed(1)} mm`).toBeLessThan(c.tolerance ?? 0)
       })
+      if (c.dicom !== undefined && hasPythonModules('pydicom')) {
+        const read = pydicomValues(folder)
+        expect(read).toHaveLength(images.length)
+        const want = c.dicom
+        for (const tags of read) {
+          if (want.EchoTime !== undefined) expect(tags.EchoTime as number).toBeCloseTo(want.EchoTime, 0)
+          if (want.SliceThickness !== undefined) expect(tags.SliceThickness as number).toBeCloseTo(want.SliceThickness, 3)
+          if (want.PixelSpacing !== undefined) expect(tags.PixelSpacing).toEqual([want.PixelSpacing, want.PixelSpacing])
+          if (want.MRAcquisitionType !== undefined) expect(tags.MRAcquisitionType).toBe(want.MRAcquisitionType)
+          if (want.ScanningSequence !== undefined) expect(String(tags.ScanningSequence)).toContain(want.ScanningSequence)
+          // written where the writer had seen the neighbouring slice; never wrong where it is written
+          if (want.SpacingBetweenSlices !== undefined && tags.SpacingBetweenSlices !== null) expect(tags.SpacingBetweenSlices as number).toBeCloseTo(want.SpacingBetweenSlices, 3)
+        }
+        if (want.SpacingBetweenSlices !== undefined) expect(read.some((t) => t.SpacingBetweenSlices !== null)).toBe(true)
+      }
     }, 300_000)
   }
 
