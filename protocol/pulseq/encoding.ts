@@ -909,7 +909,8 @@ function limitsOf (out: EncodedReadout[], ny: number, nz: number, setLabels: Set
   const lineCentre = setLabels.has('LIN')
     ? centreLineDef ?? centre?.line ?? labelledCentre(out, 'line')
     : Math.floor(ny / 2)
-  const partitionCentre = setLabels.has('PAR') ? centre?.partition ?? labelledCentre(out, 'partition') : Math.floor(nz / 2)
+  const centrePartitionDef = numbers(seq.definitions.get('kSpaceCenterPartition'))[0]
+  const partitionCentre = setLabels.has('PAR') ? centrePartitionDef ?? centre?.partition ?? labelledCentre(out, 'partition') : Math.floor(nz / 2)
   return {
     kspace_encoding_step_1: limit('line', lineCentre),
     kspace_encoding_step_2: limit('partition', nz > 1 || setLabels.has('PAR') ? partitionCentre : 0),
