@@ -30,6 +30,8 @@ describe('the default pipeline picks the chain from the header', () => {
     expect(() => chainForHeader(header({ trajectory: 'rosette' }))).toThrow(/unknown trajectory "rosette"/)
     expect(() => chainForHeader(header({ trajectory: 'epi', acceleration: { step1: 2, step2: 1 } }))).toThrow(/parallel imaging of EPI/)
     expect(() => chainForHeader(header({ acceleration: { step1: 0, step2: 1 } }))).toThrow(/accelerationFactor/)
+    const fid = header({ encodedMatrix: { x: 256, y: 1, z: 1 }, reconMatrix: { x: 256, y: 1, z: 1 } })
+    expect(() => chainForHeader(fid)).toThrow(/256 x 1 samples per slice, no phase encoding: an FID/)
   })
 
   it('names every pipeline, each a chain of known stages', () => {

@@ -81,6 +81,14 @@ export function chainForHeader (header: ReconHeader): Chain {
   if (!(r1 >= 1) || !(r2 >= 1)) {
     throw new ReconRefusedError(`the header's parallelImaging accelerationFactor is ${r1} x ${r2}: it must be 1 or more along each phase-encoding direction`)
   }
+  if (trajectory === 'cartesian' || trajectory === 'epi') {
+    // One line per slice is a spectrum or a projection (an FID, a calibration), not an image.
+    const lines = Math.max(header.encodedMatrix.y, header.reconMatrix.y)
+    const partitions = Math.max(header.encodedMatrix.z, header.reconMatrix.z)
+    if (lines <= 1 && partitions <= 1) {
+      throw new ReconRefusedError(`the data has ${Math.max(header.encodedMatrix.x, header.reconMatrix.x)} x 1 samples per slice, no phase encoding: an FID, a spectrum or a projection, not an image; ScanHub reconstructs 2D and 3D images`)
+    }
+  }
   if (trajectory === 'cartesian') return r1 > 1 || r2 > 1 ? GRAPPA_CHAIN : CARTESIAN_CHAIN
   if (trajectory === 'epi') {
     if (r1 > 1 || r2 > 1) throw new ReconRefusedError(`EPI accelerated by ${r1} x ${r2}: parallel imaging of EPI is not supported; acquire it without acceleration or reconstruct it elsewhere`)
