@@ -140,4 +140,40 @@ describe.skipIf(!hasFixtures())('scanhub recon on real and simulated files (the 
     expect(scaledNrmse(whitened.pixels, reference.data)).toBeLessThan(0.03)
     await checkDicomFiles(whitened.files)
   }, 180_000)
+
+  it.skipIf(!generator)('gives every reconstruction UIDs of its own, and takes the patient and study the user names', async () => {
+    // different data, and the same data twice: with no study or measurement ids in the headers
+    const inputs: string[] = []
+    for (const [name, args] of [['a', ['-m', '32', '-c', '2']], ['b', ['-m', '48', '-c', '2']], ['c', ['-m', '32', '-c', '4', '-r', '2']]] as const) {
+      run('ismrmrd_generate_cartesian_shepp_logan', [...args, '-o', `uid-${name}.h5`])
+      inputs.push(join(dir, `uid-${name}.h5`))
+    }
+    inputs.push(inputs[0])
+    const studies = new Set<string>()
+    const series = new Set<string>()
+    const instances = new Set<string>()
+    let files = 0
+    for (const [i, input] of inputs.entries()) {
+      const out = join(dir, `uid-out-${i}`)
+      await reconCommand([input, '--out', out, '--quiet', '--threads', '2'])
+      for (const file of await dicomFiles(out)) {
+        const ds = readDicom(await readFile(file)).dataset as Record<string, string>
+        studies.add(ds.StudyInstanceUID)
+        series.add(ds.SeriesInstanceUID)
+        instances.add(ds.SOPInstanceUID)
+        expect(ds.PatientID).toBe('')
+        files++
+      }
+    }
+    expect(studies.size).toBe(inputs.length)
+    expect(series.size).toBe(inputs.length)
+    expect(instances.size).toBe(files)
+
+    const out = join(dir, 'uid-named')
+    await reconCommand([inputs[0], '--out', out, '--quiet', '--patient-id', 'MRN-0042', '--patient-name', 'Lovelace^Ada', '--study-uid', '1.2.826.0.1.3680043.2.1125.7'])
+    const ds = readDicom(await readFile((await dicomFiles(out))[0])).dataset as Record<string, unknown>
+    expect(ds).toMatchObject({ PatientID: 'MRN-0042', StudyInstanceUID: '1.2.826.0.1.3680043.2.1125.7' })
+    expect(JSON.stringify(ds.PatientName)).toContain('Lovelace^Ada')
+    await expect(reconCommand([inputs[0], '--out', out, '--study-uid', '1.02.3'])).rejects.toThrow(/not a DICOM UID/)
+  }, 180_000)
 })

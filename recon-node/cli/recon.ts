@@ -16,16 +16,20 @@ import { resolveChain, type Chain } from '../pipeline/chain.ts'
 import { chainForPipeline, PIPELINES } from '../pipeline/pipelines.ts'
 import type { ReconHeader } from '../stages/stage.ts'
 import { runPipeline } from '../pipeline/run.ts'
-import { DicomSeriesWriter, describeSeries } from '../jobs/dicom-series.ts'
+import { DicomSeriesWriter, describeSeries, type SeriesOverrides } from '../jobs/dicom-series.ts'
+import { isValidUid } from '../../protocol/dicom/uid.ts'
 import { MrdSource } from '../jobs/mrd-source.ts'
 import { reconHeaderOf } from '../jobs/recon-header.ts'
 
 export const RECON: CommandSpec = {
-  usage: 'scanhub recon FILE.h5|FILE.mrd --out DIR [--chain PIPELINE|CHAIN.json] [--dataset NAME] [--threads N]',
+  usage: 'scanhub recon FILE.h5|FILE.mrd --out DIR [--chain PIPELINE|CHAIN.json] [--patient-id ID] [--patient-name NAME] [--study-uid UID] [--dataset NAME] [--threads N]',
   description: 'Reconstructs raw MRI data (ISMRMRD HDF5, or an MRD v1 stream file) into DICOM MR images, one file per image, in DIR.',
   options: {
     out: { type: 'string' },
     chain: { type: 'string' },
+    'patient-id': { type: 'string' },
+    'patient-name': { type: 'string' },
+    'study-uid': { type: 'string' },
     dataset: { type: 'string' },
     threads: { type: 'string' },
     quiet: { type: 'boolean' }
@@ -33,6 +37,9 @@ export const RECON: CommandSpec = {
   help: {
     '--out DIR': 'where to write the DICOM files (created if missing; files of the same series are overwritten)',
     '--chain NAME|FILE': `the reconstruction: a pipeline (${PIPELINES.map((p) => p.name).join(', ')}; default picks from the data's header), or a JSON file [{ "stage": ..., "params": {...} }, ...]`,
+    '--patient-id ID': 'PatientID of the images (default: the raw data\'s, else empty)',
+    '--patient-name NAME': 'PatientName as Last^First (default: the raw data\'s)',
+    '--study-uid UID': 'StudyInstanceUID of the images, to add this series to an existing study (default: the raw data\'s, else a new study)',
     '--dataset NAME': 'the HDF5 group that holds xml and data (default dataset)',
     '--threads N': `FFT worker threads (default ${availableParallelism()})`,
     '--quiet': 'no progress bar',
@@ -54,6 +61,29 @@ async function sniff (path: string): Promise<'hdf5' | 'mrd'> {
     throw new UsageError(`${path} is neither ISMRMRD HDF5 nor an MRD v1 stream (it starts with ${head.subarray(0, bytesRead).toString('hex')})`)
   } finally {
     await handle.close()
+  }
+}
+
+/**
+ * The patient and study the user names. Every run is a new series with UIDs of its own, so that two
+ * reconstructions never collide in a PACS; --study-uid puts it into an existing study.
+ */
+function identityOverrides (values: Record<string, unknown>): SeriesOverrides {
+  const studyUid = values['study-uid']
+  if (typeof studyUid === 'string' && !isValidUid(studyUid)) throw new UsageError(`--study-uid ${studyUid}: not a DICOM UID (digits and dots, at most 64 characters, no leading zeros)`)
+  const patientId = values['patient-id']
+  const patientName = values['patient-name']
+  const [lastName, ...given] = typeof patientName === 'string' ? patientName.split(/\^|,\s*/) : []
+  return {
+    ...(typeof patientId === 'string' || typeof patientName === 'string'
+      ? {
+          patient: {
+            ...(typeof patientId === 'string' ? { id: patientId } : {}),
+            ...(typeof patientName === 'string' ? { lastName: lastName ?? '', firstName: given.join(' ') } : {})
+          }
+        }
+      : {}),
+    ...(typeof studyUid === 'string' ? { study: { id: studyUid, uid: studyUid } } : {})
   }
 }
 
@@ -130,7 +160,7 @@ export async function reconCommand (argv: string[]): Promise<void> {
   const chain = await loadChain(values.chain as string | undefined, reconHeader)
   resolveChain(chain)
   const fileTime = (await stat(path)).mtime
-  const info = describeSeries(input.header, {}, fileTime, warn)
+  const info = describeSeries(input.header, identityOverrides(values), fileTime, warn)
   const writer = new DicomSeriesWriter(input.header, info, warn)
   await mkdir(outDir, { recursive: true })
 

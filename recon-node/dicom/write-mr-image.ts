@@ -62,6 +62,11 @@ export interface MrImageInput {
   /** The exam. */
   study: {
     id: string
+    /**
+     * A StudyInstanceUID given from outside (the hospital's, from a worklist or the raw data's header), used
+     * as it is; without it the UID derives from `id`.
+     */
+    uid?: string
     name?: string
     /** When the exam started; StudyDate/StudyTime in the peer's local time. */
     dateTime: Date
@@ -231,7 +236,7 @@ function studyIdFrom (examId: string): string {
 export function mrImageUids (input: Pick<MrImageInput, 'study' | 'series' | 'instance'>): { study: string, series: string, frameOfReference: string, sopInstance: string } {
   const epoch = input.series.epoch ?? 0
   return {
-    study: deterministicUid('study', input.study.id),
+    study: input.study.uid ?? deterministicUid('study', input.study.id),
     series: deterministicUid('series', input.series.id, epoch),
     frameOfReference: deterministicUid('frame-of-reference', input.study.id),
     sopInstance: deterministicUid('instance', input.series.id, epoch, input.instance.number)

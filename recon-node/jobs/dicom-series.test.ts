@@ -69,7 +69,15 @@ describe('describeSeries', () => {
     expect(info.echoTimesMs).toEqual([])
     expect(warnings.filter((w) => /TR|TE|flip/.test(w))).toHaveLength(3)
     const anonymous = describeSeries(header(), {}, new Date(0), () => {})
-    expect(anonymous.patient).toMatchObject({ id: 'UNKNOWN', lastName: '', firstName: '' })
+    // nothing invented: an empty id and name, and fresh study and series identities
+    expect(anonymous.patient).toMatchObject({ id: '', lastName: '', firstName: '' })
+    expect(anonymous.equipment.manufacturer).toBe('')
+    const again = describeSeries(header(), {}, new Date(0), () => {})
+    expect(again.study.id).not.toBe(anonymous.study.id)
+    expect(again.series.id).not.toBe(anonymous.series.id)
+    // a study UID the raw data brings is used as it is
+    const given = describeSeries(header({ studyInformation: { studyInstanceUID: '1.2.840.113619.2.55.3.1' } }), {}, new Date(0), () => {})
+    expect(given.study.uid).toBe('1.2.840.113619.2.55.3.1')
   })
 })
 

@@ -6,6 +6,8 @@
 // the image's contrast, its repetition as a temporal position, its slice's thickness and neighbours
 // (slice-stack.ts), the acquisition matrix and sequence codes the encoding states. A value the header
 // does not give is written empty or left out, as its DICOM type allows, and reported.
+import { randomUUID } from 'node:crypto'
+import { isValidUid } from '../../protocol/dicom/uid.ts'
 import { AcquisitionFlag, hasFlag } from '../../protocol/mrd/flags.ts'
 import type { Acquisition, AcquisitionHeader } from '../../protocol/mrd/types.ts'
 import {
@@ -134,7 +136,8 @@ export function describeSeries (header: IsmrmrdHeader, overrides: SeriesOverride
   const [lastName, ...given] = (subject.patientName ?? '').split(/\^|,\s*/)
   const birthDate = subject.patientBirthdate !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(subject.patientBirthdate) ? subject.patientBirthdate : undefined
   const patient: SeriesInfo['patient'] = {
-    id: subject.patientID ?? 'UNKNOWN',
+    // unknown stays empty (PatientID is type 2): a made-up id would match other unknown patients in a PACS
+    id: subject.patientID ?? '',
     // unknown stays empty (PN is type 2): a made-up name would read as a real one
     lastName: lastName ?? '',
     firstName: given.join(' '),
@@ -145,8 +148,15 @@ export function describeSeries (header: IsmrmrdHeader, overrides: SeriesOverride
     ...overrides.patient
   }
   const studyDate = overrides.study?.dateTime ?? dateOf(studyInfo.studyDate, studyInfo.studyTime) ?? dateOf(measurement.seriesDate, measurement.seriesTime) ?? fallbackDate
+  // A study UID the raw data brings (a worklist's, the scanner's) is the study's identity as it is; one
+  // that is not a valid UID is not written (a PACS would refuse or mangle it).
+  const headerStudyUid = studyInfo.studyInstanceUID !== undefined && isValidUid(studyInfo.studyInstanceUID) ? studyInfo.studyInstanceUID : undefined
+  if (studyInfo.studyInstanceUID !== undefined && headerStudyUid === undefined) warn(`studyInstanceUID '${studyInfo.studyInstanceUID}' is not a valid DICOM UID: a new one is made`)
   const study: SeriesInfo['study'] = {
-    id: overrides.study?.id ?? studyInfo.studyInstanceUID ?? studyInfo.studyID ?? measurement.measurementID ?? 'study',
+    // Without an identity from the lab or the header, a fresh one: UIDs derived from a constant would
+    // make unrelated reconstructions one study, one series, the same instances, in any PACS.
+    id: overrides.study?.id ?? headerStudyUid ?? studyInfo.studyID ?? randomUUID(),
+    ...(headerStudyUid !== undefined ? { uid: headerStudyUid } : {}),
     ...(studyInfo.studyDescription !== undefined ? { name: studyInfo.studyDescription } : {}),
     ...(studyInfo.studyID !== undefined ? { studyId: studyInfo.studyID } : {}),
     ...overrides.study,
@@ -154,7 +164,9 @@ export function describeSeries (header: IsmrmrdHeader, overrides: SeriesOverride
   }
   const seriesDate = dateOf(measurement.seriesDate, measurement.seriesTime)
   const series: SeriesInfo['series'] = {
-    id: measurement.measurementID ?? `${study.id}-series`,
+    // every reconstruction is a series of its own (the lab names the run; a file's measurement id would
+    // give two reconstructions of the same data one series)
+    id: randomUUID(),
     number: measurement.initialSeriesNumber ?? 1,
     name: measurement.protocolName ?? measurement.sequenceName ?? 'reconstruction',
     ...(measurement.seriesDescription !== undefined ? { description: measurement.seriesDescription } : {}),
@@ -162,7 +174,7 @@ export function describeSeries (header: IsmrmrdHeader, overrides: SeriesOverride
     ...overrides.series
   }
   const equipment: SeriesInfo['equipment'] = {
-    manufacturer: system.systemVendor ?? 'unknown',
+    manufacturer: system.systemVendor ?? '',
     ...(system.systemModel !== undefined ? { model: system.systemModel } : {}),
     ...(system.stationName !== undefined ? { name: system.stationName } : {}),
     ...(system.institutionName !== undefined ? { institutionName: system.institutionName } : {}),
