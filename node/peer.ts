@@ -25,6 +25,7 @@ import { BlobStore } from './storage/blob-store.ts'
 import { DocStore } from './storage/doc-store.ts'
 import { followListedPatients, mayHoldLabDoc } from './sync/patient-doc-admission.ts'
 import { loadOrCreateSetupToken, removeSetupToken } from './auth/setup-token.ts'
+import { RefusalAudit } from './sync/refusal-audit.ts'
 import { SyncService } from './sync/sync-service.ts'
 import type { Actor } from '../protocol/lab/index.ts'
 
@@ -119,11 +120,13 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   // Users and sessions: a browser peer writes only while a user who is not a viewer is logged in from it.
   const auth = new AuthService({ lab, flush: async () => { await docs.flush() }, libp2p }, { log })
   auth.start()
+  const refusals = new RefusalAudit({ docs })
   const sync = new SyncService({ libp2p, docs }, {
     log,
     isReadOnly: (remote) => auth.isReadOnly(remote),
     acceptUpdate: (remote, docId, doc, update) => auth.checkUpdate(remote, docId, doc, update),
-    mayHold: (docId) => mayHoldLabDoc(docs, docId)
+    mayHold: (docId) => mayHoldLabDoc(docs, docId),
+    onRefused: (remote, docId, reason) => { refusals.record(remote, docId, reason) }
   })
   docs.on('doc', (docId) => { sync.watch(docId) })
   followListedPatients(docs, (docId) => { sync.watch(docId) })

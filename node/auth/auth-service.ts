@@ -10,7 +10,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { LabNotFoundError, LabValidationError, ROLES } from '../../protocol/lab/index.ts'
 import type { Actor, Lab, PublicUser, Role, User } from '../../protocol/lab/index.ts'
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './password.ts'
-import { refusalFor } from './write-policy.ts'
+import { auditRewrite, refusalFor } from './write-policy.ts'
 import { SessionStore, type Session, type SessionEndReason } from './sessions.ts'
 import type { Connection, Libp2p } from '@libp2p/interface'
 import type * as Y from 'yjs'
@@ -215,6 +215,8 @@ export class AuthService {
    * each update a peer sends.
    */
   checkUpdate (peerId: string, docId: string, doc: Y.Doc, update: Uint8Array): string | undefined {
+    const rewrite = auditRewrite(doc, update)
+    if (rewrite !== undefined) return rewrite
     if (!this.isBrowserPeer(peerId)) return undefined
     const session = this.sessions.useByPeer(peerId)
     const user = session === undefined ? undefined : this.components.lab.users.get(session.username)

@@ -1,8 +1,10 @@
-// Which parts of the lab document a browser's user may change through sync. Sync moves whole Yjs
-// updates, so role checks finer than "may write at all" look at what an update would change: it is
-// applied to a scratch copy of the document and the guarded collections are compared before and after.
+// Which parts of the lab document a browser's user may change through sync, and what no peer may do to
+// any document: rewrite its audit log. Sync moves whole Yjs updates, so checks finer than "may write at
+// all" look at what an update would change: it is applied to a scratch copy of the document and the
+// guarded parts are compared before and after.
 import * as Y from 'yjs'
 import type { Role } from '../../protocol/lab/index.ts'
+import { AUDIT } from '../../protocol/lab/schema.ts'
 
 /** Collections of the lab document that not every writer may change through sync. */
 const GUARDED = ['users', 'devices', 'peers', 'meta'] as const
@@ -26,6 +28,28 @@ export function changedCollections (doc: Y.Doc, update: Uint8Array): Guarded[] {
   const after = snapshot()
   scratch.destroy()
   return GUARDED.filter((_, i) => before[i] !== after[i])
+}
+
+/**
+ * Why the update would rewrite the document's audit log, or undefined when it only appends to it.
+ * The audit log is append-only for everyone: entries may be added at its end, never removed, changed
+ * or slipped in before existing ones (a forged history). Asked for every update of every peer.
+ */
+export function auditRewrite (doc: Y.Doc, update: Uint8Array): string | undefined {
+  const before = doc.getArray(AUDIT).toJSON().map((entry) => JSON.stringify(entry))
+  if (before.length === 0) return undefined
+  const scratch = new Y.Doc()
+  try {
+    Y.applyUpdate(scratch, Y.encodeStateAsUpdate(doc))
+    Y.applyUpdate(scratch, update)
+    const after = scratch.getArray(AUDIT).toJSON()
+    if (after.length < before.length) return `it would remove ${before.length - after.length} of the ${before.length} entries of the audit log, which is append-only`
+    const changed = before.findIndex((entry, i) => JSON.stringify(after[i]) !== entry)
+    if (changed >= 0) return `it would change or insert before entry ${changed} of the audit log, which is append-only`
+    return undefined
+  } finally {
+    scratch.destroy()
+  }
 }
 
 /**

@@ -41,6 +41,8 @@ export interface SyncServiceInit {
    * thousands of ids would make every peer of the lab create thousands of files. Default: any.
    */
   mayHold?: (docId: string) => boolean
+  /** Told of every update refused by acceptUpdate (it was dropped here and is never relayed). */
+  onRefused?: (peerId: string, docId: string, reason: string) => void
   log?: (message: string) => void
 }
 
@@ -83,6 +85,7 @@ export class SyncService {
   private readonly isReadOnly: (peerId: string) => boolean
   private readonly acceptUpdate?: SyncServiceInit['acceptUpdate']
   private readonly mayHold?: SyncServiceInit['mayHold']
+  private readonly onRefused?: SyncServiceInit['onRefused']
   private readonly log: (message: string) => void
   private readonly sessions = new Set<SyncSession>()
   private readonly watched = new Map<string, { doc: Y.Doc, off: () => void }>()
@@ -94,6 +97,7 @@ export class SyncService {
     this.isReadOnly = init.isReadOnly ?? (() => false)
     this.acceptUpdate = init.acceptUpdate
     this.mayHold = init.mayHold
+    this.onRefused = init.onRefused
     this.log = init.log ?? (() => {})
     this.awareness = new Awareness(components.docs.get(this.presenceDocId))
     this.awareness.on('update', this.handleAwarenessUpdate)
@@ -256,6 +260,8 @@ export class SyncService {
       const refusal = this.acceptUpdate(session.remotePeer, docId, this.components.docs.get(docId), update)
       if (refusal !== undefined) {
         session.send(encodeErrorFrame(docId, `change refused: ${refusal}`))
+        this.log(`sync: ${docId} from ${session.remotePeer}: change refused: ${refusal}`)
+        this.onRefused?.(session.remotePeer, docId, refusal)
         return
       }
     }

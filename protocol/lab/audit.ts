@@ -5,7 +5,8 @@ import type * as Y from 'yjs'
 import { AUDIT } from './schema.ts'
 import type { EntityKind } from './schema.ts'
 
-export type AuditAction = 'create' | 'update' | 'delete'
+/** `refuse`: a change a peer sent and this peer dropped (detail says why; actor and peerId name the sender). */
+export type AuditAction = 'create' | 'update' | 'delete' | 'refuse'
 
 export interface AuditEntry {
   /** ISO 8601 wall-clock time of the peer that made the change. */
@@ -18,6 +19,8 @@ export interface AuditEntry {
   entityId: string
   /** For an update: the fields that changed. */
   fields?: string[]
+  /** For a refusal: why, in words that name no patient data. */
+  detail?: string
 }
 
 /** An entry together with the document it was read from. */
@@ -47,6 +50,7 @@ export function appendAudit (doc: Y.Doc, entry: AuditEntry): void {
     entityId: entry.entityId
   }
   if (entry.fields !== undefined) stored.fields = [...entry.fields]
+  if (entry.detail !== undefined) stored.detail = entry.detail
   auditLog(doc).push([stored])
 }
 
@@ -55,7 +59,8 @@ function isEntry (value: unknown): value is AuditEntry {
   const e = value as Record<string, unknown>
   return typeof e.at === 'string' && typeof e.actor === 'string' && typeof e.peerId === 'string' &&
     typeof e.action === 'string' && typeof e.entity === 'string' && typeof e.entityId === 'string' &&
-    (e.fields === undefined || (Array.isArray(e.fields) && e.fields.every((f) => typeof f === 'string')))
+    (e.fields === undefined || (Array.isArray(e.fields) && e.fields.every((f) => typeof f === 'string'))) &&
+    (e.detail === undefined || typeof e.detail === 'string')
 }
 
 /** The entries of one document in log order, as copies. Malformed entries (from a faulty peer) are skipped. */

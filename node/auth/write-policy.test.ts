@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { auditRewrite } from './write-policy.ts'
+
+const entry = (n: number): Record<string, string> => ({ at: `2026-01-0${n}T00:00:00.000Z`, actor: 'ada', peerId: 'p', action: 'create', entity: 'patient', entityId: `e${n}` })
+
+/** The update that turns `doc` into what `change` makes of a copy of it. */
+function updateBy (doc: Y.Doc, change: (copy: Y.Doc) => void): Uint8Array {
+  const copy = new Y.Doc()
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
+  const before = Y.encodeStateVector(copy)
+  change(copy)
+  return Y.encodeStateAsUpdate(copy, before)
+}
+
+describe('the audit log is append-only for every peer', () => {
+  const doc = new Y.Doc()
+  doc.getArray('audit').push([entry(1), entry(2), entry(3)])
+
+  it('lets entries be appended at its end', () => {
+    expect(auditRewrite(doc, updateBy(doc, (c) => { c.getArray('audit').push([entry(4)]) }))).toBeUndefined()
+    expect(auditRewrite(doc, updateBy(doc, (c) => { c.getMap('patients').set('x', 1) }))).toBeUndefined()
+  })
+
+  it('refuses removing, changing or slipping in entries', () => {
+    expect(auditRewrite(doc, updateBy(doc, (c) => { c.getArray('audit').delete(0, 3) }))).toMatch(/remove 3 of the 3 entries/)
+    expect(auditRewrite(doc, updateBy(doc, (c) => { c.getArray('audit').insert(0, [entry(9)]) }))).toMatch(/change or insert before entry 0/)
+    expect(auditRewrite(doc, updateBy(doc, (c) => { c.transact(() => { c.getArray('audit').delete(1, 1); c.getArray('audit').insert(1, [entry(8)]) }) }))).toMatch(/entry 1/)
+  })
+})
