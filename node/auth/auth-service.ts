@@ -232,15 +232,16 @@ export class AuthService {
   }
 
   /**
-   * Whether a request carries a live session of a user who may add to the sequence library (every
-   * role but viewer): uploads go through the hub, which parses the file and keeps it as a blob.
+   * Whether a request carries a live session of a user who may add to the sequence library (admin,
+   * scientist, engineer: as write-policy.ts lets them change sequences): uploads go through the hub,
+   * which parses the file and keeps it as a blob.
    */
   authorisesSequenceUpload (authorization: string | undefined): boolean {
     const token = bearerToken(authorization)
     const session = token === undefined ? undefined : this.sessions.use(token)
     if (session === undefined) return false
     const user = this.components.lab.users.get(session.username)
-    return user !== undefined && user.role !== 'viewer'
+    return user !== undefined && (user.role === 'admin' || user.role === 'scientist' || user.role === 'engineer')
   }
 
   listUsers (): PublicUser[] {

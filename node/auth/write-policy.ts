@@ -6,28 +6,55 @@ import * as Y from 'yjs'
 import type { Role } from '../../protocol/lab/index.ts'
 import { AUDIT } from '../../protocol/lab/schema.ts'
 
-/** Collections of the lab document that not every writer may change through sync. */
-const GUARDED = ['users', 'devices', 'peers', 'meta'] as const
+/** Collections of the lab document, each writable through sync by some roles only. */
+const GUARDED = ['users', 'devices', 'peers', 'meta', 'sequences', 'examTemplates', 'workflowTemplates', 'taskTemplates', 'patients'] as const
 type Guarded = typeof GUARDED[number]
 
-/** Which roles may change a guarded collection through sync; users change only through the hub's API, which hashes passwords. */
+/**
+ * Which roles may change a collection of the lab document through sync (as in ScanHub: admin —
+ * everything; medical — patients and their exams; scientist — as medical, plus sequences and
+ * templates; engineer — devices and sequences, reading patients; viewer — reading only). Users change
+ * only through the hub's API, which hashes passwords; peers only by the peers themselves.
+ */
 const ALLOWED: Record<Guarded, readonly Role[]> = {
   users: [],
-  devices: ['admin', 'engineer'],
   peers: [],
-  meta: ['admin']
+  meta: ['admin'],
+  devices: ['admin', 'engineer'],
+  sequences: ['admin', 'scientist', 'engineer'],
+  examTemplates: ['admin', 'scientist'],
+  workflowTemplates: ['admin', 'scientist'],
+  taskTemplates: ['admin', 'scientist'],
+  patients: ['admin', 'medical', 'scientist']
 }
 
-/** The guarded collections of the lab document that `update` would change. */
+/** Who may change a patient's document (exams, workflows, tasks, results; running and stopping tasks). */
+const PATIENT_WRITERS: readonly Role[] = ['admin', 'medical', 'scientist']
+/** Who may delete a patient. */
+const PATIENT_DELETERS: readonly Role[] = ['admin', 'medical']
+
+/** The guarded collections of the lab document that `update` would change, and the patients it would delete. */
 export function changedCollections (doc: Y.Doc, update: Uint8Array): Guarded[] {
+  return labChanges(doc, update).changed
+}
+
+function labChanges (doc: Y.Doc, update: Uint8Array): { changed: Guarded[], deletedPatients: number } {
   const scratch = new Y.Doc()
-  Y.applyUpdate(scratch, Y.encodeStateAsUpdate(doc))
-  const snapshot = (): string[] => GUARDED.map((name) => JSON.stringify(scratch.getMap(name).toJSON()))
-  const before = snapshot()
-  Y.applyUpdate(scratch, update)
-  const after = snapshot()
-  scratch.destroy()
-  return GUARDED.filter((_, i) => before[i] !== after[i])
+  try {
+    Y.applyUpdate(scratch, Y.encodeStateAsUpdate(doc))
+    const snapshot = (): string[] => GUARDED.map((name) => JSON.stringify(scratch.getMap(name).toJSON()))
+    const before = snapshot()
+    const patientsBefore = [...scratch.getMap('patients').keys()]
+    Y.applyUpdate(scratch, update)
+    const after = snapshot()
+    const patientsAfter = scratch.getMap('patients')
+    return {
+      changed: GUARDED.filter((_, i) => before[i] !== after[i]),
+      deletedPatients: patientsBefore.filter((id) => !patientsAfter.has(id)).length
+    }
+  } finally {
+    scratch.destroy()
+  }
 }
 
 /**
@@ -58,13 +85,20 @@ export function auditRewrite (doc: Y.Doc, update: Uint8Array): string | undefine
 }
 
 /**
- * Why a user with this role may not apply the update to the document, or undefined if they may.
- * Patient documents are open to every writer; the lab document's guarded collections are not.
+ * Why a user with this role may not apply the update to the document, or undefined if they may: the
+ * lab document's collections by ALLOWED, a patient's document by PATIENT_WRITERS, deleting a patient
+ * by PATIENT_DELETERS.
  */
 export function refusalFor (role: Role, docId: string, doc: Y.Doc, update: Uint8Array): string | undefined {
   if (role === 'viewer') return 'viewers cannot change anything'
-  if (docId !== 'lab') return undefined
-  const refused = changedCollections(doc, update).filter((name) => !ALLOWED[name].includes(role))
-  if (refused.length === 0) return undefined
-  return `a ${role} may not change ${refused.join(', ')} of the lab document${refused.includes('users') ? ' (users change through the hub\'s user API)' : ''}`
+  if (docId !== 'lab') {
+    return PATIENT_WRITERS.includes(role) ? undefined : `a ${role} may read patients' exams but not change them`
+  }
+  const { changed, deletedPatients } = labChanges(doc, update)
+  const refused = changed.filter((name) => !ALLOWED[name].includes(role))
+  if (refused.length > 0) {
+    return `a ${role} may not change ${refused.join(', ')} of the lab document${refused.includes('users') ? ' (users change through the hub\'s user API)' : ''}`
+  }
+  if (deletedPatients > 0 && !PATIENT_DELETERS.includes(role)) return `a ${role} may not delete patients`
+  return undefined
 }

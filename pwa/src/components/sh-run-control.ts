@@ -177,7 +177,7 @@ export class ShRunControl extends SessionElement {
       }
     }
     const selected = this.taskId === undefined ? undefined : byId.get(this.taskId)
-    const canEdit = this.session.canEdit
+    const canEdit = this.session.canEditPatients
     return html`<div class="control" aria-live="polite" aria-label="Running">
       <h2>Running</h2>
       ${running.length === 0 ? html`<span class="muted">Nothing of this patient is running.</span>` : running.map((r) => {

@@ -164,6 +164,21 @@ export class LabSession extends EventTarget {
     return this.user?.role === 'admin' || this.user?.role === 'engineer'
   }
 
+  /** Patients, exams, workflows, tasks, running and stopping them: what every peer lets these roles change (node/auth/write-policy.ts). */
+  get canEditPatients (): boolean {
+    return this.user?.role === 'admin' || this.user?.role === 'medical' || this.user?.role === 'scientist'
+  }
+
+  /** The sequence library: admin, scientist, engineer. */
+  get canEditSequences (): boolean {
+    return this.user?.role === 'admin' || this.user?.role === 'scientist' || this.user?.role === 'engineer'
+  }
+
+  /** Exam, workflow and task templates: admin, scientist. */
+  get canEditTemplates (): boolean {
+    return this.user?.role === 'admin' || this.user?.role === 'scientist'
+  }
+
   /** Local changes the hub has not confirmed yet. */
   get unsynced (): number {
     return this.ledger.unsynced()

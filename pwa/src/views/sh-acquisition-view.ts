@@ -391,7 +391,7 @@ export class ShAcquisitionView extends SessionElement {
     const lab = this.session.lab
     if (lab === undefined) return nothing
     const sel = this.selection
-    const canEdit = this.session.canEdit
+    const canEdit = this.session.canEditPatients
     if (sel.kind === 'new-exam') return this.renderEntityForm('exam', undefined, `New exam for ${patientName(patient)}`)
     if (sel.kind === 'new-workflow') return this.renderEntityForm('workflow', undefined, `New workflow in ${lab.exams.get(sel.examId)?.name ?? 'exam'}`)
     if (sel.kind === 'new-task') {
@@ -478,7 +478,7 @@ export class ShAcquisitionView extends SessionElement {
     if (lab === undefined || patient === undefined) {
       return html`<div style="grid-column: 1 / -1" class="hint"><h2>Patient not found</h2><p>This patient is not in the lab (or not on this device yet).</p><p><a href="/">Back to the patients</a></p></div>`
     }
-    const canEdit = this.session.canEdit
+    const canEdit = this.session.canEditPatients
     const exams = lab.exams.list({ patientId: patient.id })
     const age = ageOf(patient.birthDate)
     const examTemplates = lab.examTemplates.list()

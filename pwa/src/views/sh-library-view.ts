@@ -151,7 +151,7 @@ export class ShLibraryView extends SessionElement {
     const sequences = this.session.lab?.sequences.list() ?? []
     const inspected = this.inspected === undefined ? undefined : sequences.find((q) => q.id === this.inspected)
     return html`
-    ${this.session.canEdit ? html`<form class="upload" @submit=${this.handleUpload} aria-label="Upload a sequence">
+    ${this.session.canEditSequences ? html`<form class="upload" @submit=${this.handleUpload} aria-label="Upload a sequence">
       <label>Pulseq file (.seq) <input name="file" type="file" accept=".seq" required></label>
       <label>Name <input name="name" type="text" placeholder="from the file"></label>
       <button type="submit" ?disabled=${this.uploading}>${this.uploading ? 'Uploading…' : 'Upload'}</button>
@@ -279,7 +279,7 @@ export class ShLibraryView extends SessionElement {
 
   private renderColumn (level: Level, title: string, items: Array<ExamTemplate | WorkflowTemplate | TaskTemplate>, selected: string | undefined,
     onSelect: ((id: string) => void) | undefined, parentMissing: string | undefined): unknown {
-    const canEdit = this.session.canEdit
+    const canEdit = this.session.canEditTemplates
     return html`<div class="card column" role="region" aria-label="${title}">
       <header><h2>${title}</h2>${canEdit && parentMissing === undefined
         ? html`<button class="icon small" aria-label="Add ${level} template" @click=${() => { this.adding = level; this.templateError = '' }}>${icon('plus')}</button>` : nothing}</header>

@@ -205,7 +205,7 @@ export class ShPatientsView extends SessionElement {
   }
 
   override render (): unknown {
-    const canEdit = this.session.canEdit
+    const canEdit = this.session.canEditPatients
     const patients = this.patients()
     const total = this.session.lab?.patients.list().length ?? 0
     return html`
