@@ -6,13 +6,10 @@
 // refused by the stage that meets it.
 import { ReconRefusedError, UnknownStageError } from '../stages/errors.ts'
 import type { ReconHeader } from '../stages/stage.ts'
+import { PIPELINES, type PipelineInfo } from '../../protocol/reconstruction-pipelines.ts'
 import { BATCH_CHAIN, type Chain } from './chain.ts'
 
-export interface PipelineInfo {
-  name: string
-  /** one line for people choosing a pipeline */
-  description: string
-}
+export { PIPELINES, type PipelineInfo }
 
 /** Fully sampled Cartesian 2-D/3-D, with partial Fourier filled in by POCS where lines are missing on one side. */
 export const CARTESIAN_CHAIN: Chain = Object.freeze([
@@ -61,14 +58,6 @@ export const NUFFT_CHAIN: Chain = Object.freeze([
   { stage: 'scale' }
 ])
 
-export const PIPELINES: readonly PipelineInfo[] = Object.freeze([
-  { name: 'default', description: 'Chosen from the raw data: Cartesian, parallel imaging (GRAPPA), EPI or non-Cartesian gridding' },
-  { name: 'cartesian', description: 'Fully sampled Cartesian 2D/3D: inverse FFT, coil combination; partial Fourier by POCS' },
-  { name: 'grappa', description: 'Undersampled Cartesian with calibration lines at the centre: GRAPPA, then FFT' },
-  { name: 'epi', description: 'Echo-planar: ramp-sampling regridding, Nyquist-ghost correction from navigators, FFT' },
-  { name: 'nufft', description: 'Radial, UTE and spiral: gridding of the stored k-space trajectory (Kaiser–Bessel)' },
-  { name: 'batch', description: 'Fully sampled Cartesian, the heavy work on whole slices (files, re-reconstruction)' }
-])
 
 /** Trajectory names of ISMRMRD's schema that gridding reconstructs from the stored trajectory. */
 const GRIDDED = new Set(['radial', 'goldenangle', 'spiral', 'other'])

@@ -86,7 +86,7 @@ describe.skipIf(!HAS_CHROMIUM)('the PWA', () => {
     await page.getByRole('menuitem', { name: 'New task' }).click()
     await page.getByRole('tab', { name: 'Reconstruction or processing task' }).click()
     await page.getByLabel('Name', { exact: true }).fill('Recon')
-    await page.getByLabel('Pipeline').fill('cartesian')
+    await page.getByLabel('Pipeline').selectOption('cartesian')
     await page.getByRole('button', { name: 'Create task' }).click()
     await page.getByRole('treeitem', { name: 'Task Recon' }).waitFor()
     await page.getByRole('button', { name: 'Actions for Recon' }).click()

@@ -39,7 +39,7 @@ describe.skipIf(!HAS_CHROMIUM)('reconstruction from the browser', () => {
     await page.getByRole('menuitem', { name: 'New task' }).click()
     await page.getByRole('tab', { name: 'Reconstruction or processing task' }).click()
     await page.getByLabel('Name', { exact: true }).fill('Images')
-    await page.getByLabel('Pipeline').fill('cartesian')
+    await page.getByLabel('Pipeline').selectOption('cartesian')
     await page.getByLabel('Input task').selectOption({ label: 'GRE 2D' })
     await page.getByRole('button', { name: 'Create task' }).click()
     await page.getByRole('treeitem', { name: 'Task Images' }).waitFor()

@@ -4,6 +4,7 @@
 import { LitElement, css, html, nothing } from 'lit'
 import { customElement, property, state } from 'lit/decorators.js'
 import type { Calibration, Device, Sequence, Task, TaskType, Vec3 } from '../../../protocol/lab/index.ts'
+import { PIPELINES, type PipelineInfo } from '../../../protocol/reconstruction-pipelines.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import { fieldError, formError, invalid } from './form-errors.ts'
@@ -55,7 +56,7 @@ function draftOf (task: Task | undefined): Draft {
     fovScaling: vec(acquisition?.fovScaling, 1),
     fovRotationDeg: vec(acquisition?.fovRotationDeg, 0),
     fovOffsetMm: vec(acquisition?.fovOffsetMm, 0),
-    pipeline: processing?.pipeline ?? '',
+    pipeline: processing?.pipeline ?? 'default',
     inputTaskId: processing?.inputTaskId ?? ''
   }
 }
@@ -68,6 +69,7 @@ export class ShTaskForm extends LitElement {
     [role="tablist"] { display: flex; gap: 4px; border-bottom: 1px solid var(--sh-border); }
     [role="tab"] { border: none; border-bottom: 2px solid transparent; border-radius: 0; background: transparent; font-weight: 600; color: var(--sh-text-muted); }
     [role="tab"][aria-selected="true"] { color: var(--sh-primary); border-bottom-color: var(--sh-primary); }
+    .hint { font-size: 12px; color: var(--sh-text-muted); }
     .calibrations { display: flex; flex-direction: column; gap: 6px; }
     .calibration { display: flex; align-items: center; gap: 6px; padding: 4px 8px; border: 1px solid var(--sh-border); border-radius: var(--sh-radius); background: var(--sh-surface-2); }
     .calibration[draggable="true"] { cursor: grab; }
@@ -84,8 +86,15 @@ export class ShTaskForm extends LitElement {
   @property({ attribute: false }) devices: Device[] = []
   /** acquisition tasks a reconstruction may take as input */
   @property({ attribute: false }) inputTasks: Task[] = []
-  /** pipeline names to suggest */
+  /** pipeline names in use in the lab besides the standard ones (custom chains of older tasks) */
   @property({ attribute: false }) pipelines: string[] = []
+
+  /** The standard pipelines with their descriptions, then any other name in use (and the task's own). */
+  private pipelineChoices (current: string): PipelineInfo[] {
+    const names = new Set(PIPELINES.map((p) => p.name))
+    const others = [...new Set([...this.pipelines, current])].filter((n) => n !== '' && !names.has(n))
+    return [...PIPELINES, ...others.map((name) => ({ name, description: 'a pipeline named by another task' }))]
+  }
   @property({ attribute: false }) errors: FieldErrors = {}
   /** the submit button's text */
   @property() submitLabel = 'Save task'
@@ -158,7 +167,7 @@ export class ShTaskForm extends LitElement {
         <div class="field">
           <label for="sequence">Sequence</label>
           <select id="sequence" .value=${d.sequenceId} @change=${(e: Event) => { this.set({ sequenceId: (e.target as HTMLSelectElement).value }) }}>
-            <option value="" ?selected=${d.sequenceId === ''}>— none yet —</option>
+            <option value="" disabled ?selected=${d.sequenceId === ''}>Choose a sequence…</option>
             ${this.sequences.map((s) => html`<option value=${s.id} ?selected=${d.sequenceId === s.id}>${s.name}</option>`)}
           </select>
         </div>
@@ -209,9 +218,11 @@ export class ShTaskForm extends LitElement {
       </div>
       <div class="field">
         <label for="pipeline">Pipeline</label>
-        <input id="pipeline" list="pipelines" .value=${d.pipeline} required aria-invalid=${invalid(this.errors, 'parameters')} aria-describedby="parameters-error"
-          @input=${(e: Event) => { this.set({ pipeline: (e.target as HTMLInputElement).value }) }}>
-        <datalist id="pipelines">${this.pipelines.map((p) => html`<option value=${p}></option>`)}</datalist>
+        <select id="pipeline" .value=${d.pipeline} required aria-invalid=${invalid(this.errors, 'parameters')} aria-describedby="pipeline-description parameters-error"
+          @change=${(e: Event) => { this.set({ pipeline: (e.target as HTMLSelectElement).value }) }}>
+          ${this.pipelineChoices(d.pipeline).map((p) => html`<option value=${p.name} ?selected=${d.pipeline === p.name}>${p.name}</option>`)}
+        </select>
+        <span class="hint" id="pipeline-description">${this.pipelineChoices(d.pipeline).find((p) => p.name === d.pipeline)?.description ?? ''}</span>
       </div>
       <div class="field">
         <label for="input-task">Input task</label>
