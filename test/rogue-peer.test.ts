@@ -7,23 +7,11 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import * as Y from 'yjs'
 import { swarmKeyFromHex } from '../protocol/lab-key.ts'
 import { createLabHost, type LabHost } from '../node/p2p/host.ts'
-import { SyncService, type SyncDocs } from '../node/sync/sync-service.ts'
+import { SyncService } from '../node/sync/sync-service.ts'
+import { MemoryDocSource } from '../protocol/lab/memory-doc-source.ts'
 import { eventually, TestLab, type PeerProcess } from './support/peer-process.ts'
-
-class Docs implements SyncDocs {
-  readonly map = new Map<string, Y.Doc>()
-  get (id: string): Y.Doc {
-    let doc = this.map.get(id)
-    if (doc === undefined) { doc = new Y.Doc(); this.map.set(id, doc) }
-    return doc
-  }
-
-  ids (): string[] { return [...this.map.keys()] }
-  has (id: string): boolean { return this.map.has(id) }
-}
 
 interface AuditRow { actor: string, peerId: string, action: string, entity: string, detail?: string }
 
@@ -54,7 +42,7 @@ describe('a client with the lab key that rewrites the audit log', () => {
   it('is refused by the first peer, recorded there, and never reaches the second', async () => {
     const config = JSON.parse(await readFile(join(hub.dataDir, 'lab.json'), 'utf8')) as { swarmKeyHex: string }
     rogue = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(config.swarmKeyHex), mdns: false })
-    const docs = new Docs()
+    const docs = new MemoryDocSource()
     rogueSync = new SyncService({ libp2p: rogue, docs }, {})
     await rogueSync.start()
     const hubAddr = (await hub.api<{ addrs: string[] }>('GET', '/api/v1/status')).body.addrs.find((a) => a.includes('/tcp/') && !a.includes('/ws'))

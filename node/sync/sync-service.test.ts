@@ -6,10 +6,8 @@ import { SYNC_PROTOCOL } from '../../protocol/ids.ts'
 import { createLabHost, type LabHost } from '../p2p/host.ts'
 import { generateSwarmKeyHex, swarmKeyFromHex } from '../../protocol/lab-key.ts'
 import { encodeSyncFrame } from '../../protocol/sync.ts'
-import * as encoding from 'lib0/encoding'
-import * as syncProtocol from 'y-protocols/sync'
 import { followListedPatients, mayHoldLabDoc } from './patient-doc-admission.ts'
-import { SyncService, type SyncDocs } from './sync-service.ts'
+import { SyncService, syncStep1Message, syncUpdateMessage, type SyncDocs } from './sync-service.ts'
 
 class Docs implements SyncDocs {
   readonly map = new Map<string, Y.Doc>()
@@ -134,18 +132,6 @@ describe('sync service', () => {
     expect(other.docs.get('lab').getMap('patients').get('p')).toBeUndefined()
   })
 })
-
-function syncStep1Message (doc: Y.Doc): Uint8Array {
-  const encoder = encoding.createEncoder()
-  syncProtocol.writeSyncStep1(encoder, doc)
-  return encoding.toUint8Array(encoder)
-}
-
-function syncUpdateMessage (update: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder()
-  syncProtocol.writeUpdate(encoder, update)
-  return encoding.toUint8Array(encoder)
-}
 
 describe('documents offered by peers', () => {
   async function admittingPeer (swarmKeyHex: string): Promise<TestPeer> {

@@ -306,13 +306,15 @@ export class SyncService {
   }
 }
 
-function syncStep1Message (doc: Y.Doc): Uint8Array {
+/** A y-protocols sync step 1 (the document's state vector) as one message. */
+export function syncStep1Message (doc: Y.Doc): Uint8Array {
   const encoder = encoding.createEncoder()
   syncProtocol.writeSyncStep1(encoder, doc)
   return encoding.toUint8Array(encoder)
 }
 
-function syncUpdateMessage (update: Uint8Array): Uint8Array {
+/** A y-protocols update message carrying `update`. */
+export function syncUpdateMessage (update: Uint8Array): Uint8Array {
   const encoder = encoding.createEncoder()
   syncProtocol.writeUpdate(encoder, update)
   return encoding.toUint8Array(encoder)

@@ -25,6 +25,7 @@ import {
   IS_PARALLEL_CALIBRATION, IS_PARALLEL_CALIBRATION_AND_IMAGING, IS_REVERSE, isFlagSet, LAST_IN_MEASUREMENT,
   LAST_IN_REPETITION, LAST_IN_SLICE, NOT_IMAGE_DATA
 } from './flags.ts'
+import { bufferMetaOf } from './buffer-meta.ts'
 import { defineStage, param, type BufferMessage, type Limit, type Message, type ReconHeader } from './stage.ts'
 
 /** The smallest length N that holds indices 0..count-1 with index `centre` at floor(N/2). */
@@ -188,26 +189,12 @@ function emit (p: Pending, header: ReconHeader): BufferMessage {
     kind: 'buffer',
     domain: 'kspace',
     array: p.array,
-    meta: {
-      slice: h.idx.slice,
-      contrast: h.idx.contrast,
-      phase: h.idx.phase,
-      repetition: h.idx.repetition,
-      set: h.idx.set,
-      measurementUid: h.measurementUid,
-      acquisitionTimeStamp: h.acquisitionTimeStamp,
-      position: [...h.position],
-      readDir: [...h.readDir],
-      phaseDir: [...h.phaseDir],
-      sliceDir: [...h.sliceDir],
-      patientTablePosition: [...h.patientTablePosition],
+    meta: bufferMetaOf(h, {
       fovMm: [fov(ef.x, rf.x), fov(ef.y, rf.y), fov(ef.z, rf.z)],
       reconMatrix: [header.reconMatrix.x || nx, header.reconMatrix.y || ny, header.reconMatrix.z || nz],
       reconFovMm: [fov(rf.x, ef.x), fov(rf.y, ef.y), fov(rf.z, ef.z)],
-      scale: 1,
-      sampleTimeUs: h.sampleTimeUs,
       sampled: Uint8Array.from(p.counts, (n) => n > 0 ? 1 : 0)
-    }
+    })
   }
 }
 

@@ -43,6 +43,7 @@ import { centredLength } from './accumulate.ts'
 import { AcquisitionShapeError, ChannelCountError } from './errors.ts'
 import { IS_PARALLEL_CALIBRATION, IS_PARALLEL_CALIBRATION_AND_IMAGING, isFlagSet, LAST_IN_MEASUREMENT, LAST_IN_REPETITION, LAST_IN_SLICE, NOT_IMAGE_DATA } from './flags.ts'
 import { MissingTrajectoryError, TrajectoryScaleError, UnsupportedTrajectoryError } from './nufft-errors.ts'
+import { bufferMetaOf } from './buffer-meta.ts'
 import { defineStage, param, type BufferMessage, type Message, type ParamValues, type ReconHeader, type StageContext } from './stage.ts'
 
 /** |k| (normalised) beyond which a trajectory is taken to be in other units and refused. */
@@ -253,25 +254,7 @@ async function emit (p: Pending, params: Params, ctx: StageContext<NufftState>):
     kind: 'buffer',
     domain: 'image',
     array,
-    meta: {
-      slice: h.idx.slice,
-      contrast: h.idx.contrast,
-      phase: h.idx.phase,
-      repetition: h.idx.repetition,
-      set: h.idx.set,
-      measurementUid: h.measurementUid,
-      acquisitionTimeStamp: h.acquisitionTimeStamp,
-      position: [...h.position],
-      readDir: [...h.readDir],
-      phaseDir: [...h.phaseDir],
-      sliceDir: [...h.sliceDir],
-      patientTablePosition: [...h.patientTablePosition],
-      fovMm: [...reconFov],
-      reconMatrix: [header.reconMatrix.x, header.reconMatrix.y, stack.depth],
-      reconFovMm: reconFov,
-      scale: 1,
-      sampleTimeUs: h.sampleTimeUs
-    }
+    meta: bufferMetaOf(h, { fovMm: reconFov, reconMatrix: [header.reconMatrix.x, header.reconMatrix.y, stack.depth], reconFovMm: reconFov })
   }
 }
 
