@@ -219,6 +219,7 @@ export function epi2d (params: EpiParams = {}): Sequence {
     os,
     extra: {
       kSpaceCenterLine: Math.floor(ny / 2),
+      MatrixSize: [nx, ny, 1],
       PhaseEncodingLines: ny,
       PartialFourier: pf,
       RampSampling: ramp ? 1 : 0,

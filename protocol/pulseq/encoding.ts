@@ -859,8 +859,9 @@ function geometryOf (
     if (rampSampled) {
       let kRead = 0
       for (const s of imaging) kRead = Math.max(kRead, Math.abs(s.kStart[ra]), Math.abs(s.kEnd[ra]))
-      nx = Math.round(2 * kRead * fovRead)
-      warnings.push(`samples on the gradient ramps: the readout matrix ${nx} is round(2·kmax·FOV)`)
+      // whole Nyquist steps on either side of k = 0: samples run a little past the nominal ±kmax on the ramps
+      nx = 2 * Math.floor(kRead * fovRead + 1e-6)
+      warnings.push(`samples on the gradient ramps: the readout matrix ${nx} is the whole Nyquist steps within ±kmax`)
     }
     return { matrix: [nx, ny, nz], fovM: [fovRead, fov1, fov2 ?? fovRead], oversampling: os }
   }
@@ -875,7 +876,8 @@ function geometryOf (
 /**
  * A MatrixSize definition names the image the designer meant. Non-Cartesian trajectories take it
  * (round(2·kmax·FOV) is one more where samples run past the nominal kmax); for Cartesian ones the
- * phase-encode grid decides and a disagreement is reported.
+ * phase-encode grid decides the lines and partitions (a disagreement is reported) and the definition
+ * the readout's matrix.
  */
 function matrixDefinition (seq: Sequence, trajectory: TrajectoryClass, geometry: { matrix?: [number, number, number] }, warnings: string[]): void {
   const def = numbers(seq.definitions.get('MatrixSize'))
@@ -884,6 +886,12 @@ function matrixDefinition (seq: Sequence, trajectory: TrajectoryClass, geometry:
   if (wanted.every((n, i) => n === geometry.matrix?.[i])) return
   const cartesian = trajectory === 'cartesian-2d' || trajectory === 'cartesian-3d' || trajectory === 'epi'
   if (cartesian) {
+    // the phase encodes fix the lines and partitions; the readout's matrix is the designer's to name
+    if (wanted[1] === geometry.matrix[1] && wanted[2] === geometry.matrix[2]) {
+      warnings.push(`readout matrix ${wanted[0]} from the MatrixSize definition (the samples give ${geometry.matrix[0]})`)
+      geometry.matrix = wanted
+      return
+    }
     warnings.push(`the MatrixSize definition says ${wanted.join(' x ')} but the phase encodes give ${geometry.matrix.join(' x ')}; the phase encodes are reported`)
   } else {
     warnings.push(`matrix ${wanted.join(' x ')} from the MatrixSize definition (the trajectory's extent gives ${geometry.matrix.join(' x ')})`)
