@@ -2,6 +2,8 @@
 // `text/plain` POST (which needs no CORS preflight) to every route is refused before the route runs,
 // the first admin cannot be created that way, and a name that only resolves to 127.0.0.1 (DNS
 // rebinding) is refused too. The app itself (same origin) and scripts (no Origin) keep working.
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -102,5 +104,23 @@ describe('the first user', () => {
     expect(await readFile(join(hub.dataDir, 'setup-token'), 'utf8').catch(() => 'gone')).toBe('gone')
     // a second first user is refused whatever the code
     expect((await post({ 'content-type': 'application/json', 'x-setup-token': code })).status).toBe(409)
+  })
+})
+
+describe('the lab key for pages on this machine', () => {
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0 && existsSync('/usr/sbin/runuser') && existsSync('/usr/bin/curl')
+
+  it('is handed to the hub\'s own user', async () => {
+    const response = await fetch(`${hub.baseUrl}/api/v1/bootstrap`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toHaveProperty('swarmKeyHex')
+  })
+
+  it.skipIf(!asRoot)('is refused to another account of the same machine (runuser -u nobody -- curl)', () => {
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', 'curl', '-s', '-w', '\n%{http_code}', `http://127.0.0.1:${hub.httpPort}/api/v1/bootstrap`], { encoding: 'utf8', timeout: 20_000 })
+    const lines = r.stdout.trim().split('\n')
+    expect(lines.at(-1)).toBe('403')
+    expect(r.stdout).toMatch(/only to the user the hub runs as/)
+    expect(r.stdout).not.toMatch(/swarmKeyHex/)
   })
 })

@@ -7,6 +7,7 @@ import { LabNotFoundError, LabValidationError, ROLES } from '../../protocol/lab/
 import { AuthConflictError, AuthError, AuthForbiddenError, AuthThrottledError, bearerToken } from '../auth/auth-service.ts'
 import type { AuthService, NewUser, UserChanges } from '../auth/auth-service.ts'
 import { isLoopbackRequest } from '../auth/bootstrap.ts'
+import { isSameLocalUser } from '../auth/loopback-user.ts'
 import type { BootstrapInfo } from '../auth/bootstrap.ts'
 import { PasswordPolicyError } from '../auth/password.ts'
 import { setupTokenMatches } from '../auth/setup-token.ts'
@@ -104,6 +105,10 @@ export function authRoutes (init: AuthRoutesInit): Route[] {
       handle: (request) => {
         if (!isLoopbackRequest(request.raw)) {
           throw new HttpError(403, 'the lab key is handed only to pages opened on the hub\'s own machine (http://localhost); pair other devices explicitly')
+        }
+        // other accounts of this machine (a guest, a service, nobody) reach localhost too
+        if (!isSameLocalUser(request.raw.socket)) {
+          throw new HttpError(403, 'the lab key is handed only to the user the hub runs as: open the app from that account, or pair this one explicitly')
         }
         return { status: 200, body: init.bootstrap(), headers: { 'cache-control': 'no-store' } }
       }
