@@ -56,6 +56,11 @@ describe.skipIf(!HAS_CHROMIUM)('the PWA', () => {
     await page.getByRole('menuitem', { name: 'New exam' }).click()
     await page.getByLabel('Name').fill('Knee')
     await page.getByRole('button', { name: 'Create exam' }).click()
+    // Escape closes a menu, as it closes every menu and panel of the app
+    await page.getByRole('button', { name: 'Actions for Knee' }).click()
+    await page.getByRole('menuitem', { name: 'New workflow' }).waitFor()
+    await page.keyboard.press('Escape')
+    await page.getByRole('menuitem', { name: 'New workflow' }).waitFor({ state: 'detached' })
     await page.getByRole('button', { name: 'Actions for Knee' }).click()
     await page.getByRole('menuitem', { name: 'New workflow' }).click()
     await page.getByLabel('Name').fill('Localizer')

@@ -5,19 +5,26 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit'
 
 /**
  * Calls `onClick` with every click in the document while its host is connected: a panel or menu closes
- * when the event's composedPath() does not pass through it.
+ * when the event's composedPath() does not pass through it. `onEscape`, when given, is called when
+ * Escape is pressed anywhere, so that the same panel closes from the keyboard.
  */
 export class DocumentClickController implements ReactiveController {
-  constructor (host: ReactiveControllerHost, private readonly onClick: (event: Event) => void) {
+  constructor (host: ReactiveControllerHost, private readonly onClick: (event: Event) => void, private readonly onEscape?: () => void) {
     host.addController(this)
+  }
+
+  private readonly handleKey = (event: KeyboardEvent): void => {
+    if (event.key === 'Escape') this.onEscape?.()
   }
 
   hostConnected (): void {
     document.addEventListener('click', this.onClick)
+    document.addEventListener('keydown', this.handleKey)
   }
 
   hostDisconnected (): void {
     document.removeEventListener('click', this.onClick)
+    document.removeEventListener('keydown', this.handleKey)
   }
 }
 

@@ -23,10 +23,10 @@ export class ShAccountMenu extends SessionElement {
   @state() private saved = false
   @query('dialog') private dialog!: HTMLDialogElement
 
-  // closes the menu on a click elsewhere
+  // closes the menu on a click elsewhere, or on Escape
   private readonly outsideClicks = new DocumentClickController(this, (event: Event): void => {
     if (this.open && !event.composedPath().includes(this)) this.open = false
-  })
+  }, () => { this.open = false })
 
   private openPasswordDialog (): void {
     this.open = false

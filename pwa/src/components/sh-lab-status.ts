@@ -20,10 +20,10 @@ export class ShLabStatus extends SessionElement {
 
   @state() private open = false
 
-  // closes the menu on a click elsewhere
+  // closes the menu on a click elsewhere, or on Escape
   private readonly outsideClicks = new DocumentClickController(this, (event: Event): void => {
     if (this.open && !event.composedPath().includes(this)) this.open = false
-  })
+  }, () => { this.open = false })
 
   override render (): unknown {
     const s = this.session

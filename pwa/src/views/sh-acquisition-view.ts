@@ -87,13 +87,16 @@ export class ShAcquisitionView extends SessionElement {
   @query('sh-confirm-dialog') private confirm!: ShConfirmDialog
   private dragTask: Task | undefined
 
-  // closes the open menus on a click elsewhere
+  // closes the open menus on a click elsewhere, or on Escape
   private readonly outsideClicks = new DocumentClickController(this, (event: Event): void => {
     const path = event.composedPath()
     if ((this.menuFor !== undefined || this.addMenu) && !path.some((n) => n instanceof HTMLElement && (n.classList.contains('menu') || n.dataset.menuButton !== undefined))) {
       this.menuFor = undefined
       this.addMenu = false
     }
+  }, () => {
+    this.menuFor = undefined
+    this.addMenu = false
   })
 
   private select (selection: Selection): void {
