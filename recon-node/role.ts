@@ -7,7 +7,9 @@ import { swarmKeyFromHex } from '../protocol/lab-key.ts'
 import { createLabHost, type LabHost } from '../node/p2p/host.ts'
 import type { PeerPresence } from '../protocol/peers.ts'
 import type { PeerContext, RoleService } from '../node/peer.ts'
+import { sharedFftPool } from './fft/pool.ts'
 import { JobWorker } from './jobs/job-worker.ts'
+import { MrdTcpServer } from './mrd-server/mrd-tcp-server.ts'
 import { favourMemoryOverSpeed } from './memory-mode.ts'
 
 /**
@@ -31,11 +33,16 @@ async function loopbackWorkerHost (ctx: PeerContext): Promise<{ host: LabHost, s
 export interface ReconRoleInit {
   /** jobs reconstructed at once; default 1 (the FFT pool already uses every core) */
   slots?: number
+  /** serve the ISMRMRD streaming protocol (Gadgetron's) on this TCP port (mrd-server/); default: not */
+  mrdPort?: number
+  /** address of that server; default 127.0.0.1 */
+  mrdHost?: string
 }
 
 export function reconRole (init: ReconRoleInit = {}): RoleService {
   let worker: JobWorker | undefined
   let loopback: { host: LabHost, stop: () => Promise<void> } | undefined
+  let mrd: MrdTcpServer | undefined
   return {
     role: 'recon',
     async start (ctx) {
@@ -56,8 +63,14 @@ export function reconRole (init: ReconRoleInit = {}): RoleService {
         }
       }, { name: ctx.options.name, slots: init.slots, log: ctx.log })
       await worker.start()
+      if (init.mrdPort !== undefined) {
+        mrd = new MrdTcpServer({ host: init.mrdHost, port: init.mrdPort, fft: sharedFftPool(), log: ctx.log })
+        const port = await mrd.start()
+        ctx.log(`recon: ISMRMRD streaming (Gadgetron protocol) on ${init.mrdHost ?? '127.0.0.1'}:${port}`)
+      }
     },
     async stop () {
+      await mrd?.stop()
       await worker?.stop()
       await loopback?.stop()
     }

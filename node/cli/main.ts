@@ -31,6 +31,7 @@ const START: CommandSpec = {
     'http-host': { type: 'string' },
     p2p: { type: 'string' },
     listen: { type: 'string' },
+    'mrd-port': { type: 'string' },
     roles: { type: 'string' },
     name: { type: 'string' },
     join: { type: 'string' },
@@ -47,6 +48,7 @@ const START: CommandSpec = {
     '--http-host ADDR': 'address the app and API listen on (default 127.0.0.1: this machine only)',
     '--p2p PORT': `TCP port for other peers (default ${DEFAULT_P2P_PORT}); browsers connect by WebSocket on PORT+1`,
     '--listen ADDR': 'address for peer connections (default 0.0.0.0: the lab network)',
+    '--mrd-port PORT': 'recon role: also accept raw data over the ISMRMRD streaming protocol, as Gadgetron does (its default port is 9002), on the --listen address; images are answered on the connection',
     '--roles LIST': `what this peer does, comma-separated from ${PEER_ROLES.filter((r) => r !== 'browser').join(', ')} (default hub)`,
     '--name NAME': `the peer's name in the lab (default the host name, ${hostname()})`,
     '--join INVITE': 'join the lab of an invite made by `scanhub lab invite` on a lab member',
@@ -98,7 +100,9 @@ async function loadRoleServices (roles: PeerRole[], values: Record<string, strin
   }
   if (roles.includes('recon')) {
     const { reconRole } = await import('../../recon-node/role.ts')
-    services.push(reconRole())
+    services.push(reconRole({
+      ...(values['mrd-port'] !== undefined ? { mrdPort: intOption(values['mrd-port'], '--mrd-port', 9002, 0, 65535), mrdHost: String(values.listen ?? '0.0.0.0') } : {})
+    }))
   }
   return services
 }
@@ -112,6 +116,7 @@ async function start (argv: string[]): Promise<void> {
       throw new UsageError(`unknown role "${role}": choose from hub, scanner, recon`)
     }
   }
+  if (values['mrd-port'] !== undefined && !roles.includes('recon')) throw new UsageError('--mrd-port serves reconstructions: it needs the recon role (--roles hub,recon)')
   const dataDir = resolve(String(values.data ?? defaultDataDir()))
   const httpPort = intOption(values.http, '--http', DEFAULT_HTTP_PORT)
   const p2pPort = intOption(values.p2p, '--p2p', DEFAULT_P2P_PORT, 0, 65534)
