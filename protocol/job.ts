@@ -49,7 +49,9 @@ export interface JobDescription {
   /** ReconstructionParameters.options (a custom chain as options.chain) */
   options: Record<string, unknown>
   patient: { id: string, firstName: string, lastName: string, birthDate?: string, sex?: string, heightCm?: number, weightKg?: number }
-  study: { id: string, name?: string, dateTime: string }
+  study: { id: string, name?: string, dateTime: string, accessionNumber?: string }
+  /** who ran the acquisition (DICOM OperatorsName) */
+  operator?: string
   series: { id: string, number: number, name: string, description?: string, dateTime?: string }
   equipment: { manufacturer: string, model?: string, name?: string, fieldStrengthT?: number }
 }

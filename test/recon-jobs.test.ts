@@ -205,6 +205,11 @@ describe('reconstruction jobs between libp2p hosts', () => {
     const scanner = await startScanner(swarm)
     const worker = await startWorker(swarm, scanner, 'w1')
     const { acquisitionId, reconId } = planExam(scanner)
+    // the hospital's identifiers and the operator go into every image
+    const planned = scanner.lab.tasks.get(acquisitionId)!
+    scanner.lab.patients.update(planned.patientId, { mrn: 'MRN-0042' }, actor)
+    scanner.lab.exams.update(planned.examId, { accessionNumber: 'ACC-7' }, actor)
+    scanner.lab.tasks.setStatus(acquisitionId, 'STARTED', { name: 'ada', peerId: actor.peerId })
     const scan = multiSliceScan(5)
     const recording = await scanner.recordings.start(acquisitionId)
     scanner.lab.tasks.setStatus(acquisitionId, 'INPROGRESS', actor)
@@ -229,6 +234,8 @@ describe('reconstruction jobs between libp2p hosts', () => {
     expect(images.map((i) => i.imagePositionPatient?.[2]).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([0, 5, 10, 15, 20])
     expect(new Set(images.map((i) => i.dataset.SeriesInstanceUID)).size).toBe(1)
     expect(images[0].dataset.PatientName).toEqual([{ Alphabetic: 'Lovelace^Ada' }])
+    expect(images[0].dataset).toMatchObject({ PatientID: 'MRN-0042', AccessionNumber: 'ACC-7' })
+    expect(images[0].dataset.OperatorsName).toEqual([{ Alphabetic: 'ada' }])
     expect([images[0].columns, images[0].rows]).toEqual([64, 64])
     if (hasTool('dciodvfy')) {
       const file = join(newDir('dicom'), 'first.dcm')

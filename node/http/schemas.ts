@@ -16,6 +16,7 @@ export const patientInput = {
   required: ['firstName', 'lastName', 'birthDate', 'sex'],
   additionalProperties: false,
   properties: {
+    mrn: { type: 'string', maxLength: 64, description: 'the hospital\'s patient ID (medical record number), written as the DICOM PatientID' },
     firstName: str,
     lastName: str,
     birthDate: { type: 'string', format: 'date', description: 'YYYY-MM-DD' },
@@ -30,7 +31,7 @@ export const patient = { type: 'object', properties: { id: str, ...patientInput.
 export const examInput = {
   type: 'object',
   required: ['patientId', 'name'],
-  properties: { patientId: str, name: str, description: str, indication: str }
+  properties: { patientId: str, name: str, description: str, indication: str, accessionNumber: { type: 'string', maxLength: 16, description: 'the hospital\'s accession number, written in every DICOM of the exam' } }
 }
 export const exam = { type: 'object', properties: { id: str, ...examInput.properties, status, ...stamps } }
 

@@ -262,13 +262,14 @@ export class Workflows extends PatientScoped {
 }
 
 /** What setStatus writes besides the status: the milestones of a run. */
-function milestones (current: Task, status: TaskStatus, at: string, extra: TaskStatusExtra): Row {
+function milestones (current: Task, status: TaskStatus, at: string, by: string, extra: TaskStatusExtra): Row {
   switch (status) {
     case 'NEW':
     case 'UPDATED':
-      return { startedAt: null, finishedAt: null, error: null }
+      return { startedAt: null, startedBy: null, finishedAt: null, error: null }
     case 'STARTED':
-      return { startedAt: at, finishedAt: null, error: null }
+      // who started the run: the operator the images name
+      return { startedAt: at, startedBy: by, finishedAt: null, error: null }
     case 'INPROGRESS':
       return { startedAt: current.startedAt ?? at, finishedAt: null, error: null }
     case 'FINISHED':
@@ -365,7 +366,7 @@ export class Tasks extends PatientScoped {
   }
 
   /**
-   * Records a milestone: STARTED sets startedAt; FINISHED, CANCELLED and ERROR set finishedAt (ERROR
+   * Records a milestone: STARTED sets startedAt and startedBy; FINISHED, CANCELLED and ERROR set finishedAt (ERROR
    * with its message); NEW and UPDATED clear them for another run. Setting the current status again
    * writes nothing: progress in between travels as presence, not in the document.
    */
@@ -382,7 +383,7 @@ export class Tasks extends PatientScoped {
     const current = this.require(id)
     if (current.status === status && (extra.error === undefined || extra.error === current.error)) return current
     this.core.write(patientDocId(current.patientId), actor, (w) => {
-      w.update('task', 'tasks', id, { status, ...milestones(current, status, w.at, extra) }, true)
+      w.update('task', 'tasks', id, { status, ...milestones(current, status, w.at, w.actor.name, extra) }, true)
     })
     return this.require(id)
   }

@@ -74,6 +74,8 @@ export interface LabInfo {
 
 export interface Patient extends Stamps {
   id: string
+  /** The hospital's patient ID (medical record number), written as the DICOM PatientID. */
+  mrn?: string
   firstName: string
   lastName: string
   /** YYYY-MM-DD */
@@ -90,6 +92,8 @@ export interface Exam extends Stamps {
   name: string
   description: string
   indication?: string
+  /** The hospital's accession number of the ordered procedure, written in every DICOM of the exam. */
+  accessionNumber?: string
   status: DerivedStatus
 }
 
@@ -146,6 +150,8 @@ export interface TaskFields extends Stamps {
   position: number
   status: TaskStatus
   startedAt?: string
+  /** Who started the current run (a username, or peer:<id> for a service). */
+  startedBy?: string
   finishedAt?: string
   error?: string
 }
@@ -250,6 +256,7 @@ export type TaskTemplate = TaskTemplateFields & TaskKind
 
 export interface PatientInput {
   id?: string
+  mrn?: string
   firstName: string
   lastName: string
   birthDate: string
@@ -259,6 +266,7 @@ export interface PatientInput {
   comment?: string
 }
 export interface PatientPatch {
+  mrn?: string | null
   firstName?: string
   lastName?: string
   birthDate?: string
@@ -274,11 +282,13 @@ export interface ExamInput {
   name: string
   description?: string
   indication?: string
+  accessionNumber?: string
 }
 export interface ExamPatch {
   name?: string
   description?: string
   indication?: string | null
+  accessionNumber?: string | null
 }
 
 export interface WorkflowInput {

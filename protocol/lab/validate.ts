@@ -293,6 +293,8 @@ const scalarRecord: Check = (value, field) => {
 
 const patientRules = (now: Date): Rules => ({
   id: { check: id, presence: 'optional', fixed: true },
+  // DICOM LO: at most 64 characters
+  mrn: { check: line(64), presence: 'optional' },
   firstName: { check: line(), presence: 'required' },
   lastName: { check: line(), presence: 'required' },
   birthDate: { check: birthDate(now), presence: 'required' },
@@ -310,7 +312,9 @@ const examRules: Rules = {
   patientId: { check: id, presence: 'required', fixed: true },
   name: { check: line(), presence: 'required' },
   description,
-  indication
+  indication,
+  // DICOM SH: at most 16 characters
+  accessionNumber: { check: line(16), presence: 'optional' }
 }
 
 const workflowRules: Rules = {
@@ -346,7 +350,7 @@ const PARAMETER_RULES: Record<TaskType, Rules> = {
   PROCESSING: processingRules
 }
 
-const TASK_MANAGED = [...STAMPS, 'examId', 'patientId', 'position', 'status', 'startedAt', 'finishedAt', 'error']
+const TASK_MANAGED = [...STAMPS, 'examId', 'patientId', 'position', 'status', 'startedAt', 'startedBy', 'finishedAt', 'error']
 const TEMPLATE_MANAGED = [...STAMPS, 'position']
 
 /** Checks the parameters of a task of this type, filling in defaults. */

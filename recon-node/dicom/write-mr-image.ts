@@ -72,12 +72,16 @@ export interface MrImageInput {
     dateTime: Date
     /** StudyID (SH, 16 characters); default the exam id, shortened to fit. */
     studyId?: string
+    /** The hospital's accession number of the ordered procedure (SH) */
+    accessionNumber?: string
   }
   /** The acquisition or reconstruction task whose images make this series. */
   series: {
     id: string
     /** Job lease epoch (default 0): a re-run under a new lease makes a new series, the same epoch the same one. */
     epoch?: number
+    /** Who ran the acquisition: OperatorsName, as a username or "Last^First" */
+    operator?: string
     number: number
     name: string
     description?: string
@@ -281,7 +285,7 @@ export function writeMrImage (input: MrImageInput): Uint8Array {
     StudyTime: tm(study.dateTime),
     ReferringPhysicianName: '',
     StudyID: study.studyId !== undefined ? sh(study.studyId) : studyIdFrom(study.id),
-    AccessionNumber: '',
+    AccessionNumber: sh(study.accessionNumber),
     StudyDescription: lo(study.name),
     // General Series
     Modality: 'MR',
@@ -290,6 +294,7 @@ export function writeMrImage (input: MrImageInput): Uint8Array {
     SeriesDate: da(seriesTime),
     SeriesTime: tm(seriesTime),
     SeriesDescription: lo(series.description ?? series.name),
+    ...(series.operator !== undefined && series.operator !== '' ? { OperatorsName: personName(series.operator, '') } : {}),
     ProtocolName: lo(series.name),
     PatientPosition: geometry.patientPosition ?? 'HFS',
     // Type 2C, required for paired body parts. dciodvfy cannot evaluate the condition and reports its

@@ -472,13 +472,19 @@ function overridesOf (d: JobDescription): SeriesOverrides {
       ...(d.patient.heightCm !== undefined ? { heightCm: d.patient.heightCm } : {}),
       ...(d.patient.weightKg !== undefined ? { weightKg: d.patient.weightKg } : {})
     },
-    study: { id: d.study.id, ...(d.study.name !== undefined ? { name: d.study.name } : {}), dateTime: new Date(d.study.dateTime) },
+    study: {
+      id: d.study.id,
+      ...(d.study.name !== undefined ? { name: d.study.name } : {}),
+      ...(d.study.accessionNumber !== undefined ? { accessionNumber: d.study.accessionNumber } : {}),
+      dateTime: new Date(d.study.dateTime)
+    },
     series: {
       id: d.series.id,
       number: d.series.number,
       name: d.series.name,
       ...(d.series.description !== undefined ? { description: d.series.description } : {}),
-      ...(d.series.dateTime !== undefined && !Number.isNaN(new Date(d.series.dateTime).getTime()) ? { dateTime: new Date(d.series.dateTime) } : {})
+      ...(d.series.dateTime !== undefined && !Number.isNaN(new Date(d.series.dateTime).getTime()) ? { dateTime: new Date(d.series.dateTime) } : {}),
+      ...(d.operator !== undefined ? { operator: d.operator } : {})
     },
     equipment: {
       manufacturer: d.equipment.manufacturer,

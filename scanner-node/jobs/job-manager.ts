@@ -339,7 +339,8 @@ export class JobManager {
       pipeline: parameters.pipeline,
       options: parameters.options ?? {},
       patient: {
-        id: task.patientId,
+        // the hospital's patient ID where the lab has it, else the lab's own id of the patient
+        id: patient?.mrn ?? task.patientId,
         firstName: patient?.firstName ?? '',
         lastName: patient?.lastName ?? '',
         ...(patient?.birthDate !== undefined ? { birthDate: patient.birthDate } : {}),
@@ -347,7 +348,13 @@ export class JobManager {
         ...(patient?.heightCm !== undefined ? { heightCm: patient.heightCm } : {}),
         ...(patient?.weightKg !== undefined ? { weightKg: patient.weightKg } : {})
       },
-      study: { id: task.examId, ...(exam !== undefined ? { name: exam.name } : {}), dateTime: exam?.createdAt ?? task.createdAt },
+      study: {
+        id: task.examId,
+        ...(exam !== undefined ? { name: exam.name } : {}),
+        dateTime: exam?.createdAt ?? task.createdAt,
+        ...(exam?.accessionNumber !== undefined ? { accessionNumber: exam.accessionNumber } : {})
+      },
+      ...(input.startedBy !== undefined ? { operator: input.startedBy } : {}),
       // one series per run of the task, whichever workers take part in it
       series: {
         id: job.id,

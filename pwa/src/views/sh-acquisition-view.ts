@@ -140,19 +140,31 @@ export class ShAcquisitionView extends SessionElement {
     const name = String(data.get('name') ?? '')
     const description = String(data.get('description') ?? '')
     const indication = String(data.get('indication') ?? '')
+    const accessionNumber = String(data.get('accessionNumber') ?? '')
     const sel = this.selection
-    const fields = ['name', 'description', 'indication']
+    const fields = ['name', 'description', 'indication', 'accessionNumber']
     this.attempt(fields, () => {
       this.session.write((lab, actor) => {
         if (sel.kind === 'new-exam') {
-          const exam = lab.exams.create({ patientId: this.patientId, name, description, ...(indication.trim() !== '' ? { indication } : {}) }, actor)
+          const exam = lab.exams.create({
+            patientId: this.patientId,
+            name,
+            description,
+            ...(indication.trim() !== '' ? { indication } : {}),
+            ...(accessionNumber.trim() !== '' ? { accessionNumber } : {})
+          }, actor)
           this.select({ kind: 'exam', id: exam.id, editing: false })
         } else if (sel.kind === 'new-workflow') {
           const workflow = lab.workflows.create({ examId: sel.examId, name, description }, actor)
           this.collapsed.delete(sel.examId)
           this.select({ kind: 'workflow', id: workflow.id, editing: false })
         } else if (sel.kind === 'exam') {
-          lab.exams.update(sel.id, { name, description, indication: indication.trim() === '' ? null : indication }, actor)
+          lab.exams.update(sel.id, {
+            name,
+            description,
+            indication: indication.trim() === '' ? null : indication,
+            accessionNumber: accessionNumber.trim() === '' ? null : accessionNumber
+          }, actor)
           this.select({ kind: 'exam', id: sel.id, editing: false })
         } else if (sel.kind === 'workflow') {
           lab.workflows.update(sel.id, { name, description }, actor)
@@ -350,6 +362,11 @@ export class ShAcquisitionView extends SessionElement {
         <label for="e-indication">Indication</label>
         <input id="e-indication" name="indication" .value=${(current as Exam | undefined)?.indication ?? ''} aria-invalid=${invalid(e, 'indication')} aria-describedby="indication-error">
         ${fieldError(e, 'indication')}
+      </div>
+      <div class="field">
+        <label for="e-accession">Accession number</label>
+        <input id="e-accession" name="accessionNumber" maxlength="16" .value=${(current as Exam | undefined)?.accessionNumber ?? ''} aria-invalid=${invalid(e, 'accessionNumber')} aria-describedby="accessionNumber-error">
+        ${fieldError(e, 'accessionNumber')}
       </div>` : nothing}
       ${formError(e)}
       <div class="form-actions">
@@ -410,6 +427,7 @@ export class ShAcquisitionView extends SessionElement {
         <dl class="details">
           <dt>Description</dt><dd>${exam.description || '—'}</dd>
           <dt>Indication</dt><dd>${exam.indication ?? '—'}</dd>
+          <dt>Accession number</dt><dd>${exam.accessionNumber ?? '—'}</dd>
           <dt>Workflows</dt><dd>${lab.workflows.list({ examId: exam.id }).length}</dd>
           <dt>Created</dt><dd>${formatDateTime(exam.createdAt)} by ${exam.createdBy}</dd>
           <dt>Updated</dt><dd>${formatDateTime(exam.updatedAt)} by ${exam.updatedBy}</dd>

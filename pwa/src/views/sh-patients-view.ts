@@ -13,14 +13,15 @@ import { errorsFromMessage, fieldError, formError, invalid } from '../components
 import type { FieldErrors } from '../components/form-errors.ts'
 import { SEX_LABELS, formatDate, numberOrUndefined, patientName } from './format.ts'
 
-const FIELDS = ['firstName', 'lastName', 'birthDate', 'sex', 'heightCm', 'weightKg', 'comment'] as const
+const FIELDS = ['mrn', 'firstName', 'lastName', 'birthDate', 'sex', 'heightCm', 'weightKg', 'comment'] as const
 
-interface Draft { firstName: string, lastName: string, birthDate: string, sex: string, heightCm: string, weightKg: string, comment: string }
+interface Draft { mrn: string, firstName: string, lastName: string, birthDate: string, sex: string, heightCm: string, weightKg: string, comment: string }
 
-const EMPTY: Draft = { firstName: '', lastName: '', birthDate: '', sex: 'NOT_GIVEN', heightCm: '', weightKg: '', comment: '' }
+const EMPTY: Draft = { mrn: '', firstName: '', lastName: '', birthDate: '', sex: 'NOT_GIVEN', heightCm: '', weightKg: '', comment: '' }
 
 function draftOf (p: Patient): Draft {
   return {
+    mrn: p.mrn ?? '',
     firstName: p.firstName,
     lastName: p.lastName,
     birthDate: p.birthDate,
@@ -66,7 +67,7 @@ export class ShPatientsView extends SessionElement {
     const all = this.session.lab?.patients.list() ?? []
     const q = this.search.trim().toLowerCase()
     if (q === '') return all
-    return all.filter((p) => [p.id, p.firstName, p.lastName, p.birthDate, p.comment ?? '', `${p.lastName}, ${p.firstName}`].some((v) => v.toLowerCase().includes(q)))
+    return all.filter((p) => [p.id, p.mrn ?? '', p.firstName, p.lastName, p.birthDate, p.comment ?? '', `${p.lastName}, ${p.firstName}`].some((v) => v.toLowerCase().includes(q)))
   }
 
   private handleCreate (event: SubmitEvent): void {
@@ -78,6 +79,7 @@ export class ShPatientsView extends SessionElement {
     if (height !== undefined) input.heightCm = height
     if (weight !== undefined) input.weightKg = weight
     if (d.comment.trim() !== '') input.comment = d.comment
+    if (d.mrn.trim() !== '') input.mrn = d.mrn
     try {
       this.session.write((lab, actor) => lab.patients.create(input, actor))
       this.creating = false
@@ -100,6 +102,7 @@ export class ShPatientsView extends SessionElement {
     patch.heightCm = numberOrUndefined(d.heightCm) ?? null
     patch.weightKg = numberOrUndefined(d.weightKg) ?? null
     patch.comment = d.comment.trim() === '' ? null : d.comment
+    patch.mrn = d.mrn.trim() === '' ? null : d.mrn
     try {
       this.session.write((lab, actor) => lab.patients.update(p.id, patch, actor))
       this.editingId = undefined
@@ -146,6 +149,7 @@ export class ShPatientsView extends SessionElement {
     return html`<form class="card create" @submit=${this.handleCreate} novalidate aria-labelledby="create-title">
       <h2 id="create-title">New patient</h2>
       <div class="form-grid">
+        ${field('mrn', 'Patient ID (MRN)')}
         ${field('firstName', 'First name')}
         ${field('lastName', 'Last name')}
         ${field('birthDate', 'Birthday', 'date')}
@@ -169,7 +173,7 @@ export class ShPatientsView extends SessionElement {
       const e = this.editErrors
       const errorText = Object.values(e)[0]
       return html`<tr class="editing" @keydown=${(ev: KeyboardEvent) => { if (ev.key === 'Enter') this.saveEdit(p); if (ev.key === 'Escape') this.editingId = undefined }}>
-        <td class="mono id">${p.id.slice(0, 8)}</td>
+        <td>${this.input(d, 'mrn', set, e, 'edit-', 'Patient ID (MRN)')}</td>
         <td>${this.input(d, 'lastName', set, e, 'edit-', 'Last name')}</td>
         <td>${this.input(d, 'firstName', set, e, 'edit-', 'First name')}</td>
         <td>${this.input(d, 'birthDate', set, e, 'edit-', 'Birthday', 'date')}</td>
@@ -187,7 +191,7 @@ export class ShPatientsView extends SessionElement {
       ${errorText !== undefined ? html`<tr class="error-row"><td colspan="11"><span class="field-error" role="alert">${errorText}</span></td></tr>` : nothing}`
     }
     return html`<tr class="clickable" @click=${(e: Event) => { this.openRow(e, p) }}>
-      <td class="mono id" title=${p.id}>${p.id.slice(0, 8)}</td>
+      <td class="mono id" title=${p.mrn !== undefined ? `Patient ID ${p.mrn} (lab id ${p.id})` : `lab id ${p.id}: no patient ID (MRN) given`}>${p.mrn ?? html`<span class="muted">${p.id.slice(0, 8)}</span>`}</td>
       <td><a href="/patients/${encodeURIComponent(p.id)}">${p.lastName}</a></td>
       <td>${p.firstName}</td>
       <td>${formatDate(p.birthDate)}</td>
