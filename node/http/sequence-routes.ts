@@ -3,6 +3,7 @@
 // answered 400 with the parser's message and nothing is stored.
 import { collectKspace, parseSeq, SeqLimitError, SeqParseError, waveforms } from '../../protocol/pulseq/index.ts'
 import { sequenceSummaryRecord } from '../../protocol/sequence-library.ts'
+import { LabValidationError } from '../../protocol/lab/index.ts'
 import { HttpError, type Route } from './router.ts'
 import type { PeerContext } from '../peer.ts'
 
@@ -59,10 +60,15 @@ export function sequenceRoutes (context: PeerContext): Route[] {
         }
         const name = query.get('name') ?? String(summary.name ?? 'sequence')
         const blob = await context.blobs.put(bytes)
+        // the same file twice is one sequence: the upload points at the first
+        const same = lab.sequences.list().find((s) => s.blob.sha256 === blob.sha256)
+        if (same !== undefined) {
+          return { status: 409, body: { error: `this file is in the library already, as "${same.name}"`, id: same.id } }
+        }
         const sequence = lab.sequences.create({
           name,
           description: query.get('description') ?? '',
-          type: query.get('type') ?? 'OTHER',
+          type: query.get('type') ?? String(summary.sequenceType ?? 'OTHER'),
           tags: (query.get('tags') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== ''),
           blob,
           summary
@@ -80,6 +86,49 @@ export function sequenceRoutes (context: PeerContext): Route[] {
         const sequence = lab.sequences.get(params.id)
         if (sequence === undefined) throw new HttpError(404, `no sequence with id ${params.id}`)
         return { status: 200, body: sequence }
+      }
+    },
+    {
+      method: 'PATCH',
+      path: `${API}/sequences/:id`,
+      tag: 'sequences',
+      summary: 'Rename a sequence or change its description, type or tags (its file and summary stay)',
+      handle: async ({ params, body }) => {
+        const sequence = lab.sequences.get(params.id)
+        if (sequence === undefined) throw new HttpError(404, `no sequence with id ${params.id}`)
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object of name, description, type and tags')
+        const allowed = ['name', 'description', 'type', 'tags']
+        const other = Object.keys(body).filter((k) => !allowed.includes(k))
+        if (other.length > 0) throw new HttpError(400, `${other.join(', ')} cannot be changed: a sequence's file and summary are what it is (upload another file instead)`)
+        try {
+          const updated = lab.sequences.update(params.id, body as Record<string, never>, context.actor)
+          await context.docs.flush()
+          return { status: 200, body: updated }
+        } catch (err) {
+          if (err instanceof LabValidationError) throw new HttpError(400, err.message)
+          throw err
+        }
+      }
+    },
+    {
+      method: 'DELETE',
+      path: `${API}/sequences/:id`,
+      tag: 'sequences',
+      summary: 'Delete a sequence from the library; refused while a task or task template uses it, and for built-ins',
+      handle: async ({ params }) => {
+        const sequence = lab.sequences.get(params.id)
+        if (sequence === undefined) throw new HttpError(404, `no sequence with id ${params.id}`)
+        if (sequence.builtin === true) throw new HttpError(409, `"${sequence.name}" is a built-in sequence: every lab has it`)
+        const uses = (parameters: unknown): boolean => (parameters as { sequenceId?: unknown } | undefined)?.sequenceId === params.id
+        const tasks = lab.tasks.list().filter((t) => uses(t.parameters))
+        const templates = lab.taskTemplates.list().filter((t) => uses(t.parameters))
+        if (tasks.length > 0 || templates.length > 0) {
+          const names = [...tasks.map((t) => `task "${t.name}"`), ...templates.map((t) => `template "${t.name}"`)]
+          throw new HttpError(409, `"${sequence.name}" is used by ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}: change those first`)
+        }
+        lab.sequences.remove(params.id, context.actor)
+        await context.docs.flush()
+        return { status: 204 }
       }
     },
     {
