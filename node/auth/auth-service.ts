@@ -10,7 +10,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { LabNotFoundError, LabValidationError, ROLES } from '../../protocol/lab/index.ts'
 import type { Actor, Lab, PublicUser, Role, User } from '../../protocol/lab/index.ts'
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './password.ts'
-import { auditRewrite, refusalFor } from './write-policy.ts'
+import { auditRewrite, refusalFor, UpdatePreview } from './write-policy.ts'
 import { SessionStore, type Session, type SessionEndReason } from './sessions.ts'
 import type { Connection, Libp2p } from '@libp2p/interface'
 import type * as Y from 'yjs'
@@ -215,14 +215,21 @@ export class AuthService {
    * each update a peer sends.
    */
   checkUpdate (peerId: string, docId: string, doc: Y.Doc, update: Uint8Array): string | undefined {
-    const rewrite = auditRewrite(doc, update)
-    if (rewrite !== undefined) return rewrite
-    if (!this.isBrowserPeer(peerId)) return undefined
-    const session = this.sessions.useByPeer(peerId)
-    const user = session === undefined ? undefined : this.components.lab.users.get(session.username)
-    if (user === undefined) return 'log in to make changes'
-    return refusalFor(user.role, docId, doc, update)
+    // one copy of the document with the update applied serves every check
+    const preview = new UpdatePreview(doc, update)
+    try {
+      const rewrite = auditRewrite(preview)
+      if (rewrite !== undefined) return rewrite
+      if (!this.isBrowserPeer(peerId)) return undefined
+      const session = this.sessions.useByPeer(peerId)
+      const user = session === undefined ? undefined : this.components.lab.users.get(session.username)
+      if (user === undefined) return 'log in to make changes'
+      return refusalFor(user.role, docId, preview)
+    } finally {
+      preview.dispose()
+    }
   }
+
 
   /** Whether a request to the existing read routes (blobs, lists) carries a live session. */
   authorisesRead (method: string, authorization: string | undefined): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { auditRewrite } from './write-policy.ts'
+import { auditRewrite, UpdatePreview } from './write-policy.ts'
 
 const entry = (n: number): Record<string, string> => ({ at: `2026-01-0${n}T00:00:00.000Z`, actor: 'ada', peerId: 'p', action: 'create', entity: 'patient', entityId: `e${n}` })
 
@@ -18,18 +18,18 @@ describe('the audit log is append-only for every peer', () => {
   doc.getArray('audit').push([entry(1), entry(2), entry(3)])
 
   it('lets entries be appended at its end', () => {
-    expect(auditRewrite(doc, updateBy(doc, (c) => { c.getArray('audit').push([entry(4)]) }))).toBeUndefined()
-    expect(auditRewrite(doc, updateBy(doc, (c) => { c.getMap('patients').set('x', 1) }))).toBeUndefined()
+    expect(auditRewrite(new UpdatePreview(doc, updateBy(doc, (c) => { c.getArray('audit').push([entry(4)]) })))).toBeUndefined()
+    expect(auditRewrite(new UpdatePreview(doc, updateBy(doc, (c) => { c.getMap('patients').set('x', 1) })))).toBeUndefined()
   })
 
   it('lets entries another peer appended while apart merge before ours', () => {
     // what two peers' concurrent appends look like once Yjs has ordered them
-    expect(auditRewrite(doc, updateBy(doc, (c) => { c.getArray('audit').insert(0, [entry(9)]) }))).toBeUndefined()
+    expect(auditRewrite(new UpdatePreview(doc, updateBy(doc, (c) => { c.getArray('audit').insert(0, [entry(9)]) })))).toBeUndefined()
   })
 
   it('refuses removing or changing entries', () => {
-    expect(auditRewrite(doc, updateBy(doc, (c) => { c.getArray('audit').delete(0, 3) }))).toMatch(/remove or change entry 0 of the 3 entries/)
-    expect(auditRewrite(doc, updateBy(doc, (c) => { c.getArray('audit').delete(2, 1) }))).toMatch(/entry 2 of the 3/)
-    expect(auditRewrite(doc, updateBy(doc, (c) => { c.transact(() => { c.getArray('audit').delete(1, 1); c.getArray('audit').insert(1, [entry(8)]) }) }))).toMatch(/entry 1/)
+    expect(auditRewrite(new UpdatePreview(doc, updateBy(doc, (c) => { c.getArray('audit').delete(0, 3) })))).toMatch(/remove or change entry 0 of the 3 entries/)
+    expect(auditRewrite(new UpdatePreview(doc, updateBy(doc, (c) => { c.getArray('audit').delete(2, 1) })))).toMatch(/entry 2 of the 3/)
+    expect(auditRewrite(new UpdatePreview(doc, updateBy(doc, (c) => { c.transact(() => { c.getArray('audit').delete(1, 1); c.getArray('audit').insert(1, [entry(8)]) }) })))).toMatch(/entry 1/)
   })
 })

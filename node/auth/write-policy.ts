@@ -33,27 +33,39 @@ const PATIENT_WRITERS: readonly Role[] = ['admin', 'medical', 'scientist']
 /** Who may delete a patient. */
 const PATIENT_DELETERS: readonly Role[] = ['admin', 'medical']
 
-/** The guarded collections of the lab document that `update` would change, and the patients it would delete. */
-export function changedCollections (doc: Y.Doc, update: Uint8Array): Guarded[] {
-  return labChanges(doc, update).changed
+/**
+ * A document as it would be after an update, for the checks to compare with the document as it is. The
+ * copy is made once, when a check first asks for it, and shared by every check of the same update.
+ */
+export class UpdatePreview {
+  private scratch: Y.Doc | undefined
+
+  constructor (readonly doc: Y.Doc, readonly update: Uint8Array) {}
+
+  get after (): Y.Doc {
+    if (this.scratch === undefined) {
+      const scratch = new Y.Doc()
+      Y.applyUpdate(scratch, Y.encodeStateAsUpdate(this.doc))
+      Y.applyUpdate(scratch, this.update)
+      this.scratch = scratch
+    }
+    return this.scratch
+  }
+
+  dispose (): void {
+    this.scratch?.destroy()
+    this.scratch = undefined
+  }
 }
 
-function labChanges (doc: Y.Doc, update: Uint8Array): { changed: Guarded[], deletedPatients: number } {
-  const scratch = new Y.Doc()
-  try {
-    Y.applyUpdate(scratch, Y.encodeStateAsUpdate(doc))
-    const snapshot = (): string[] => GUARDED.map((name) => JSON.stringify(scratch.getMap(name).toJSON()))
-    const before = snapshot()
-    const patientsBefore = [...scratch.getMap('patients').keys()]
-    Y.applyUpdate(scratch, update)
-    const after = snapshot()
-    const patientsAfter = scratch.getMap('patients')
-    return {
-      changed: GUARDED.filter((_, i) => before[i] !== after[i]),
-      deletedPatients: patientsBefore.filter((id) => !patientsAfter.has(id)).length
-    }
-  } finally {
-    scratch.destroy()
+/** The guarded collections of the lab document the update would change, and how many patients it would delete. */
+function labChanges (preview: UpdatePreview): { changed: Guarded[], deletedPatients: number } {
+  const json = (doc: Y.Doc, name: Guarded): string => JSON.stringify(doc.getMap(name).toJSON())
+  const after = preview.after
+  const patientsAfter = after.getMap('patients')
+  return {
+    changed: GUARDED.filter((name) => json(preview.doc, name) !== json(after, name)),
+    deletedPatients: [...preview.doc.getMap('patients').keys()].filter((id) => !patientsAfter.has(id)).length
   }
 }
 
@@ -64,24 +76,17 @@ function labChanges (doc: Y.Doc, update: Uint8Array): { changed: Guarded[], dele
  * what must hold is that every existing entry is still there, unchanged and in its order. Asked for
  * every update of every peer.
  */
-export function auditRewrite (doc: Y.Doc, update: Uint8Array): string | undefined {
-  const before = doc.getArray(AUDIT).toJSON().map((entry) => JSON.stringify(entry))
+export function auditRewrite (preview: UpdatePreview): string | undefined {
+  const before = preview.doc.getArray(AUDIT).toJSON().map((entry) => JSON.stringify(entry))
   if (before.length === 0) return undefined
-  const scratch = new Y.Doc()
-  try {
-    Y.applyUpdate(scratch, Y.encodeStateAsUpdate(doc))
-    Y.applyUpdate(scratch, update)
-    const after = scratch.getArray(AUDIT).toJSON().map((entry) => JSON.stringify(entry))
-    // every entry of before, in order, among the entries of after
-    let kept = 0
-    for (const entry of after) if (kept < before.length && entry === before[kept]) kept++
-    if (kept < before.length) {
-      return `it would remove or change entry ${kept} of the ${before.length} entries of the audit log, which is append-only`
-    }
-    return undefined
-  } finally {
-    scratch.destroy()
+  const after = preview.after.getArray(AUDIT).toJSON().map((entry) => JSON.stringify(entry))
+  // every entry of before, in order, among the entries of after
+  let kept = 0
+  for (const entry of after) if (kept < before.length && entry === before[kept]) kept++
+  if (kept < before.length) {
+    return `it would remove or change entry ${kept} of the ${before.length} entries of the audit log, which is append-only`
   }
+  return undefined
 }
 
 /**
@@ -89,12 +94,12 @@ export function auditRewrite (doc: Y.Doc, update: Uint8Array): string | undefine
  * lab document's collections by ALLOWED, a patient's document by PATIENT_WRITERS, deleting a patient
  * by PATIENT_DELETERS.
  */
-export function refusalFor (role: Role, docId: string, doc: Y.Doc, update: Uint8Array): string | undefined {
+export function refusalFor (role: Role, docId: string, preview: UpdatePreview): string | undefined {
   if (role === 'viewer') return 'viewers cannot change anything'
   if (docId !== 'lab') {
     return PATIENT_WRITERS.includes(role) ? undefined : `a ${role} may read patients' exams but not change them`
   }
-  const { changed, deletedPatients } = labChanges(doc, update)
+  const { changed, deletedPatients } = labChanges(preview)
   const refused = changed.filter((name) => !ALLOWED[name].includes(role))
   if (refused.length > 0) {
     return `a ${role} may not change ${refused.join(', ')} of the lab document${refused.includes('users') ? ' (users change through the hub\'s user API)' : ''}`
