@@ -25,10 +25,7 @@ import { ceilToRaster, makeAdc, makeTrapezoid, systemLimits } from './design.ts'
 import type { SystemLimits } from './design.ts'
 import { SeqBuildError } from './errors.ts'
 import type { AdcEvent, Sequence, TrapGradient } from './types.ts'
-import {
-  checkTime, encodeArea, fill, labelled, mTm, onSlice, pair, partialFourierSteps, positiveLength,
-  setCommonDefinitions, slicePosition, slicePulse, together, trapAreaUntil, wholeNumber
-} from './builtin-parts.ts'
+import { pair, partialFourierSteps, echoAndRepetitionDelays, labelled, mTm, encodeArea, together, onSlice, positiveLength, trapAreaUntil, setCommonDefinitions, slicePosition, slicePulse, wholeNumber } from './builtin-parts.ts'
 
 export interface EpiParams {
   name?: string
@@ -203,11 +200,7 @@ export function epi2d (params: EpiParams = {}): Sequence {
   // On a reversed readout the k = 0 sample is N/2 - 1, half a dwell before the block centre.
   const echoInBlock = ro.adc.delay + (centreReversed ? n / 2 - 0.5 : n / 2 + 0.5) * ro.adc.dwell
   const minTe = excDur - (exc.rf.delay + exc.rf.center) + pre.duration + navigators * T + gyPreDur + centreIndex * T + echoInBlock
-  const te = checkTime('TE', params.teS, minTe)
-  const teDelay = fill(sys, te - minTe)
-  const period = excDur + pre.duration + navigators * T + teDelay + gyPreDur + lines.length * T + spoilDur
-  const tr = checkTime('TR', params.trS, period * slices)
-  const trDelay = fill(sys, tr / slices - period)
+  const { teDelay, trDelay, period } = echoAndRepetitionDelays(sys, params, minTe, (teDelay) => excDur + pre.duration + navigators * T + teDelay + gyPreDur + lines.length * T + spoilDur, slices)
 
   const b = new SequenceBuilder(sys)
   setCommonDefinitions(b, {

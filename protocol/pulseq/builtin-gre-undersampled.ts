@@ -15,10 +15,7 @@ import { makeTrapezoid, systemLimits } from './design.ts'
 import type { SystemLimits } from './design.ts'
 import { SeqBuildError } from './errors.ts'
 import type { Sequence } from './types.ts'
-import {
-  cartesianReadout, checkTime, encodeArea, fill, labelled, onSlice, pair, positiveLength, rfSpoilPhase,
-  setCommonDefinitions, slicePosition, slicePulse, together, wholeNumber
-} from './builtin-parts.ts'
+import { pair, cartesianReadout, echoAndRepetitionDelays, labelled, encodeArea, together, onSlice, positiveLength, rfSpoilPhase, setCommonDefinitions, slicePosition, slicePulse, wholeNumber } from './builtin-parts.ts'
 
 export interface UndersampledGreParams {
   name?: string
@@ -96,11 +93,7 @@ export function greUndersampled (params: UndersampledGreParams = {}): Sequence {
   const excDur = blockDuration(sys, { rf: exc.rf, gz: exc.gz })
   const roDur = blockDuration(sys, { gx: ro.gx, adc: ro.adc })
   const minTe = excDur - (exc.rf.delay + exc.rf.center) + pre.duration + ro.echo
-  const te = checkTime('TE', params.teS, minTe)
-  const teDelay = fill(sys, te - minTe)
-  const period = excDur + pre.duration + teDelay + roDur + spoil.duration
-  const tr = checkTime('TR', params.trS, period * slices)
-  const trDelay = fill(sys, tr / slices - period)
+  const { teDelay, trDelay, period } = echoAndRepetitionDelays(sys, params, minTe, (teDelay) => excDur + pre.duration + teDelay + roDur + spoil.duration, slices)
 
   const lines = undersampledLines(ny, R, acs)
   const b = new SequenceBuilder(sys)

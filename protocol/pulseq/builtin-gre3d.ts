@@ -8,10 +8,7 @@ import { blockDuration, SequenceBuilder } from './builder.ts'
 import { makeBlockPulse, makeTrapezoid, systemLimits } from './design.ts'
 import type { DesignRf, SystemLimits } from './design.ts'
 import type { Sequence, TrapGradient } from './types.ts'
-import {
-  cartesianReadout, checkTime, encodeArea, fill, labelled, pair, partialFourierSteps, positiveLength,
-  rfSpoilPhase, setCommonDefinitions, slicePulse, together, wholeNumber
-} from './builtin-parts.ts'
+import { pair, partialFourierSteps, cartesianReadout, echoAndRepetitionDelays, labelled, encodeArea, together, positiveLength, rfSpoilPhase, setCommonDefinitions, slicePulse, wholeNumber } from './builtin-parts.ts'
 
 export interface Gre3dParams {
   name?: string
@@ -83,11 +80,7 @@ export function gre3d (params: Gre3dParams = {}): Sequence {
   const excDur = blockDuration(sys, { rf, gz: gzSel })
   const roDur = blockDuration(sys, { gx: ro.gx, adc: ro.adc })
   const minTe = excDur - (rf.delay + rf.center) + pre.duration + ro.echo
-  const te = checkTime('TE', params.teS, minTe)
-  const teDelay = fill(sys, te - minTe)
-  const period = excDur + pre.duration + teDelay + roDur + spoil.duration
-  const tr = checkTime('TR', params.trS, period)
-  const trDelay = fill(sys, tr - period)
+  const { teDelay, trDelay, period } = echoAndRepetitionDelays(sys, params, minTe, (teDelay) => excDur + pre.duration + teDelay + roDur + spoil.duration)
 
   const b = new SequenceBuilder(sys)
   setCommonDefinitions(b, {

@@ -54,6 +54,22 @@ export function fill (sys: SystemLimits, seconds: number): number {
   return Math.max(0, roundToRaster(seconds, sys.rasters.blockDuration))
 }
 
+/**
+ * The delays that put the echo at the TE asked for (at least `minTe`) and repeat each slice's period at
+ * the TR asked for (at least the period, shared by `slices` interleaved slices), on the block raster.
+ * `periodWith(teDelay)` is one slice's period with that TE delay in it.
+ */
+export function echoAndRepetitionDelays (
+  sys: SystemLimits, params: { teS?: number, trS?: number }, minTe: number, periodWith: (teDelay: number) => number, slices = 1
+): { teDelay: number, trDelay: number, period: number } {
+  const te = checkTime('TE', params.teS, minTe)
+  const teDelay = fill(sys, te - minTe)
+  const period = periodWith(teDelay)
+  const tr = checkTime('TR', params.trS, period * slices)
+  const trDelay = fill(sys, tr / slices - period)
+  return { teDelay, trDelay, period }
+}
+
 /** A sinc pulse whose slice gradient the system can play, or an error that says what to change. */
 export function slicePulse (sys: SystemLimits, spec: SincPulseSpec): ReturnType<typeof makeSincPulse> {
   const amplitude = (spec.timeBandwidth ?? 4) / spec.duration / spec.sliceThickness

@@ -13,10 +13,7 @@ import { ceilToRaster, makeAdc, makeBlockPulse, makeTrapezoid, roundToRaster, sy
 import type { DesignRf, SystemLimits } from './design.ts'
 import { SeqBuildError } from './errors.ts'
 import type { Sequence, TrapGradient } from './types.ts'
-import {
-  cartesianReadout, checkTime, fill, labelled, mTm, onSlice, positiveLength, rfSpoilPhase, scaled,
-  setCommonDefinitions, slicePosition, slicePulse, together, trapAreaUntil, wholeNumber
-} from './builtin-parts.ts'
+import { cartesianReadout, echoAndRepetitionDelays, labelled, mTm, together, onSlice, positiveLength, trapAreaUntil, rfSpoilPhase, scaled, setCommonDefinitions, slicePosition, slicePulse, wholeNumber } from './builtin-parts.ts'
 
 /** 180°/φ, the golden angle for full spokes (Winkelmann et al., IEEE TMI 2007), rad. */
 export const GOLDEN_ANGLE_FULL_SPOKE = Math.PI * (Math.sqrt(5) - 1) / 2
@@ -103,11 +100,7 @@ export function radial2d (params: RadialParams = {}): Sequence {
   const excDur = blockDuration(sys, { rf: exc.rf, gz: exc.gz })
   const roDur = blockDuration(sys, { gx: ro.gx, adc: ro.adc })
   const minTe = excDur - (exc.rf.delay + exc.rf.center) + pre.duration + ro.echo
-  const te = checkTime('TE', params.teS, minTe)
-  const teDelay = fill(sys, te - minTe)
-  const period = excDur + pre.duration + teDelay + roDur + spoil.duration
-  const tr = checkTime('TR', params.trS, period * slices)
-  const trDelay = fill(sys, tr / slices - period)
+  const { teDelay, trDelay, period } = echoAndRepetitionDelays(sys, params, minTe, (teDelay) => excDur + pre.duration + teDelay + roDur + spoil.duration, slices)
 
   const b = new SequenceBuilder(sys)
   setCommonDefinitions(b, {
@@ -193,11 +186,7 @@ export function ute2d (params: UteParams = {}): Sequence {
   const roDur = blockDuration(sys, { gx: g, adc })
   const firstSample = adc.delay + adc.dwell / 2
   const minTe = excDur - (rf.delay + rf.center) + rephDur + firstSample
-  const te = checkTime('TE', params.teS, minTe)
-  const teDelay = fill(sys, te - minTe)
-  const period = excDur + rephDur + teDelay + roDur + spoil.duration
-  const tr = checkTime('TR', params.trS, period * slices)
-  const trDelay = fill(sys, tr / slices - period)
+  const { teDelay, trDelay, period } = echoAndRepetitionDelays(sys, params, minTe, (teDelay) => excDur + rephDur + teDelay + roDur + spoil.duration, slices)
 
   const b = new SequenceBuilder(sys)
   setCommonDefinitions(b, {

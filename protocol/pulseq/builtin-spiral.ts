@@ -20,10 +20,7 @@ import { makeAdc, makeTrapezoid, systemLimits } from './design.ts'
 import type { SystemLimits } from './design.ts'
 import { SeqBuildError } from './errors.ts'
 import type { Sequence } from './types.ts'
-import {
-  checkTime, fill, labelled, mTm, onSlice, positiveLength, rfSpoilPhase, setCommonDefinitions,
-  slicePosition, slicePulse, together, wholeNumber
-} from './builtin-parts.ts'
+import { echoAndRepetitionDelays, labelled, mTm, together, onSlice, positiveLength, rfSpoilPhase, setCommonDefinitions, slicePosition, slicePulse, wholeNumber } from './builtin-parts.ts'
 
 export interface SpiralParams {
   name?: string
@@ -236,11 +233,7 @@ export function spiral2d (params: SpiralParams = {}): Sequence {
   const rephDur = blockDuration(sys, { gz: gzReph })
   const readoutDur = blockDuration(sys, { gx: { type: 'shaped', waveform: wave.gx, first: 0, last: 0, delay: 0 }, adc })
   const minTe = excDur - (exc.rf.delay + exc.rf.center) + rephDur + dwell / 2
-  const te = checkTime('TE', params.teS, minTe)
-  const teDelay = fill(sys, te - minTe)
-  const period = excDur + rephDur + teDelay + readoutDur + rewind.duration
-  const tr = checkTime('TR', params.trS, period * slices)
-  const trDelay = fill(sys, tr / slices - period)
+  const { teDelay, trDelay, period } = echoAndRepetitionDelays(sys, params, minTe, (teDelay) => excDur + rephDur + teDelay + readoutDur + rewind.duration, slices)
 
   const b = new SequenceBuilder(sys)
   setCommonDefinitions(b, {
