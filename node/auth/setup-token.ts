@@ -3,7 +3,7 @@
 // starts without users, prints it in the link `scanhub start` shows (`#setup=CODE`, a fragment, so
 // it is never sent in a request line or a Referer), and keeps it in DIR/setup-token (0600: readable
 // by the hub's own user only). The code is removed once the first user exists.
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../lab/data-dir.ts'
@@ -26,12 +26,4 @@ export async function loadOrCreateSetupToken (dataDir: string): Promise<string> 
 
 export async function removeSetupToken (dataDir: string): Promise<void> {
   await rm(join(dataDir, SETUP_TOKEN_FILE), { force: true })
-}
-
-/** Compares a given code with the expected one in constant time. */
-export function setupTokenMatches (given: unknown, expected: string | undefined): boolean {
-  if (typeof given !== 'string' || expected === undefined) return false
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
 }

@@ -2,7 +2,6 @@
 // bootstrap (/api/v1/bootstrap). They are public to the API-key check of the server: each checks
 // what it needs itself (a bearer session, an admin, the API key for scripts, or a request from this
 // machine).
-import { timingSafeEqual } from 'node:crypto'
 import { LabNotFoundError, LabValidationError, ROLES } from '../../protocol/lab/index.ts'
 import { AuthConflictError, AuthError, AuthForbiddenError, AuthThrottledError, bearerToken } from '../auth/auth-service.ts'
 import type { AuthService, NewUser, UserChanges } from '../auth/auth-service.ts'
@@ -10,7 +9,7 @@ import { isLoopbackRequest } from '../auth/bootstrap.ts'
 import { isSameLocalUser } from '../auth/loopback-user.ts'
 import type { BootstrapInfo } from '../auth/bootstrap.ts'
 import { PasswordPolicyError } from '../auth/password.ts'
-import { setupTokenMatches } from '../auth/setup-token.ts'
+import { sameSecret } from '../auth/same-secret.ts'
 import { HttpError } from './router.ts'
 import type { Route, RouteRequest, RouteResponse } from './router.ts'
 
@@ -77,13 +76,7 @@ function header (request: RouteRequest, name: string): string | undefined {
 export function authRoutes (init: AuthRoutesInit): Route[] {
   const { auth } = init
 
-  const hasApiKey = (request: RouteRequest): boolean => {
-    const given = header(request, 'x-api-key')
-    if (given === undefined) return false
-    const a = Buffer.from(given)
-    const b = Buffer.from(init.apiKey)
-    return a.length === b.length && timingSafeEqual(a, b)
-  }
+  const hasApiKey = (request: RouteRequest): boolean => sameSecret(header(request, 'x-api-key'), init.apiKey)
   /** The admin behind a request (by username), or 'api-key' for a script. */
   const admin = (request: RouteRequest): string => {
     if (hasApiKey(request)) return 'api-key'
@@ -136,7 +129,7 @@ export function authRoutes (init: AuthRoutesInit): Route[] {
         // a JSON body cannot be sent cross-site without a CORS preflight, which this API never grants
         if (!/^application\/json\b/i.test(request.raw.headers['content-type'] ?? '')) throw new HttpError(415, 'the first user is sent as JSON (Content-Type: application/json)')
         if (auth.hasUsers()) throw new AuthConflictError('the lab has users already: ask an admin for an account')
-        if (!setupTokenMatches(request.raw.headers['x-setup-token'], init.setupToken())) {
+        if (!sameSecret(request.raw.headers['x-setup-token'], init.setupToken())) {
           throw new AuthForbiddenError('the first user needs the setup code: open the link `scanhub start` printed on the hub\'s machine (the code is also in the file setup-token of its data directory)')
         }
         const input = body(request)

@@ -4,8 +4,8 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { extname, join, normalize, sep } from 'node:path'
-import { timingSafeEqual } from 'node:crypto'
 import { malformedTextAt } from '../../protocol/unicode.ts'
+import { sameSecret } from '../auth/same-secret.ts'
 import { refuseForeignRequest } from './request-origin.ts'
 import { HttpError, sendJson, type RouteResponse, type Router } from './router.ts'
 
@@ -132,11 +132,7 @@ export class HttpService {
 
   private authorised (req: IncomingMessage): boolean {
     if (this.init.authorise?.(req) === true) return true
-    const given = req.headers['x-api-key']
-    if (typeof given !== 'string') return false
-    const a = Buffer.from(given)
-    const b = Buffer.from(this.init.apiKey)
-    return a.length === b.length && timingSafeEqual(a, b)
+    return sameSecret(req.headers['x-api-key'], this.init.apiKey)
   }
 
   private async serveStatic (pathname: string, res: ServerResponse): Promise<void> {
