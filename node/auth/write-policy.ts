@@ -58,9 +58,17 @@ export class UpdatePreview {
   }
 }
 
+/** JSON with every object's keys in sorted order, so that equal values give equal text. */
+function canonicalJson (value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+    : v)
+}
+
 /** The guarded collections of the lab document the update would change, and how many patients it would delete. */
 function labChanges (preview: UpdatePreview): { changed: Guarded[], deletedPatients: number } {
-  const json = (doc: Y.Doc, name: Guarded): string => JSON.stringify(doc.getMap(name).toJSON())
+  // keys sorted: a document rebuilt from its state lists a map's keys in another order than the live one
+  const json = (doc: Y.Doc, name: Guarded): string => canonicalJson(doc.getMap(name).toJSON())
   const after = preview.after
   const patientsAfter = after.getMap('patients')
   return {
