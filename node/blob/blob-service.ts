@@ -8,7 +8,7 @@ import {
   encodeBlobResponseHeader
 } from '../../protocol/blob.ts'
 import { FrameDecoder } from '../../protocol/framing.ts'
-import { FrameWriter, readOneFrame } from '../streams/framed-stream.ts'
+import { FrameWriter, readOneFrame } from '../../protocol/framed-stream.ts'
 import type { BlobInfo, BlobStore } from '../storage/blob-store.ts'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 

@@ -9,7 +9,7 @@ import { decodeJobMessage, encodeJobMessage, MAX_JOB_FRAME_LENGTH, type JobMessa
 import { encodeAcquisitionMessage, encodeCloseMessage, encodeHeaderMessage } from '../../protocol/mrd/index.ts'
 import { decodeRawResponseHeader, encodeRawRequest, MAX_RAW_RESPONSE_HEADER_LENGTH, RAW_STATUS_OK } from '../../protocol/raw.ts'
 import type { LabHost } from '../../node/p2p/host.ts'
-import { FrameWriter } from '../../node/streams/framed-stream.ts'
+import { FrameWriter } from '../../protocol/framed-stream.ts'
 import { readPaced } from '../jobs/paced-reader.ts'
 import { syntheticScan } from './data.ts'
 import type { BenchScanner } from './ports.ts'

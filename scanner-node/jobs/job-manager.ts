@@ -21,7 +21,7 @@ import {
   encodeRawResponseHeader
 } from '../../protocol/raw.ts'
 import type { AcquisitionParameters, Actor, Lab, ReconstructionParameters, Task } from '../../protocol/lab/index.ts'
-import { FrameWriter, readOneFrame } from '../../node/streams/framed-stream.ts'
+import { FrameWriter, readOneFrame } from '../../protocol/framed-stream.ts'
 import type { BlobService } from '../../node/blob/blob-service.ts'
 import type { BlobStore } from '../../node/storage/blob-store.ts'
 import type { RawRecording, RawRecordings } from '../raw/raw-recordings.ts'
