@@ -18,7 +18,8 @@ import { sequenceRoutes } from './http/sequence-routes.ts'
 import { seedBuiltinSequences } from './lab/seed-sequences.ts'
 import { authRoutes } from './http/auth-routes.ts'
 import { AuthService } from './auth/auth-service.ts'
-import { loopbackWsAddrs } from './auth/bootstrap.ts'
+import { lanWsAddrs, loopbackWsAddrs } from './auth/bootstrap.ts'
+import { CaDownloadService, lanUrls } from './http/ca-download.ts'
 import { createLabHost, type LabHost } from './p2p/host.ts'
 import { PeerKeeper } from './p2p/peer-keeper.ts'
 import { BlobStore } from './storage/blob-store.ts'
@@ -28,6 +29,7 @@ import { loadOrCreateSetupToken, removeSetupToken } from './auth/setup-token.ts'
 import { RefusalAudit } from './sync/refusal-audit.ts'
 import { SyncService } from './sync/sync-service.ts'
 import type { Actor } from '../protocol/lab/index.ts'
+import type { HubTls } from './lab/lab-ca.ts'
 
 export interface PeerOptions {
   dataDir: string
@@ -47,6 +49,8 @@ export interface PeerOptions {
   mdns: boolean
   /** the built PWA to serve */
   staticDir?: string
+  /** serve the app (https) and the browsers' WebSocket listener (wss) with a certificate from the lab's CA, for other devices of the LAN */
+  lan?: boolean
   /** the roles' code, from the composition root */
   roleServices: RoleService[]
   log: (message: string) => void
@@ -90,7 +94,17 @@ export interface RunningPeer {
   url: string
   /** while the lab has no user: the UI's URL with the one-time setup code that creates the first one */
   setupUrl?: string
+  /** under --lan: where other devices open the app and fetch the lab's CA certificate */
+  lan?: LanAccess
   stop: () => Promise<void>
+}
+
+export interface LanAccess {
+  /** https URLs of the app, by each of the machine's addresses */
+  appUrls: string[]
+  /** plain-http URLs of the page that hands out the CA certificate (at CA_PATH) and says how to install it */
+  caPageUrls: string[]
+  caFingerprint: string
 }
 
 export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
@@ -102,6 +116,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const apiKey = await loadOrCreateApiKey(dataDir)
   const docs = await DocStore.open(join(dataDir, DOCS_DIR), { onWarning: (m) => log(`storage: ${m}`) })
   const blobs = await BlobStore.open(join(dataDir, BLOBS_DIR))
+  const tls = options.lan === true ? await loadLanTls(dataDir, labConfig.labName, log) : undefined
 
   const libp2p = await createLabHost({
     privateKey,
@@ -110,7 +125,8 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     tcpPort: options.p2pPort,
     wsPort: options.p2pPort === 0 ? 0 : options.p2pPort + 1,
     mdns: options.mdns,
-    mdnsServiceTag: `_scanhub-${labConfig.labId.slice(0, 8)}._udp.local`
+    mdnsServiceTag: `_scanhub-${labConfig.labId.slice(0, 8)}._udp.local`,
+    ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key } } : {})
   })
   const peerId = libp2p.peerId.toString()
   const actor: Actor = { name: `peer:${options.name}`, peerId }
@@ -175,18 +191,21 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
       setupToken = undefined
       await removeSetupToken(dataDir)
     },
-    bootstrap: () => ({
+    bootstrap: (req) => ({
       labId: labConfig.labId,
       labName: lab.info().labName ?? labConfig.labName,
       swarmKeyHex: labConfig.swarmKeyHex,
       peerId,
-      wsAddrs: loopbackWsAddrs(libp2p.getMultiaddrs(), peerId)
+      wsAddrs: tls !== undefined
+        ? lanWsAddrs(libp2p.getMultiaddrs(), peerId, req.headers.host, tls.names)
+        : loopbackWsAddrs(libp2p.getMultiaddrs(), peerId)
     })
   }))
   for (const role of options.roleServices) await role.start(context)
 
   const http = new HttpService({
     router, apiKey, host: options.httpHost, port: options.httpPort, staticDir: options.staticDir, log,
+    ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     authorise: (req) => auth.authorisesRead(req.method ?? 'GET', req.headers.authorization) ||
       (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/api/v1/sequences' && auth.authorisesSequenceUpload(req.headers.authorization))
   })
@@ -197,7 +216,25 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     throw new PeerStartError(`cannot listen for HTTP on ${options.httpHost}:${options.httpPort}: ${(err as Error).message} (choose another port with --http)`)
   }
   const shownHost = options.httpHost === '0.0.0.0' ? '127.0.0.1' : options.httpHost
-  const url = `http://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${httpPort}/`
+  const url = `${tls !== undefined ? 'https' : 'http'}://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${httpPort}/`
+  // Under --lan a tablet gets the CA over plain http first (on the app's port + 2), since it trusts no https of ours yet.
+  let caDownload: CaDownloadService | undefined
+  let lan: LanAccess | undefined
+  if (tls !== undefined) {
+    caDownload = new CaDownloadService({ caCert: tls.caCert, caFingerprint: tls.caFingerprint, caName: tls.caName, appPort: httpPort, host: options.httpHost, port: options.httpPort === 0 ? 0 : httpPort + 2 })
+    let caPort: number
+    try {
+      caPort = await caDownload.start()
+    } catch (err) {
+      await http.stop()
+      throw new PeerStartError(`cannot listen for the CA download on ${options.httpHost}:${httpPort + 2}: ${(err as Error).message} (it takes the app's port + 2; choose another with --http)`)
+    }
+    lan = {
+      appUrls: lanUrls('https', tls.names, options.httpHost, httpPort),
+      caPageUrls: lanUrls('http', tls.names, options.httpHost, caPort),
+      caFingerprint: tls.caFingerprint
+    }
+  }
   const setupUrl = setupToken !== undefined ? `${url}#setup=${setupToken}` : undefined
 
   let stopped = false
@@ -208,9 +245,11 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     apiKey,
     url,
     ...(setupUrl !== undefined ? { setupUrl } : {}),
+    ...(lan !== undefined ? { lan } : {}),
     stop: async () => {
       if (stopped) return
       stopped = true
+      await caDownload?.stop()
       await http.stop()
       for (const role of [...options.roleServices].reverse()) await role.stop().catch((err: Error) => log(`stopping ${role.role}: ${err.message}`))
       keeper.stop()
@@ -222,6 +261,14 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
       await docs.close()
     }
   }
+}
+
+/** The lab's CA and this hub's certificate for --lan (node/lab/lab-ca.ts), loaded only then. */
+async function loadLanTls (dataDir: string, labName: string, log: (message: string) => void): Promise<HubTls> {
+  const { loadOrCreateHubTls } = await import('./lab/lab-ca.ts')
+  const tls = await loadOrCreateHubTls(dataDir, labName)
+  if (tls.issued) log(`tls: issued this hub's certificate for ${[...tls.names.dnsNames, ...tls.names.ips].join(', ')}`)
+  return tls
 }
 
 /** The lab of this data directory: the one it has, the one the invite names, or a new one. */

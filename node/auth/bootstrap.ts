@@ -3,6 +3,8 @@
 // isLoopbackRequest): on a LAN, pairing a tablet is an explicit step of its own.
 import { multiaddr } from '@multiformats/multiaddr'
 import type { IncomingMessage } from 'node:http'
+import { isIP, SocketAddress } from 'node:net'
+import { hostOnly } from '../http/request-origin.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface BootstrapInfo {
@@ -12,7 +14,7 @@ export interface BootstrapInfo {
   swarmKeyHex: string
   /** this hub's peer id */
   peerId: string
-  /** this hub's WebSocket multiaddrs on 127.0.0.1, each ending in /p2p/<peerId> */
+  /** where the page dials this hub, each ending in /p2p/<peerId>: ws on 127.0.0.1, or under --lan wss by the page's host */
   wsAddrs: string[]
 }
 
@@ -24,7 +26,7 @@ export function loopbackWsAddrs (addrs: Multiaddr[], peerId: string): string[] {
   const out = new Set<string>()
   for (const addr of addrs) {
     const components = addr.getComponents()
-    if (!components.some((c) => c.name === 'ws')) continue
+    if (!components.some((c) => c.name === 'ws') || isSecureWebSocket(addr)) continue
     const ip = components.find((c) => c.name === 'ip4' || c.name === 'ip6')
     const tcp = components.find((c) => c.name === 'tcp')
     if (ip === undefined || tcp === undefined) continue
@@ -32,6 +34,44 @@ export function loopbackWsAddrs (addrs: Multiaddr[], peerId: string): string[] {
     out.add(multiaddr(`/ip4/127.0.0.1/tcp/${tcp.value}/ws/p2p/${peerId}`).toString())
   }
   return [...out]
+}
+
+/**
+ * The hub's secure WebSocket (wss) addresses as a page served over https dials them: by the host the
+ * page was loaded from (its Host header), which the certificate names, so the browser's check of the
+ * certificate passes. A host the certificate does not name (an address the machine got after the
+ * hub started) gets the certificate's addresses instead, for the page to try in turn.
+ */
+export function lanWsAddrs (addrs: Multiaddr[], peerId: string, pageHost: string | undefined, certificateNames: { ips: readonly string[], dnsNames: readonly string[] }): string[] {
+  const ports = new Set<string>()
+  for (const addr of addrs) {
+    if (!isSecureWebSocket(addr)) continue
+    const tcp = addr.getComponents().find((c) => c.name === 'tcp')
+    if (tcp?.value !== undefined) ports.add(tcp.value)
+  }
+  const host = pageHost === undefined ? '' : hostOnly(pageHost).toLowerCase()
+  const named = certificateNames.dnsNames.includes(host) || certificateNames.ips.some((ip) => sameIp(ip, host))
+  const hosts = named ? [host] : certificateNames.ips.filter((ip) => ip !== '127.0.0.1')
+  const out: string[] = []
+  for (const port of ports) {
+    for (const h of hosts) {
+      const family = isIP(h)
+      const prefix = family === 4 ? `/ip4/${h}` : family === 6 ? `/ip6/${h}` : `/dns/${h}`
+      out.push(multiaddr(`${prefix}/tcp/${port}/tls/ws/p2p/${peerId}`).toString())
+    }
+  }
+  return out
+}
+
+function isSecureWebSocket (addr: Multiaddr): boolean {
+  const names = addr.getComponents().map((c) => c.name)
+  return names.includes('wss') || (names.includes('tls') && names.includes('ws'))
+}
+
+function sameIp (a: string, b: string): boolean {
+  if (isIP(a) === 0 || isIP(a) !== isIP(b)) return false
+  if (isIP(a) === 4) return a === b
+  return new SocketAddress({ address: a, family: 'ipv6' }).address === new SocketAddress({ address: b, family: 'ipv6' }).address
 }
 
 const LOOPBACK_ADDRESS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/

@@ -23,7 +23,7 @@ function defaultDataDir (): string {
 }
 
 const START: CommandSpec = {
-  usage: 'scanhub start [--data DIR] [--http PORT] [--p2p PORT] [--roles hub,scanner,recon] [--name NAME] [--join INVITE]',
+  usage: 'scanhub start [--data DIR] [--http PORT] [--p2p PORT] [--roles hub,scanner,recon] [--name NAME] [--join INVITE] [--lan]',
   description: 'Runs a ScanHub peer in the foreground until SIGINT or SIGTERM. In an empty data directory it founds a new lab, unless --join is given.',
   options: {
     data: { type: 'string' },
@@ -36,6 +36,7 @@ const START: CommandSpec = {
     name: { type: 'string' },
     join: { type: 'string' },
     'no-mdns': { type: 'boolean' },
+    lan: { type: 'boolean' },
     'virtual-offset-hz': { type: 'string' },
     'virtual-b1': { type: 'string' },
     'fast-scan': { type: 'boolean' },
@@ -53,6 +54,7 @@ const START: CommandSpec = {
     '--name NAME': `the peer's name in the lab (default the host name, ${hostname()})`,
     '--join INVITE': 'join the lab of an invite made by `scanhub lab invite` on a lab member',
     '--no-mdns': 'do not look for lab peers on the LAN (they can still be reached through the invite)',
+    '--lan': 'serve the app to the lab network: https on --http-host 0.0.0.0 and wss for browsers, with a certificate from this hub\'s own CA, which devices fetch over plain http on the --http port + 2 (`scanhub lab ca`)',
     '--virtual-offset-hz HZ': 'scanner role: the virtual magnet\'s resonance offset that frequency calibration must find (default 0)',
     '--virtual-b1 SCALE': 'scanner role: the virtual RF chain\'s actual/nominal flip angle (default 1)',
     '--fast-scan': 'scanner role: play sequences as fast as possible instead of in real time',
@@ -76,6 +78,7 @@ Usage: scanhub <command> [options]
 Commands:
   start              run a peer (hub, scanner, reconstruction) in the foreground
   lab invite         print an invite for another machine to join this lab
+  lab ca             print the certificate devices install to trust this hub's app on the LAN (--lan)
   seq inspect FILE   summarise a Pulseq sequence
   simulate           run a sequence on the virtual scanner, write an MRD stream
   recon FILE         reconstruct raw data (ISMRMRD HDF5 or MRD stream) into DICOM files
@@ -130,12 +133,13 @@ async function start (argv: string[]): Promise<void> {
     name: String(values.name ?? hostname()),
     roles: roles as PeerRole[],
     httpPort,
-    httpHost: String(values['http-host'] ?? '127.0.0.1'),
+    httpHost: String(values['http-host'] ?? (values.lan === true ? '0.0.0.0' : '127.0.0.1')),
     p2pPort,
     listenHost: String(values.listen ?? '0.0.0.0'),
     join: values.join as string | undefined,
     mdns: values['no-mdns'] !== true,
     staticDir: existsSync(join(staticDir, 'index.html')) ? staticDir : undefined,
+    lan: values.lan === true,
     roleServices: await loadRoleServices(roles as PeerRole[], values),
     log
   })
@@ -156,7 +160,8 @@ async function start (argv: string[]): Promise<void> {
     '',
     `Open ScanHub: ${peer.url}`,
     ...(peer.setupUrl !== undefined ? [`The lab has no user yet: create the first one (an admin) at ${peer.setupUrl}`] : []),
-    ''
+    '',
+    ...(peer.lan !== undefined ? (await import('./lab-ca-command.ts')).lanStartLines(peer.lan) : [])
   ].join('\n'))
 
   let stopping = false
@@ -192,7 +197,8 @@ export async function main (argv: string[]): Promise<void> {
   }
   if (command === 'start') return await start(argv.slice(1))
   if (command === 'lab' && sub === 'invite') return await labInvite(rest)
-  if (command === 'lab') throw new UsageError('usage: scanhub lab invite [--data DIR]')
+  if (command === 'lab' && sub === 'ca') return await (await import('./lab-ca-command.ts')).labCaCommand(rest, (given) => resolve(given ?? defaultDataDir()))
+  if (command === 'lab') throw new UsageError('usage: scanhub lab invite [--data DIR] | scanhub lab ca [--data DIR] [--out FILE]')
   if (command === 'seq' && sub === 'inspect') {
     const { seqInspectCommand } = await import('./seq-inspect.ts')
     return await seqInspectCommand(rest)

@@ -8,6 +8,7 @@ import type { AuthService, NewUser, UserChanges } from '../auth/auth-service.ts'
 import { isLoopbackRequest } from '../auth/bootstrap.ts'
 import { isSameLocalUser } from '../auth/loopback-user.ts'
 import type { BootstrapInfo } from '../auth/bootstrap.ts'
+import type { IncomingMessage } from 'node:http'
 import { PasswordPolicyError } from '../auth/password.ts'
 import { sameSecret } from '../auth/same-secret.ts'
 import { HttpError } from './router.ts'
@@ -18,7 +19,8 @@ const API = '/api/v1'
 export interface AuthRoutesInit {
   auth: AuthService
   /** what a page on this machine needs to join the lab */
-  bootstrap: () => BootstrapInfo
+  /** what the page needs to join; the request tells by which host the page reached the hub */
+  bootstrap: (req: IncomingMessage) => BootstrapInfo
   /** the REST API key: scripts may manage users with it as well as an admin's session */
   apiKey: string
   /** the setup code the first user needs (setup-token.ts); undefined once the lab has users */
@@ -103,7 +105,7 @@ export function authRoutes (init: AuthRoutesInit): Route[] {
         if (!isSameLocalUser(request.raw.socket)) {
           throw new HttpError(403, 'the lab key is handed only to the user the hub runs as: open the app from that account, or pair this one explicitly')
         }
-        return { status: 200, body: init.bootstrap(), headers: { 'cache-control': 'no-store' } }
+        return { status: 200, body: init.bootstrap(request.raw), headers: { 'cache-control': 'no-store' } }
       }
     },
     {

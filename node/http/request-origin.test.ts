@@ -14,6 +14,13 @@ describe('requests from foreign sites', () => {
     expect(refuseForeignRequest(request({ host: 'hub.lab:7443' }), { allowedHostNames: ['hub.lab'] })).toBeUndefined()
   })
 
+  it('lets the app through by every name the --lan certificate gives the hub', () => {
+    // node/lab/lab-ca.ts machineNames: the LAN addresses (IPv4 and IPv6), the host name and its .local name
+    for (const host of ['10.0.0.2:7080', '[fd00::2]:7080', `${hostname()}:7080`, `${hostname().toUpperCase()}.local:7080`]) {
+      expect({ host, refused: refuseForeignRequest(request({ host, origin: `https://${host}`, 'sec-fetch-site': 'same-origin' })) }).toEqual({ host, refused: undefined })
+    }
+  })
+
   it('refuses a cross-site POST (CSRF)', () => {
     expect(refuseForeignRequest(request({ host: 'localhost:7080', origin: 'https://evil.example' }))).toMatch(/cross-origin/)
     expect(refuseForeignRequest(request({ host: 'localhost:7080', 'sec-fetch-site': 'cross-site' }))).toMatch(/cross-site/)

@@ -15,7 +15,7 @@ export interface OriginPolicy {
 }
 
 /** The host part of a Host header or URL host ("[::1]:7080" → "::1", "lab.local:7080" → "lab.local"). */
-function hostOnly (host: string): string {
+export function hostOnly (host: string): string {
   if (host.startsWith('[')) return host.slice(1, host.indexOf(']'))
   const colon = host.lastIndexOf(':')
   return (colon >= 0 ? host.slice(0, colon) : host).toLowerCase()

@@ -1,8 +1,10 @@
 // The peer's HTTP server: the local REST API under /api/v1 (JSON, X-API-Key) and the PWA's files.
-// It listens on 127.0.0.1 unless told otherwise: the API key guards the API, not the network.
+// It listens on 127.0.0.1 unless told otherwise: the API key guards the API, not the network. On the
+// lab's LAN (`scanhub start --lan`) it speaks https with the hub's certificate (node/lab/lab-ca.ts).
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import { extname, join, normalize, sep } from 'node:path'
 import { malformedTextAt } from '../../protocol/unicode.ts'
 import { sameSecret } from '../auth/same-secret.ts'
@@ -23,6 +25,8 @@ export interface HttpServerInit {
   authorise?: (req: IncomingMessage) => boolean
   /** host names the API answers besides addresses, localhost and this machine's name */
   allowedHostNames?: readonly string[]
+  /** certificate and key (PEM): serve https instead of http */
+  tls?: { cert: string, key: string }
 }
 
 export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024
@@ -50,13 +54,15 @@ export class HttpService {
 
   /** Starts listening; resolves to the port (useful with port 0). */
   async start (): Promise<number> {
-    const server = createServer((req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((err: Error) => {
         this.init.log?.(`http: ${req.method} ${req.url}: ${err.stack ?? err.message}`)
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error: see the peer\'s log' })
         else res.destroy()
       })
-    })
+    }
+    const tls = this.init.tls
+    const server: Server = tls !== undefined ? createTlsServer({ cert: tls.cert, key: tls.key }, listener) : createServer(listener)
     this.server = server
     server.headersTimeout = 20_000
     server.requestTimeout = 300_000

@@ -32,6 +32,8 @@ export interface LabHostInit {
   mdnsServiceTag?: string
   /** peer name announced over mDNS (defaults to the peer id) */
   mdnsPeerName?: string
+  /** certificate and key (PEM) that make the WebSocket listener wss: pages served over https may open nothing else */
+  tls?: { cert: string, key: string }
 }
 
 export type LabHost = Libp2p<{ identify: Identify, ping: Ping }>
@@ -44,7 +46,7 @@ export async function createLabHost (init: LabHostInit): Promise<LabHost> {
   applyWebSocketErrorGuard()
   const host = init.host ?? '127.0.0.1'
   const listen = [`/ip4/${host}/tcp/${init.tcpPort ?? 0}`]
-  if (init.wsPort !== undefined) listen.push(`/ip4/${host}/tcp/${init.wsPort}/ws`)
+  if (init.wsPort !== undefined) listen.push(`/ip4/${host}/tcp/${init.wsPort}/${init.tls !== undefined ? 'tls/ws' : 'ws'}`)
 
   const peerDiscovery: Array<(components: MulticastDNSComponents) => PeerDiscovery> = []
   if (init.mdns ?? true) {
@@ -66,7 +68,7 @@ export async function createLabHost (init: LabHostInit): Promise<LabHost> {
         return outside.length > 0 ? outside : addrs
       }
     },
-    transports: [tcp(), webSockets()],
+    transports: [tcp(), webSockets(init.tls !== undefined ? { https: { cert: init.tls.cert, key: init.tls.key } } : {})],
     connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: 5_000 }),
     connectionEncrypters: [noise()],
     // A stream's receive window is what a reader that pauses (a reconstruction slower than the scanner)

@@ -62,7 +62,7 @@ export class PeerProcess {
     const end = Date.now() + timeoutMs
     while (Date.now() < end) {
       if (child.exitCode !== null) throw new Error(`peer ${this.name} exited with ${child.exitCode}:\n${this.output}`)
-      const m = /Open ScanHub: http:\/\/[^:]+:(\d+)\//.exec(this.output)
+      const m = /Open ScanHub: https?:\/\/[^:]+:(\d+)\//.exec(this.output)
       if (m !== null) {
         this.httpPort = Number(m[1])
         this.apiKey = (await readFile(join(this.dataDir, 'api-key'), 'utf8')).trim()

@@ -1,7 +1,8 @@
 // The page's libp2p peer: WebSockets to a hub, under the lab's pre-shared key (pnet), Noise and
 // yamux, with identify so that the hub learns what it speaks. It keeps one sync stream open to the
 // hub and reconnects with backoff whenever the hub goes away; `restartSync` reopens the stream
-// (after a login, the hub decides afresh whether this browser may write).
+// (after a login, the hub decides afresh whether this browser may write). A page served over https
+// (a tablet, `scanhub start --lan`) dials the hub's wss addresses: the browser blocks plain ws there.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
@@ -28,6 +29,21 @@ export interface BrowserPeerInit {
   onSyncStream: (stream: Stream, connection: Connection) => Promise<void>
   dialTimeoutMs?: number
   log?: (message: string) => void
+}
+
+/**
+ * The hub addresses this page can open, secure ones first: a page served over https may open
+ * ws:// only to loopback (mixed content), so other plain ws addresses are left out there.
+ */
+export function dialableFromThisPage (addrs: string[], pageProtocol: string | undefined): string[] {
+  const secure = addrs.filter(isSecureWebSocketAddr)
+  const plain = addrs.filter((a) => !isSecureWebSocketAddr(a))
+  if (pageProtocol !== 'https:') return [...plain, ...secure]
+  return [...secure, ...plain.filter((a) => /^\/(ip4\/127\.|ip6\/::1\/|dns4?\/localhost\/)/.test(a))]
+}
+
+function isSecureWebSocketAddr (addr: string): boolean {
+  return addr.includes('/wss') || addr.includes('/tls/')
 }
 
 /** libp2p could not be started in this page. */
@@ -129,7 +145,7 @@ export class BrowserPeer extends EventTarget {
     const node = this.node
     if (node === undefined) return false
     let connection: Connection | undefined
-    for (const addr of this.init.hubAddrs()) {
+    for (const addr of dialableFromThisPage(this.init.hubAddrs(), globalThis.location?.protocol)) {
       try {
         connection = await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(this.init.dialTimeoutMs ?? 5000) })
         break
