@@ -4,12 +4,14 @@
 // to this test (test/support/lan-peer.ts); skipped, loudly, without root.
 import { spawnSync } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request } from 'node:https'
-import { hostname } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasTool } from './support/external-tools.ts'
 import { canMakeLanNamespaces, createLanTestHost, get, startLanPeer, type LanPeer, type LanTestHost } from './support/lan-peer.ts'
-import { TestLab } from './support/peer-process.ts'
+import { PROJECT_ROOT, SCANHUB_BIN, TestLab } from './support/peer-process.ts'
 
 const enabled = canMakeLanNamespaces()
 let lab: TestLab
@@ -95,10 +97,37 @@ describe.skipIf(!enabled)('a hub on the LAN with --lan', () => {
     expect(upgraded.peerCert.verify(new X509Certificate(hub.caCert).publicKey)).toBe(true)
   })
 
+  it('`scanhub lab ca` writes the same CA certificate, and its fingerprint and how to install it to stderr', async () => {
+    const printed = spawnSync(process.execPath, [SCANHUB_BIN, 'lab', 'ca', '--data', hub.peer.dataDir], { cwd: PROJECT_ROOT, encoding: 'utf8' })
+    expect(printed.status).toBe(0)
+    expect(printed.stdout).toBe(hub.caCert)
+    expect(printed.stderr).toContain(hub.caFingerprint)
+    expect(printed.stderr).toMatch(/Android\s+Settings → Security → Encryption & credentials → Install a certificate → CA certificate/)
+    const out = join(hub.peer.dataDir, '..', 'exported-ca.crt')
+    const written = spawnSync(process.execPath, [SCANHUB_BIN, 'lab', 'ca', '--data', hub.peer.dataDir, '--out', out], { cwd: PROJECT_ROOT, encoding: 'utf8' })
+    expect(written.status).toBe(0)
+    expect(written.stdout).toBe('')
+    expect(await readFile(out, 'utf8')).toBe(hub.caCert)
+  })
+
   it.skipIf(!hasTool('curl'))('tells a page on the hub\'s machine to dial the wss listener by the name it used', () => {
     const port = new URL(hub.appUrl).port
     const bootstrap = spawnSync('ip', ['netns', 'exec', host.netns, 'curl', '-s', '-m', '5', '--cacert', `${hub.peer.dataDir}/tls/ca.crt`, `https://localhost:${port}/api/v1/bootstrap`], { encoding: 'utf8' })
     const info = JSON.parse(bootstrap.stdout) as { wsAddrs: string[], peerId: string }
     expect(info.wsAddrs).toEqual([`/dns/localhost/tcp/${hub.wssPort}/tls/ws/p2p/${info.peerId}`])
+  })
+})
+
+describe('scanhub lab ca', () => {
+  it('refuses a data directory that holds no lab', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'scanhub-noca-'))
+    try {
+      const result = spawnSync(process.execPath, [SCANHUB_BIN, 'lab', 'ca', '--data', empty], { cwd: PROJECT_ROOT, encoding: 'utf8' })
+      expect(result.status).toBe(2)
+      expect(result.stderr).toMatch(/holds no lab/)
+      expect(result.stdout).toBe('')
+    } finally {
+      await rm(empty, { recursive: true, force: true })
+    }
   })
 })
