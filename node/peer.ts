@@ -29,6 +29,18 @@ import { loadOrCreateSetupToken, removeSetupToken } from './auth/setup-token.ts'
 import { RefusalAudit } from './sync/refusal-audit.ts'
 import { SyncService } from './sync/sync-service.ts'
 import type { Actor } from '../protocol/lab/index.ts'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import * as Y from 'yjs'
+import { Membership } from './lab/membership.ts'
+import { redeemInvite, serveJoin } from './lab/join.ts'
+import { Pairings } from './auth/pairings.ts'
+import { memberRoutes } from './http/member-routes.ts'
+import type { BootstrapInfo } from './auth/bootstrap.ts'
+import type { IncomingMessage } from 'node:http'
+
+/** The pairing code in the URL printed at start lasts a working day: it is shown to whoever started the hub. */
+const START_PAIRING_TTL_MS = 12 * 3_600_000
 import type { HubTls } from './lab/lab-ca.ts'
 
 export interface PeerOptions {
@@ -94,6 +106,11 @@ export interface RunningPeer {
   url: string
   /** while the lab has no user: the UI's URL with the one-time setup code that creates the first one */
   setupUrl?: string
+  /**
+   * the UI's URL with a one-time code that pairs the browser that opens it (with the setup code too
+   * while the lab has no user); only on a hub that may add members
+   */
+  pairUrl?: string
   /** under --lan: where other devices open the app and fetch the lab's CA certificate */
   lan?: LanAccess
   stop: () => Promise<void>
@@ -111,10 +128,18 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const { dataDir, log } = options
   const tightened = await makeDataDirPrivate(dataDir)
   if (tightened > 0) log(`storage: ${tightened} files and folders of ${dataDir} were readable by other users: now this user's alone`)
-  const labConfig = await resolveLab(options)
   const privateKey = await loadOrCreatePeerKey(dataDir)
+  const { config: labConfig, founder, joinedLab } = await resolveLab(options, privateKey)
   const apiKey = await loadOrCreateApiKey(dataDir)
   const docs = await DocStore.open(join(dataDir, DOCS_DIR), { onWarning: (m) => log(`storage: ${m}`) })
+  // What the inviting hub answered: the lab document that lists this peer as a member.
+  if (joinedLab !== undefined) {
+    Y.applyUpdate(docs.get('lab'), joinedLab, 'join')
+    await docs.flush()
+  }
+  const membership = new Membership({ labId: labConfig.labId, founder, privateKey, lab: docs.get('lab'), log })
+  await membership.ensureFounderRecord(options.name)
+  checkOwnMembership(membership, options)
   const blobs = await BlobStore.open(join(dataDir, BLOBS_DIR))
   const tls = options.lan === true ? await loadLanTls(dataDir, labConfig.labName, log) : undefined
 
@@ -126,6 +151,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     wsPort: options.p2pPort === 0 ? 0 : options.p2pPort + 1,
     mdns: options.mdns,
     mdnsServiceTag: `_scanhub-${labConfig.labId.slice(0, 8)}._udp.local`,
+    connectionGater: membership.gater(),
     ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key } } : {})
   })
   const peerId = libp2p.peerId.toString()
@@ -134,8 +160,15 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   lab.initLab?.({ labId: labConfig.labId, labName: labConfig.labName }, actor)
 
   // Users and sessions: a browser peer writes only while a user who is not a viewer is logged in from it.
-  const auth = new AuthService({ lab, flush: async () => { await docs.flush() }, libp2p }, { log })
+  // What each remote peer may change follows from its membership (kind, ceiling) and, for a browser, its user.
+  const auth = new AuthService({ lab, flush: async () => { await docs.flush() }, libp2p, members: membership }, { log })
   auth.start()
+  // A revoked member is hung up by the membership; a revoked browser's sessions end with it.
+  membership.attach(libp2p)
+  const offMembers = membership.onChange(() => {
+    for (const member of membership.list()) if (!member.active && member.record.kind === 'browser') auth.endPeerSessions(member.record.peerId)
+  })
+  const stopJoin = await serveJoin(libp2p, { labId: labConfig.labId, membership, lab: docs.get('lab'), flush: async () => { await docs.flush() }, log })
   const refusals = new RefusalAudit({ docs })
   const sync = new SyncService({ libp2p, docs }, {
     log,
@@ -181,6 +214,15 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const context: PeerContext = { options, labConfig, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, log }
   router.add(...labRoutes(context), ...sequenceRoutes(context))
   await seedBuiltinSequences(context)
+  /** What a page needs to find this hub: not a secret (the lab key comes only with pairing). */
+  const bootstrapInfo = (req: IncomingMessage): BootstrapInfo => ({
+    labId: labConfig.labId,
+    labName: lab.info().labName ?? labConfig.labName,
+    peerId,
+    wsAddrs: tls !== undefined
+      ? lanWsAddrs(libp2p.getMultiaddrs(), peerId, req.headers.host, tls.names)
+      : loopbackWsAddrs(libp2p.getMultiaddrs(), peerId)
+  })
   // Until the lab has a user, creating the first one takes the setup code printed at start.
   let setupToken = auth.hasUsers() ? undefined : await loadOrCreateSetupToken(dataDir)
   router.add(...authRoutes({
@@ -191,16 +233,26 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
       setupToken = undefined
       await removeSetupToken(dataDir)
     },
-    bootstrap: (req) => ({
-      labId: labConfig.labId,
-      labName: lab.info().labName ?? labConfig.labName,
-      swarmKeyHex: labConfig.swarmKeyHex,
-      peerId,
-      wsAddrs: tls !== undefined
-        ? lanWsAddrs(libp2p.getMultiaddrs(), peerId, req.headers.host, tls.names)
-        : loopbackWsAddrs(libp2p.getMultiaddrs(), peerId)
-    })
+    bootstrap: (req) => bootstrapInfo(req)
   }))
+  const pairings = new Pairings()
+  router.add(...memberRoutes({
+    auth,
+    membership,
+    pairings,
+    apiKey,
+    labId: labConfig.labId,
+    founder,
+    swarmKeyHex: labConfig.swarmKeyHex,
+    peerId,
+    tcpAddrs: () => libp2p.getMultiaddrs().map((a) => a.toString()).filter((a) => !a.includes('/ws')).map((a) => a.includes('/p2p/') ? a : `${a}/p2p/${peerId}`),
+    bootstrap: (req) => bootstrapInfo(req),
+    labName: () => lab.info().labName ?? labConfig.labName,
+    flush: async () => { await docs.flush() }
+  }))
+  // The browser on this machine pairs like any other, with a one-time code in the URL printed at start
+  // (as Jupyter does), made with the admin ceiling of whoever runs the hub.
+  const startPairing = membership.mayAdminister() ? pairings.create({ ceiling: 'admin', createdBy: 'operator', ttlMs: START_PAIRING_TTL_MS }) : undefined
   for (const role of options.roleServices) await role.start(context)
 
   const http = new HttpService({
@@ -236,6 +288,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     }
   }
   const setupUrl = setupToken !== undefined ? `${url}#setup=${setupToken}` : undefined
+  const pairUrl = startPairing !== undefined ? `${url}#pair=${startPairing.code}${setupToken !== undefined ? `&setup=${setupToken}` : ''}` : undefined
 
   let stopped = false
   return {
@@ -245,6 +298,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     apiKey,
     url,
     ...(setupUrl !== undefined ? { setupUrl } : {}),
+    ...(pairUrl !== undefined ? { pairUrl } : {}),
     ...(lan !== undefined ? { lan } : {}),
     stop: async () => {
       if (stopped) return
@@ -253,6 +307,9 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
       await http.stop()
       for (const role of [...options.roleServices].reverse()) await role.stop().catch((err: Error) => log(`stopping ${role.role}: ${err.message}`))
       keeper.stop()
+      offMembers()
+      membership.detach()
+      await stopJoin()
       libp2p.removeEventListener('self:peer:update', publishSelf)
       await sync.stop()
       auth.stop()
@@ -271,8 +328,12 @@ async function loadLanTls (dataDir: string, labName: string, log: (message: stri
   return tls
 }
 
-/** The lab of this data directory: the one it has, the one the invite names, or a new one. */
-async function resolveLab (options: PeerOptions): Promise<LabConfig> {
+/**
+ * The lab of this data directory: the one it has, the one the invite names (redeemed now, with the
+ * lab document it answered), or a new one founded by this peer.
+ */
+async function resolveLab (options: PeerOptions, privateKey: PrivateKey): Promise<{ config: LabConfig, founder: string, joinedLab?: Uint8Array }> {
+  const ownPeerId = peerIdFromPrivateKey(privateKey).toString()
   const existing = await loadLabConfig(options.dataDir)
   if (existing !== undefined) {
     if (options.join !== undefined) {
@@ -281,11 +342,49 @@ async function resolveLab (options: PeerOptions): Promise<LabConfig> {
         throw new PeerStartError(`${options.dataDir} already belongs to the lab "${existing.labName}"; to join "${invite.labName}" start with an empty --data directory`)
       }
     }
-    return existing
+    if (existing.founder !== undefined) return { config: existing, founder: existing.founder }
+    // Written before labs had members: a lab founded here gets this peer as its founder; a peer that
+    // joined another lab cannot tell which peer founded it, so it must join again.
+    if (existing.bootstrap.length > 0) {
+      throw new PeerStartError(`${options.dataDir} joined the lab "${existing.labName}" before labs had signed members: ask an admin for a new invite (\`scanhub lab invite\` on the lab's hub) and start with an empty --data directory and --join`)
+    }
+    const upgraded = { ...existing, founder: ownPeerId }
+    await saveLabConfig(options.dataDir, upgraded)
+    options.log(`members: this peer is the founder of the lab "${existing.labName}" (its root of trust)`)
+    return { config: upgraded, founder: ownPeerId }
   }
-  const config = options.join !== undefined ? labConfigFromInvite(decodeInvite(options.join)) : newLabConfig(`${options.name}'s lab`)
+  if (options.join !== undefined) {
+    const invite = decodeInvite(options.join)
+    let joinedLab: Uint8Array
+    try {
+      joinedLab = await redeemInvite(invite, privateKey, options.name)
+    } catch (err) {
+      throw new PeerStartError((err as Error).message)
+    }
+    const config = labConfigFromInvite(invite)
+    await saveLabConfig(options.dataDir, config)
+    options.log(`joined the lab "${config.labName}" as a ${invite.kind}`)
+    return { config, founder: invite.founder, joinedLab }
+  }
+  const config = newLabConfig(`${options.name}'s lab`, ownPeerId)
   await saveLabConfig(options.dataDir, config)
-  options.log(options.join !== undefined ? `joined the lab "${config.labName}"` : `founded a new lab "${config.labName}" (${config.labId})`)
-  return config
+  options.log(`founded a new lab "${config.labName}" (${config.labId})`)
+  return { config, founder: ownPeerId }
+}
+
+/** Which roles a member of each kind may run: a hub may run any; a device only its own. */
+const ROLES_OF_KIND: Record<string, readonly PeerRole[]> = { hub: ['hub', 'scanner', 'recon'], scanner: ['scanner'], recon: ['recon'] }
+
+/** Refuses to start a peer that is no active member of its lab, or that would run roles beyond its kind. */
+function checkOwnMembership (membership: Membership, options: PeerOptions): void {
+  const self = membership.get(membership.peerId)
+  if (self === undefined || !self.active) {
+    throw new PeerStartError(`this peer is not a member of its lab${self?.problem !== undefined ? ` (${self.problem})` : ''}: to take part again, start with an empty --data directory and a new invite from an admin`)
+  }
+  const allowed = ROLES_OF_KIND[self.record.kind] ?? []
+  const beyond = options.roles.filter((r) => !allowed.includes(r))
+  if (beyond.length > 0) {
+    throw new PeerStartError(`this peer joined the lab as a ${self.record.kind}, which may not run ${beyond.join(', ')}: start it with --roles ${allowed.join(',')}, or join with an invite for a hub`)
+  }
 }
 

@@ -14,3 +14,5 @@ export const BLOB_PROTOCOL = protocolId('blob', '1.0.0')
 export const JOB_PROTOCOL = protocolId('job', '1.0.0')
 /** Raw data as the ISMRMRD (MRD v1) streaming protocol. */
 export const RAW_PROTOCOL = protocolId('raw', '1.0.0')
+/** Redeeming a one-time invite: the invite's key names the key that joins (node/lab/join.ts). */
+export const JOIN_PROTOCOL = protocolId('join', '1.0.0')

@@ -107,20 +107,37 @@ describe('the first user', () => {
   })
 })
 
-describe('the lab key for pages on this machine', () => {
+describe('the lab key', () => {
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0 && existsSync('/usr/sbin/runuser') && existsSync('/usr/bin/curl')
 
-  it('is handed to the hub\'s own user', async () => {
+  it('is not handed out by the bootstrap, which says only where the hub is', async () => {
     const response = await fetch(`${hub.baseUrl}/api/v1/bootstrap`)
     expect(response.status).toBe(200)
-    expect(await response.json()).toHaveProperty('swarmKeyHex')
+    const info = await response.json() as Record<string, unknown>
+    expect(info).toHaveProperty('peerId')
+    expect(info).not.toHaveProperty('swarmKeyHex')
   })
 
-  it.skipIf(!asRoot)('is refused to another account of the same machine (runuser -u nobody -- curl)', () => {
+  it.skipIf(!asRoot)('is not readable by another account of the same machine (runuser -u nobody -- curl)', () => {
     const r = spawnSync('runuser', ['-u', 'nobody', '--', 'curl', '-s', '-w', '\n%{http_code}', `http://127.0.0.1:${hub.httpPort}/api/v1/bootstrap`], { encoding: 'utf8', timeout: 20_000 })
-    const lines = r.stdout.trim().split('\n')
-    expect(lines.at(-1)).toBe('403')
-    expect(r.stdout).toMatch(/only to the user the hub runs as/)
     expect(r.stdout).not.toMatch(/swarmKeyHex/)
+    expect(r.stdout.toLowerCase()).not.toContain(hub.labKeyHex().toLowerCase())
+  })
+
+  it('comes only with a one-time pairing code, which works once', async () => {
+    const code = /#pair=([A-Z0-9]+)/.exec(hub.pairUrl)?.[1] ?? ''
+    expect(code).toMatch(/^[A-Z0-9]{8}$/)
+    const pair = async (c: string, peerId: string): Promise<Response> => await fetch(`${hub.baseUrl}/api/v1/pair`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: c, peerId, name: 'test browser' })
+    })
+    const { generateKeyPair } = await import('@libp2p/crypto/keys')
+    const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+    const browser = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    expect((await pair('WRONGCOD', browser)).status).toBe(404)
+    const first = await pair(code.toLowerCase().replace(/(.{4})/, '$1-'), browser)
+    expect(first.status).toBe(200)
+    expect((await first.json() as Record<string, unknown>).swarmKeyHex).toBe(hub.labKeyHex())
+    const again = await pair(code, peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString())
+    expect(again.status).toBe(404)
   })
 })

@@ -10,7 +10,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { LabNotFoundError, LabValidationError, ROLES } from '../../protocol/lab/index.ts'
 import type { Actor, Lab, PublicUser, Role, User } from '../../protocol/lab/index.ts'
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './password.ts'
-import { auditRewrite, refusalFor, UpdatePreview } from './write-policy.ts'
+import { auditRewrite, refusalFor, refusalForDevicePeer, UpdatePreview } from './write-policy.ts'
+import type { MemberState } from '../../protocol/lab/members.ts'
 import { SessionStore, type Session, type SessionEndReason } from './sessions.ts'
 import type { Connection, Libp2p } from '@libp2p/interface'
 import type * as Y from 'yjs'
@@ -69,6 +70,12 @@ export interface AuthServiceComponents {
   /** resolves once the lab's documents are on disk */
   flush: () => Promise<void>
   libp2p: Pick<Libp2p, 'peerId' | 'getConnections' | 'hangUp'>
+  /**
+   * The lab's members as this peer judges them (node/lab/membership.ts): each remote peer's kind and
+   * ceiling decide what it may change. Without it (unit tests of sessions), a peer on the WebSocket
+   * listener is judged as a browser and any other as a lab peer.
+   */
+  members?: { get: (peerId: string) => MemberState | undefined }
 }
 
 export interface AuthServiceInit {
@@ -196,12 +203,18 @@ export class AuthService {
   }
 
   /**
-   * Whether a remote peer's changes are refused. Peers that reach this hub over TCP are lab peers
-   * (they hold the lab key and are never browsers); a peer on the WebSocket listener is a browser and
-   * may write only while a user who is not a viewer is logged in from it.
+   * Whether a remote peer's changes are refused outright: a peer that is no active member, an invite's
+   * key, a member whose ceiling is viewer, and a browser while no user who may write is logged in
+   * from it. Asked when a sync session opens; checkUpdate judges each change.
    */
   isReadOnly (peerId: string): boolean {
-    if (!this.isBrowserPeer(peerId)) return false
+    const member = this.components.members?.get(peerId)
+    if (this.components.members !== undefined) {
+      if (member === undefined || !member.active || member.record.kind === 'invite' || member.record.ceiling === 'viewer') return true
+      if (member.record.kind !== 'browser') return false
+    } else if (!this.isBrowserPeer(peerId)) {
+      return false
+    }
     const session = this.sessions.useByPeer(peerId)
     if (session === undefined) return true
     const user = this.components.lab.users.get(session.username)
@@ -209,10 +222,10 @@ export class AuthService {
   }
 
   /**
-   * Why an update a remote peer sent may not be applied, or undefined if it may: finer than
-   * isReadOnly, it keeps a browser's user out of the lab document's users, peers and meta, and out
-   * of devices unless an admin or engineer. Meant for the sync service to ask before it applies
-   * each update a peer sends.
+   * Why an update a remote peer sent may not be applied, or undefined if it may. Nobody may rewrite
+   * the audit log. A hub may do what its ceiling allows; a scanner or recon peer only what it writes
+   * itself (write-policy.ts refusalForDevicePeer); a browser what both its ceiling and its logged-in
+   * user's role allow. Asked by the sync service before it applies, or relays, each update.
    */
   checkUpdate (peerId: string, docId: string, doc: Y.Doc, update: Uint8Array): string | undefined {
     // one copy of the document with the update applied serves every check
@@ -220,16 +233,35 @@ export class AuthService {
     try {
       const rewrite = auditRewrite(preview)
       if (rewrite !== undefined) return rewrite
-      if (!this.isBrowserPeer(peerId)) return undefined
+      const members = this.components.members
+      const member = members?.get(peerId)
+      if (members !== undefined) {
+        if (member === undefined || !member.active) return 'the sending peer is not an active member of the lab'
+        const { kind, ceiling } = member.record
+        if (kind === 'invite') return 'an invite\'s key may only join the lab'
+        if (kind === 'scanner' || kind === 'recon') return refusalForDevicePeer(kind, peerId, docId, preview)
+        if (kind === 'hub') return ceiling === 'admin' ? undefined : refusalFor(ceiling, docId, preview, peerId)
+      } else if (!this.isBrowserPeer(peerId)) {
+        return undefined
+      }
       const session = this.sessions.useByPeer(peerId)
       const user = session === undefined ? undefined : this.components.lab.users.get(session.username)
       if (user === undefined) return 'log in to make changes'
-      return refusalFor(user.role, docId, preview)
+      const byUser = refusalFor(user.role, docId, preview)
+      if (byUser !== undefined || member === undefined) return byUser
+      const byDevice = refusalFor(member.record.ceiling, docId, preview)
+      return byDevice === undefined ? undefined : `this device's ceiling is ${member.record.ceiling}: ${byDevice}`
     } finally {
       preview.dispose()
     }
   }
 
+  /** Ends the sessions bound to a browser (it was revoked): its user must log in again, on a paired device. */
+  endPeerSessions (peerId: string): void {
+    for (const session of this.sessions.list()) {
+      if (session.peerId === peerId) this.sessions.end(session.token, 'user-changed')
+    }
+  }
 
   /** Whether a request to the existing read routes (blobs, lists) carries a live session. */
   authorisesRead (method: string, authorization: string | undefined): boolean {

@@ -10,8 +10,6 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export interface BootstrapInfo {
   labId: string
   labName: string
-  /** the lab's pre-shared key, 64 hex characters */
-  swarmKeyHex: string
   /** this hub's peer id */
   peerId: string
   /** where the page dials this hub, each ending in /p2p/<peerId>: ws on 127.0.0.1, or under --lan wss by the page's host */

@@ -7,7 +7,7 @@ import type { Role } from '../../protocol/lab/index.ts'
 import { AUDIT } from '../../protocol/lab/schema.ts'
 
 /** Collections of the lab document, each writable through sync by some roles only. */
-const GUARDED = ['users', 'devices', 'peers', 'meta', 'sequences', 'examTemplates', 'workflowTemplates', 'taskTemplates', 'patients'] as const
+const GUARDED = ['users', 'devices', 'peers', 'members', 'revocations', 'meta', 'sequences', 'examTemplates', 'workflowTemplates', 'taskTemplates', 'patients'] as const
 type Guarded = typeof GUARDED[number]
 
 /**
@@ -19,6 +19,9 @@ type Guarded = typeof GUARDED[number]
 const ALLOWED: Record<Guarded, readonly Role[]> = {
   users: [],
   peers: [],
+  // signed by admin hubs only (protocol/lab/members.ts); a browser pairs through a hub's API
+  members: [],
+  revocations: [],
   meta: ['admin'],
   devices: ['admin', 'engineer'],
   sequences: ['admin', 'scientist', 'engineer'],
@@ -66,13 +69,18 @@ function canonicalJson (value: unknown): string {
 }
 
 /** The guarded collections of the lab document the update would change, and how many patients it would delete. */
-function labChanges (preview: UpdatePreview): { changed: Guarded[], deletedPatients: number } {
+function labChanges (preview: UpdatePreview, ownPeerId?: string): { changed: Guarded[], deletedPatients: number } {
   // keys sorted: a document rebuilt from its state lists a map's keys in another order than the live one
   const json = (doc: Y.Doc, name: Guarded): string => canonicalJson(doc.getMap(name).toJSON())
   const after = preview.after
   const patientsAfter = after.getMap('patients')
+  // every peer keeps its own entry of the lab's peers (its addresses) up to date
+  const ownPeerOnly = ownPeerId !== undefined && (() => {
+    const { added, removed, changed } = entryChanges(preview, 'peers')
+    return removed.length === 0 && [...added, ...changed].every((key) => key === ownPeerId)
+  })()
   return {
-    changed: GUARDED.filter((name) => json(preview.doc, name) !== json(after, name)),
+    changed: GUARDED.filter((name) => !(name === 'peers' && ownPeerOnly) && json(preview.doc, name) !== json(after, name)),
     deletedPatients: [...preview.doc.getMap('patients').keys()].filter((id) => !patientsAfter.has(id)).length
   }
 }
@@ -102,16 +110,93 @@ export function auditRewrite (preview: UpdatePreview): string | undefined {
  * lab document's collections by ALLOWED, a patient's document by PATIENT_WRITERS, deleting a patient
  * by PATIENT_DELETERS.
  */
-export function refusalFor (role: Role, docId: string, preview: UpdatePreview): string | undefined {
+export function refusalFor (role: Role, docId: string, preview: UpdatePreview, ownPeerId?: string): string | undefined {
   if (role === 'viewer') return 'viewers cannot change anything'
   if (docId !== 'lab') {
     return PATIENT_WRITERS.includes(role) ? undefined : `a ${role} may read patients' exams but not change them`
   }
-  const { changed, deletedPatients } = labChanges(preview)
+  const { changed, deletedPatients } = labChanges(preview, ownPeerId)
   const refused = changed.filter((name) => !ALLOWED[name].includes(role))
   if (refused.length > 0) {
     return `a ${role} may not change ${refused.join(', ')} of the lab document${refused.includes('users') ? ' (users change through the hub\'s user API)' : ''}`
   }
   if (deletedPatients > 0 && !PATIENT_DELETERS.includes(role)) return `a ${role} may not delete patients`
+  return undefined
+}
+
+/** Fields of a task a scanner or recon peer sets while it runs it (see milestones in patient-collections.ts). */
+const TASK_RUN_FIELDS = new Set(['status', 'startedAt', 'startedBy', 'finishedAt', 'error', 'updatedAt', 'updatedBy'])
+
+interface EntryChanges { added: string[], removed: string[], changed: string[] }
+
+/** Which entries of a top-level map of the document the update adds, removes or changes. */
+function entryChanges (preview: UpdatePreview, name: string): EntryChanges {
+  const before = mapJson(preview.doc, name)
+  const after = mapJson(preview.after, name)
+  const out: EntryChanges = { added: [], removed: [], changed: [] }
+  for (const key of Object.keys(after)) {
+    if (!(key in before)) out.added.push(key)
+    else if (canonicalJson(before[key]) !== canonicalJson(after[key])) out.changed.push(key)
+  }
+  for (const key of Object.keys(before)) if (!(key in after)) out.removed.push(key)
+  return out
+}
+
+function mapJson (doc: Y.Doc, name: string): Record<string, unknown> {
+  const type = doc.share.get(name)
+  if (type === undefined) return {}
+  return type instanceof Y.Map ? type.toJSON() as Record<string, unknown> : doc.getMap(name).toJSON() as Record<string, unknown>
+}
+
+/** Names of the document's top-level types other than the audit log, on either side of the update. */
+function topLevelNames (preview: UpdatePreview): string[] {
+  return [...new Set([...preview.doc.share.keys(), ...preview.after.share.keys()])].filter((name) => name !== AUDIT)
+}
+
+/**
+ * Why a scanner or recon peer may not apply the update, or undefined if it may. Such a peer acts for no
+ * user: it writes its own record of the lab's peers, the devices it drives (a scanner), and the run
+ * state and results of tasks (a scanner runs acquisitions and hands out their reconstructions; a recon
+ * peer reconstructs). Anything else — patients, exams, users, members, sequences, templates, deleting
+ * anything — is refused, whoever holds its key.
+ */
+export function refusalForDevicePeer (kind: 'scanner' | 'recon', peerId: string, docId: string, preview: UpdatePreview): string | undefined {
+  for (const name of topLevelNames(preview)) {
+    const { added, removed, changed } = entryChanges(preview, name)
+    if (added.length + removed.length + changed.length === 0) continue
+    if (removed.length > 0) return `a ${kind} peer may not delete ${name}`
+    // stamping the schema version is part of any write (protocol/lab/schema-version.ts)
+    if (name === 'meta' && [...added, ...changed].every((key) => key === 'schemaVersion')) continue
+    if (docId === 'lab') {
+      if (name === 'peers' && [...added, ...changed].every((key) => key === peerId)) continue
+      if (name === 'devices' && kind === 'scanner') {
+        const after = mapJson(preview.after, name)
+        const before = mapJson(preview.doc, name)
+        const foreign = [...added, ...changed].filter((id) => (after[id] as { peerId?: unknown } | undefined)?.peerId !== peerId ||
+          (id in before && (before[id] as { peerId?: unknown }).peerId !== peerId))
+        if (foreign.length === 0) continue
+        return 'a scanner peer may change only the devices it drives'
+      }
+      return `a ${kind} peer may not change ${name} of the lab document`
+    }
+    if (name === 'results') {
+      if (changed.length > 0) return `a ${kind} peer may add results but not change them`
+      continue
+    }
+    if (name === 'tasks' && added.length === 0) {
+      const before = mapJson(preview.doc, name)
+      const after = mapJson(preview.after, name)
+      for (const id of changed) {
+        const was = before[id] as Record<string, unknown>
+        const now = after[id] as Record<string, unknown>
+        if (kind === 'recon' && was.type === 'ACQUISITION') return 'a recon peer may not change acquisitions'
+        const fields = [...new Set([...Object.keys(was), ...Object.keys(now)])].filter((f) => canonicalJson(was[f]) !== canonicalJson(now[f]))
+        const other = fields.filter((f) => !TASK_RUN_FIELDS.has(f))
+        if (other.length > 0) return `a ${kind} peer may change a task's run state only, not ${other.join(', ')}`
+      }
+      continue
+    }
+    return `a ${kind} peer may not change ${name} of a patient's document`
+  }
   return undefined
 }

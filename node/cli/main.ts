@@ -5,11 +5,10 @@ import { existsSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { encodeInvite } from '../../protocol/invite.ts'
+import { labInvite, labMembers, labPair, labRevoke } from './lab-members.ts'
 import { PEER_ROLES, type PeerRole } from '../../protocol/peers.ts'
 import { formatHelp, intOption, parseCommand, UsageError, type CommandSpec } from './args.ts'
-import { loadLabConfig } from '../lab/lab-config.ts'
-import { PEER_INFO_FILE, writePeerInfo, readPeerInfo } from '../lab/peer-info.ts'
+import { writePeerInfo } from '../lab/peer-info.ts'
 import type { RoleService } from '../peer.ts'
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -64,20 +63,16 @@ const START: CommandSpec = {
   }
 }
 
-const INVITE: CommandSpec = {
-  usage: 'scanhub lab invite [--data DIR]',
-  description: 'Prints one line, an invite that lets another machine join this lab: `scanhub start --join <invite>` there. It carries the lab key: share it like a password.',
-  options: { data: { type: 'string' } },
-  help: { '--data DIR': `the data directory of a peer of the lab (default ${defaultDataDir()})`, '-h, --help': 'show this help' }
-}
-
 const TOP_HELP = `ScanHub: MRI acquisition for the lab's own network.
 
 Usage: scanhub <command> [options]
 
 Commands:
   start              run a peer (hub, scanner, reconstruction) in the foreground
-  lab invite         print an invite for another machine to join this lab
+  lab invite         print a one-time invite for another computer to join this lab
+  lab members        list the lab's members (computers, paired devices, open invites)
+  lab revoke PEER    revoke a member: every peer refuses it from then on
+  lab pair           print a one-time code that pairs a tablet's browser with the lab
   lab ca             print the certificate devices install to trust this hub's app on the LAN (--lan)
   seq inspect FILE   summarise a Pulseq sequence
   simulate           run a sequence on the virtual scanner, write an MRD stream
@@ -158,8 +153,10 @@ async function start (argv: string[]): Promise<void> {
     `  peers on  ${context.libp2p.getMultiaddrs().map((a) => a.toString()).join('\n            ')}`,
     `  API key   in ${join(dataDir, 'api-key')}`,
     '',
-    `Open ScanHub: ${peer.url}`,
-    ...(peer.setupUrl !== undefined ? [`The lab has no user yet: create the first one (an admin) at ${peer.setupUrl}`] : []),
+    // The link pairs the browser that opens it (once): open it on this machine, or pair devices from the app.
+    `Open ScanHub: ${peer.pairUrl ?? peer.url}`,
+    ...(peer.pairUrl !== undefined ? ['  (a one-time link: it pairs the browser that opens it with the lab; for another device, use Lab → Members → Pair a device, or `scanhub lab pair`)'] : []),
+    ...(peer.setupUrl !== undefined ? [`The lab has no user yet: the link above asks for the first one (an admin); the setup code alone: ${peer.setupUrl}`] : []),
     '',
     ...(peer.lan !== undefined ? (await import('./lab-ca-command.ts')).lanStartLines(peer.lan) : [])
   ].join('\n'))
@@ -177,18 +174,6 @@ async function start (argv: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'))
 }
 
-async function labInvite (argv: string[]): Promise<void> {
-  const { values, help } = parseCommand(INVITE, argv)
-  if (help) { process.stdout.write(formatHelp(INVITE)); return }
-  const dataDir = resolve(String(values.data ?? defaultDataDir()))
-  const config = await loadLabConfig(dataDir)
-  if (config === undefined) throw new UsageError(`${dataDir} holds no lab: run \`scanhub start --data ${dataDir}\` first`)
-  const info = await readPeerInfo(dataDir)
-  if (info === undefined) throw new UsageError(`the peer in ${dataDir} has never run, so its addresses are unknown: start it, then ask again (${PEER_INFO_FILE})`)
-  const addrs = info.addrs.map((a) => a.includes('/p2p/') ? a : `${a}/p2p/${info.peerId}`).filter((a) => !a.includes('/ws/'))
-  process.stdout.write(encodeInvite({ labId: config.labId, labName: config.labName, swarmKeyHex: config.swarmKeyHex, peerId: info.peerId, addrs }) + '\n')
-}
-
 export async function main (argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -197,8 +182,11 @@ export async function main (argv: string[]): Promise<void> {
   }
   if (command === 'start') return await start(argv.slice(1))
   if (command === 'lab' && sub === 'invite') return await labInvite(rest)
+  if (command === 'lab' && sub === 'members') return await labMembers(rest)
+  if (command === 'lab' && sub === 'revoke') return await labRevoke(rest)
+  if (command === 'lab' && sub === 'pair') return await labPair(rest)
   if (command === 'lab' && sub === 'ca') return await (await import('./lab-ca-command.ts')).labCaCommand(rest, (given) => resolve(given ?? defaultDataDir()))
-  if (command === 'lab') throw new UsageError('usage: scanhub lab invite [--data DIR] | scanhub lab ca [--data DIR] [--out FILE]')
+  if (command === 'lab') throw new UsageError('usage: scanhub lab invite|members|revoke|pair|ca [options] (see `scanhub --help`)')
   if (command === 'seq' && sub === 'inspect') {
     const { seqInspectCommand } = await import('./seq-inspect.ts')
     return await seqInspectCommand(rest)

@@ -6,7 +6,6 @@ import { LabNotFoundError, LabValidationError, ROLES } from '../../protocol/lab/
 import { AuthConflictError, AuthError, AuthForbiddenError, AuthThrottledError, bearerToken } from '../auth/auth-service.ts'
 import type { AuthService, NewUser, UserChanges } from '../auth/auth-service.ts'
 import { isLoopbackRequest } from '../auth/bootstrap.ts'
-import { isSameLocalUser } from '../auth/loopback-user.ts'
 import type { BootstrapInfo } from '../auth/bootstrap.ts'
 import type { IncomingMessage } from 'node:http'
 import { PasswordPolicyError } from '../auth/password.ts'
@@ -42,7 +41,7 @@ const newUser = {
 }
 
 /** Turns the auth and lab errors into HTTP answers. */
-async function guard (fn: () => Promise<RouteResponse> | RouteResponse): Promise<RouteResponse> {
+export async function guard (fn: () => Promise<RouteResponse> | RouteResponse): Promise<RouteResponse> {
   try {
     return await fn()
   } catch (err) {
@@ -58,7 +57,7 @@ async function guard (fn: () => Promise<RouteResponse> | RouteResponse): Promise
   }
 }
 
-function body (request: RouteRequest): Record<string, unknown> {
+export function body (request: RouteRequest): Record<string, unknown> {
   const value = request.body
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'request body must be a JSON object')
   return value as Record<string, unknown>
@@ -70,7 +69,7 @@ function optionalString (value: unknown, field: string): string | undefined {
   return value
 }
 
-function header (request: RouteRequest, name: string): string | undefined {
+export function header (request: RouteRequest, name: string): string | undefined {
   const value = request.raw.headers[name]
   return Array.isArray(value) ? value[0] : value
 }
@@ -91,20 +90,13 @@ export function authRoutes (init: AuthRoutesInit): Route[] {
       method: 'GET',
       path: `${API}/bootstrap`,
       tag: 'auth',
-      summary: 'What the app needs to join the lab as a browser peer (lab id, name, key, the hub\'s WebSocket addresses). Answered only to requests from this machine.',
+      summary: 'Where the page finds this hub (lab id and name, the hub\'s peer id and WebSocket addresses). Not a secret: the lab key comes only with pairing (POST /api/v1/pair).',
       public: true,
       responseSchema: {
         type: 'object',
-        properties: { labId: str, labName: str, swarmKeyHex: str, peerId: str, wsAddrs: { type: 'array', items: str } }
+        properties: { labId: str, labName: str, peerId: str, wsAddrs: { type: 'array', items: str } }
       },
       handle: (request) => {
-        if (!isLoopbackRequest(request.raw)) {
-          throw new HttpError(403, 'the lab key is handed only to pages opened on the hub\'s own machine (http://localhost); pair other devices explicitly')
-        }
-        // other accounts of this machine (a guest, a service, nobody) reach localhost too
-        if (!isSameLocalUser(request.raw.socket)) {
-          throw new HttpError(403, 'the lab key is handed only to the user the hub runs as: open the app from that account, or pair this one explicitly')
-        }
         return { status: 200, body: init.bootstrap(request.raw), headers: { 'cache-control': 'no-store' } }
       }
     },

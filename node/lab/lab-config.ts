@@ -11,6 +11,11 @@ export interface LabConfig {
   labName: string
   swarmKeyHex: string
   createdAt: string
+  /**
+   * the peer id of the lab's founding hub: the root of trust every member record is signed along a
+   * chain from (protocol/lab/members.ts); undefined only in files written before members existed
+   */
+  founder?: string
   /** peers this one learnt of when it joined: multiaddrs to dial before anything else is known */
   bootstrap: string[]
 }
@@ -38,8 +43,9 @@ export async function saveLabConfig (dataDir: string, config: LabConfig): Promis
   await writeFileAtomic(join(dataDir, LAB_FILE), JSON.stringify(config, null, 2) + '\n')
 }
 
-export function newLabConfig (labName: string): LabConfig {
-  return { labId: randomUUID(), labName, swarmKeyHex: generateSwarmKeyHex(), createdAt: new Date().toISOString(), bootstrap: [] }
+/** A new lab, founded by the peer `founder`. */
+export function newLabConfig (labName: string, founder: string): LabConfig {
+  return { labId: randomUUID(), labName, swarmKeyHex: generateSwarmKeyHex(), createdAt: new Date().toISOString(), founder, bootstrap: [] }
 }
 
 export function labConfigFromInvite (invite: Invite): LabConfig {
@@ -48,6 +54,7 @@ export function labConfigFromInvite (invite: Invite): LabConfig {
     labName: invite.labName,
     swarmKeyHex: invite.swarmKeyHex,
     createdAt: new Date().toISOString(),
+    founder: invite.founder,
     bootstrap: invite.addrs
   }
 }

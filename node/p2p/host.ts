@@ -12,7 +12,7 @@ import { createLibp2p } from 'libp2p'
 import { applyWebSocketErrorGuard } from './websocket-errors.ts'
 import { applyXsalsa20ChunkedUpdate } from './xsalsa20-chunked-update.ts'
 import type { Identify } from '@libp2p/identify'
-import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
+import type { ConnectionGater, PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
 import type { MulticastDNSComponents } from '@libp2p/mdns'
 import type { Ping } from '@libp2p/ping'
 
@@ -34,6 +34,8 @@ export interface LabHostInit {
   mdnsPeerName?: string
   /** certificate and key (PEM) that make the WebSocket listener wss: pages served over https may open nothing else */
   tls?: { cert: string, key: string }
+  /** who may connect after the encrypted handshake: the lab's members (node/lab/membership.ts) */
+  connectionGater?: ConnectionGater
 }
 
 export type LabHost = Libp2p<{ identify: Identify, ping: Ping }>
@@ -69,6 +71,7 @@ export async function createLabHost (init: LabHostInit): Promise<LabHost> {
       }
     },
     transports: [tcp(), webSockets(init.tls !== undefined ? { https: { cert: init.tls.cert, key: init.tls.key } } : {})],
+    ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: 5_000 }),
     connectionEncrypters: [noise()],
     // A stream's receive window is what a reader that pauses (a reconstruction slower than the scanner)

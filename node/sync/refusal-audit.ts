@@ -1,7 +1,7 @@
 // A change a peer sent and this peer refused is recorded in the audit log of the document it was for:
 // who sent it (actor `peer:<id>`, its peer id) and why. The refused change itself is dropped here and
-// never relayed. A peer that keeps sending refused changes gets one entry per document a minute, so
-// that it cannot grow every peer's audit log without bound.
+// never relayed. A peer that keeps sending refused changes gets one entry per document and reason a
+// minute, so that it cannot grow every peer's audit log without bound.
 import { appendAudit, type AuditEntry } from '../../protocol/lab/audit.ts'
 import { LAB_DOC_ID } from '../../protocol/lab/schema.ts'
 import type { SyncDocs } from './sync-service.ts'
@@ -24,10 +24,11 @@ export class RefusalAudit {
     this.intervalMs = init.intervalMs ?? 60_000
   }
 
-  /** Records the refusal unless one for the same sender and document was recorded within the interval. */
+  /** Records the refusal unless one for the same sender, document and reason was recorded within the interval. */
   record (peerId: string, docId: string, reason: string): boolean {
     if (!this.init.docs.has(docId)) return false
-    const key = `${peerId} ${docId}`
+    const key = `${peerId} ${docId} ${reason}`
+    if (this.last.size > 10_000) this.last.clear()
     const now = this.now()
     const previous = this.last.get(key)
     if (previous !== undefined && now - previous < this.intervalMs) return false

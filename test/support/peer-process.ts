@@ -3,6 +3,7 @@
 // on the bin file directly (not through npx) in their own process group, so that signals reach them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,6 +33,8 @@ export class PeerProcess {
   peerId = ''
   /** the link with the one-time setup code, while the lab has no user */
   setupUrl = ''
+  /** the link printed at start: a one-time pairing code for a browser (and the setup code while the lab has no user) */
+  pairUrl = ''
   output = ''
 
   constructor (options: PeerProcessOptions & { dataDir: string }) {
@@ -67,7 +70,8 @@ export class PeerProcess {
         this.httpPort = Number(m[1])
         this.apiKey = (await readFile(join(this.dataDir, 'api-key'), 'utf8')).trim()
         this.peerId = /peer id\s+(\S+)/.exec(this.output)?.[1] ?? ''
-        this.setupUrl = /create the first one \(an admin\) at (\S+)/.exec(this.output)?.[1] ?? ''
+        this.setupUrl = /the setup code alone: (\S+)/.exec(this.output)?.[1] ?? ''
+        this.pairUrl = /Open ScanHub: (\S+#pair=\S+)/.exec(this.output)?.[1] ?? ''
         return
       }
       await sleep(50)
@@ -117,10 +121,24 @@ export class PeerProcess {
     return { status, body: parsed as T }
   }
 
-  /** `scanhub lab invite` on this peer's data directory. */
-  invite (): string {
-    const result = spawnSync(process.execPath, [SCANHUB_BIN, 'lab', 'invite', '--data', this.dataDir], { cwd: PROJECT_ROOT, encoding: 'utf8' })
-    if (result.status !== 0) throw new Error(`lab invite failed: ${result.stderr}`)
+  /** the lab key of this peer's lab.json */
+  labKeyHex (): string {
+    return (JSON.parse(readFileSync(join(this.dataDir, 'lab.json'), 'utf8')) as { swarmKeyHex: string }).swarmKeyHex
+  }
+
+  /** `scanhub lab invite` on this peer's data directory (in its namespace, where it has one): a one-time invite. */
+  invite (options: { kind?: 'hub' | 'scanner' | 'recon', ceiling?: string, minutes?: number } = {}): string {
+    return this.labCommand(['invite', ...(options.kind !== undefined ? ['--kind', options.kind] : []),
+      ...(options.ceiling !== undefined ? ['--ceiling', options.ceiling] : []), ...(options.minutes !== undefined ? ['--minutes', String(options.minutes)] : [])])
+  }
+
+  /** `scanhub lab <args>` on this peer's data directory, run where the peer runs; its standard output. */
+  labCommand (args: string[]): string {
+    const argv = [SCANHUB_BIN, 'lab', ...args, '--data', this.dataDir]
+    const result = this.options.netns === undefined
+      ? spawnSync(process.execPath, argv, { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 30_000 })
+      : spawnSync('ip', ['netns', 'exec', this.options.netns, process.execPath, ...argv], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 30_000 })
+    if (result.status !== 0) throw new Error(`scanhub lab ${args[0]} failed: ${result.stderr}`)
     return result.stdout.trim()
   }
 }
