@@ -18,7 +18,8 @@ const TOOLS = [
   ['socat', '/usr/bin/socat'],
   ['chromium', '/usr/bin/chromium'],
   ['iproute2', '/usr/sbin/ip'],
-  ['curl', '/usr/bin/curl']
+  ['curl', '/usr/bin/curl'],
+  ['libnss3-tools', '/usr/bin/certutil']
 ]
 
 const missing = TOOLS.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg)

@@ -3,9 +3,10 @@
 // same LAN), so that the test reaches the hub by a non-loopback address as another device would, with
 // nothing but Node's https and the lab's CA. Needs root (to create namespaces) and `ip`.
 import { spawnSync } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hasTool } from './external-tools.ts'
 import type { PeerProcess, PeerProcessOptions, TestLab } from './peer-process.ts'
@@ -132,4 +133,21 @@ export async function get (url: string, options: { ca?: string, servername?: str
     req.on('error', reject)
     req.end()
   })
+}
+
+/**
+ * A HOME whose NSS database (~/.pki/nssdb, what Chromium on Linux reads) trusts the lab's CA for
+ * websites, as the README tells a user to do with certutil: launch Chromium with `env: { HOME }`.
+ * Needs certutil (Debian's libnss3-tools).
+ */
+export async function homeTrustingCa (caCert: string): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), 'scanhub-nss-'))
+  const db = join(home, '.pki', 'nssdb')
+  await mkdir(db, { recursive: true })
+  await writeFile(join(home, 'ca.crt'), caCert)
+  for (const args of [['-N', '--empty-password'], ['-A', '-t', 'C,,', '-n', 'scanhub', '-i', join(home, 'ca.crt')]]) {
+    const r = spawnSync('certutil', ['-d', `sql:${db}`, ...args], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`certutil ${args.join(' ')}: ${r.stderr}`)
+  }
+  return home
 }
