@@ -1,19 +1,34 @@
-// The app from first start to a planned acquisition: the first user, login, a patient, an exam, a
+// The app from first start to a planned acquisition: pairing, the first user, login, a patient, an exam, a
 // workflow and an acquisition task, each written by the browser on its own documents and found on
 // the hub through its REST API. Screenshots of the main views go to test-output/screenshots.
 import { describe, expect, it } from 'vitest'
+import { pairingConfirmation } from '../../protocol/pairing.ts'
 import { eventually } from '../support/peer-process.ts'
-import { ADMIN, HAS_CHROMIUM, createFirstUser, createPatient, login, newContext, screenshot, useBrowserLab, waitSynced, watchConsole } from './support.ts'
+import { ADMIN, HAS_CHROMIUM, createFirstUser, createPatient, login, newContext, pairPage, screenshot, useBrowserLab, waitSynced, watchConsole } from './support.ts'
 
 describe.skipIf(!HAS_CHROMIUM)('the PWA', () => {
   const env = useBrowserLab()
 
-  it('creates the first user, logs in, and plans patient → exam → workflow → acquisition task', async () => {
+  it('pairs, creates the first user, logs in, and plans patient → exam → workflow → acquisition task', async () => {
     const context = await newContext(env.browser)
     const page = await context.newPage()
-    const errors = watchConsole(page)
+    // the wrong code below is answered 404, which the console reports
+    const errors = watchConsole(page, [/Failed to load resource: the server responded with a status of 404/])
 
+    // A browser that has not paired asks for a code, and says in words why a wrong one does not work.
     await page.goto(env.hub.baseUrl + '/')
+    await page.getByRole('heading', { name: 'Pair this device with the lab' }).waitFor()
+    await screenshot(page, '00-pairing')
+    await page.getByLabel('Pairing code').fill('abcd-efgh')
+    await page.getByRole('button', { name: 'Pair' }).click()
+    await page.getByText('This code is unknown or was used already').waitFor()
+    // The link the hub printed pairs it; the confirmation code is the one derived from both keys.
+    const confirmation = await pairPage(page, env.hub)
+    const browserPeerId = await page.evaluate(() => (document.querySelector('sh-app') as unknown as { session: { peerId: string } }).session.peerId)
+    expect(confirmation).toBe(await pairingConfirmation(env.hub.peerId, browserPeerId))
+    expect(new URL(page.url()).hash).toBe('')
+    const members = (await env.hub.api('GET', '/api/v1/members')).body as Array<{ peerId: string, kind: string, ceiling: string, active: boolean }>
+    expect(members.find((m) => m.peerId === browserPeerId)).toMatchObject({ kind: 'browser', ceiling: 'admin', active: true })
     await page.getByRole('heading', { name: 'Welcome to ScanHub' }).waitFor()
     await screenshot(page, '01-first-user')
     // The first user's form cannot be dismissed and refuses short passwords next to the field.

@@ -1,6 +1,6 @@
 // What the end-to-end tests share: the built PWA (built once if missing), Debian's chromium driven
 // by playwright-core (never a downloaded browser), console error collection, screenshots, and the
-// steps every test takes (first user, login).
+// steps every test takes (pairing the page with the lab, first user, login).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -133,11 +133,55 @@ export async function screenshot (page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) })
 }
 
-/** Opens the hub's app and fills the first-user form (which logs the admin in). */
+/** Peers whose printed pairing link a page has used: its code works once. */
+const printedLinkUsed = new WeakSet<PeerProcess>()
+
+/** A fragment parameter of a link the peer printed (`pair`, `setup`). */
+function printedParam (url: string, name: string): string | undefined {
+  if (url === '') return undefined
+  return new URLSearchParams(new URL(url).hash.slice(1)).get(name) ?? undefined
+}
+
+/**
+ * A one-time pairing code of this hub: the one in the link it printed at start (as a person on the
+ * hub's machine copies it from the terminal), then codes an admin makes (here with the API key).
+ */
+export async function pairingCode (peer: PeerProcess, ceiling = 'admin'): Promise<string> {
+  const printed = printedParam(peer.pairUrl, 'pair')
+  if (printed !== undefined && !printedLinkUsed.has(peer)) {
+    printedLinkUsed.add(peer)
+    return printed
+  }
+  const made = await peer.api<{ code: string }>('POST', '/api/v1/pairings', { ceiling })
+  if (made.status !== 201) throw new Error(`the hub made no pairing code: ${made.status} ${JSON.stringify(made.body)}`)
+  return made.body.code
+}
+
+/** Whether the page, open on this hub's origin, keeps a pairing with the lab. */
+async function isPaired (page: Page, peer: PeerProcess): Promise<boolean> {
+  if (!page.url().startsWith(peer.baseUrl)) return false
+  return await page.evaluate(() => localStorage.getItem('scanhub:pairing') !== null)
+}
+
+/**
+ * Pairs the page with the lab through a `#pair=` link (with `extraHash`, e.g. `setup=…`, after it),
+ * and goes on from the confirmation code. Returns the confirmation code the page showed.
+ */
+export async function pairPage (page: Page, peer: PeerProcess, extraHash = ''): Promise<string> {
+  const code = await pairingCode(peer)
+  await page.goto(`${peer.baseUrl}/#pair=${encodeURIComponent(code)}${extraHash !== '' ? `&${extraHash}` : ''}`)
+  const confirmation = await page.getByTestId('confirmation-code').textContent({ timeout: 20_000 }) ?? ''
+  await page.getByRole('button', { name: 'Continue' }).click()
+  return confirmation
+}
+
+/** Opens the hub's app (pairing the page first if it is not) and fills the first-user form (which logs the admin in). */
 export async function createFirstUser (page: Page, peer: PeerProcess): Promise<void> {
-  // the link the peer printed, with the one-time setup code (as a person copies it from the terminal)
-  const setup = new URL(peer.setupUrl)
-  await page.goto(`${peer.baseUrl}/${setup.hash}`)
+  // the one-time setup code, from the link the peer printed
+  const setupCode = printedParam(peer.pairUrl, 'setup') ?? printedParam(peer.setupUrl, 'setup')
+  if (setupCode === undefined) throw new Error(`${peer.name} printed no setup code:\n${peer.output}`)
+  if (await isPaired(page, peer)) await page.goto(`${peer.baseUrl}/#setup=${setupCode}`)
+  else await pairPage(page, peer, `setup=${setupCode}`)
   await page.getByRole('heading', { name: 'Welcome to ScanHub' }).waitFor()
   await page.getByLabel('Username').fill(ADMIN.username)
   await page.getByLabel('First name').fill(ADMIN.firstName)
@@ -148,9 +192,16 @@ export async function createFirstUser (page: Page, peer: PeerProcess): Promise<v
   await page.getByRole('navigation', { name: 'Main' }).waitFor()
 }
 
+/** Logs in on the hub's app, pairing the page with the lab first if it is not. */
 export async function login (page: Page, peer: PeerProcess, username: string, password: string): Promise<void> {
   await page.goto(peer.baseUrl + '/')
-  await page.getByRole('button', { name: 'Log in' }).waitFor()
+  const loginButton = page.getByRole('button', { name: 'Log in' })
+  const pairing = page.getByRole('heading', { name: 'Pair this device with the lab' })
+  await loginButton.or(pairing).waitFor()
+  if (await pairing.isVisible()) {
+    await pairPage(page, peer)
+    await loginButton.waitFor()
+  }
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Log in' }).click()

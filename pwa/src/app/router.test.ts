@@ -7,6 +7,7 @@ describe('parseRoute', () => {
     expect(parseRoute('/patients/abc-1', '')).toEqual({ name: 'patient', patientId: 'abc-1' })
     expect(parseRoute('/library', '?tab=templates')).toEqual({ name: 'library', tab: 'templates' })
     expect(parseRoute('/library', '?tab=nonsense')).toEqual({ name: 'library', tab: 'devices' })
+    expect(parseRoute('/members', '')).toEqual({ name: 'members' })
     const sha = 'a'.repeat(64)
     expect(parseRoute('/viewer', `?sha256=${sha}&sha256=bad`)).toEqual({ name: 'viewer', resultId: undefined, blobs: [sha] })
     expect(parseRoute('/nowhere/else', '')).toEqual({ name: 'not-found', path: '/nowhere/else' })

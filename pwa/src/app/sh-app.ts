@@ -1,6 +1,7 @@
 // The app's root: makes the session and the router, provides them to every element, and shows the
-// page the state asks for — the first-user form while the lab has no users, the login while nobody
-// is logged in, else the nav bar and the page of the address.
+// page the state asks for — pairing while this device is not in a lab (and its confirmation code
+// right after), the first-user form while the lab has no users, the login while nobody is logged in,
+// else the nav bar and the page of the address.
 import { provide } from '@lit/context'
 import { LitElement, css, html } from 'lit'
 import { customElement } from 'lit/decorators.js'
@@ -16,6 +17,8 @@ import '../views/sh-patients-view.ts'
 import '../views/sh-acquisition-view.ts'
 import '../views/sh-library-view.ts'
 import '../views/sh-users-view.ts'
+import '../views/sh-members-view.ts'
+import '../views/sh-pairing-view.ts'
 import { loadImageViewer } from '../views/load-viewer.ts'
 
 @customElement('sh-app')
@@ -51,6 +54,9 @@ export class ShApp extends LitElement {
       case 'users': return this.session.isAdmin
         ? html`<sh-users-view></sh-users-view>`
         : html`<div class="center"><div class="card"><h2>Users</h2><p class="muted">Only an administrator manages users.</p></div></div>`
+      case 'members': return this.session.isAdmin
+        ? html`<sh-members-view></sh-members-view>`
+        : html`<div class="center"><div class="card"><h2>Members</h2><p class="muted">Only an administrator manages the lab's members.</p></div></div>`
       case 'viewer':
         loadImageViewer()
         return html`<sh-image-viewer .resultId=${route.resultId} .blobs=${route.blobs}></sh-image-viewer>`
@@ -61,9 +67,10 @@ export class ShApp extends LitElement {
   override render (): unknown {
     const s = this.session
     if (s.phase === 'starting') return html`<div class="center"><p class="muted">Starting ScanHub…</p></div>`
-    if (s.phase === 'unpaired' || s.phase === 'failed') {
+    if (s.phase === 'unpaired' || s.confirmation !== undefined) return html`<sh-pairing-view></sh-pairing-view>`
+    if (s.phase === 'failed') {
       return html`<div class="center"><div class="card" role="alert">
-        <sh-logo size="48"></sh-logo><h2>${s.phase === 'unpaired' ? 'This browser is not part of a lab yet' : 'ScanHub could not start'}</h2>
+        <sh-logo size="48"></sh-logo><h2>ScanHub could not start</h2>
         <p class="muted">${s.problem}</p>
         <button @click=${() => { location.reload() }}>Try again</button>
       </div></div>`

@@ -40,7 +40,7 @@ export class ShLabStatus extends SessionElement {
         ${icon(connection === 'online' ? 'cloud' : 'cloudOff')}<span data-testid="sync-text">${text}</span>
       </button>
       <div class="panel" role="dialog" aria-label="Lab peers and sync">
-        <h3>${s.bootstrap?.labName ?? 'Lab'} · peers</h3>
+        <h3>${s.labName !== '' ? s.labName : 'Lab'} · peers</h3>
         <div role="list" aria-label="Peers">
         ${peers.map((p) => html`<div class="row" role="listitem" aria-label=${p.name}>
           <span class="dot ${p.status}"></span>
@@ -51,6 +51,7 @@ export class ShLabStatus extends SessionElement {
         <div class="foot">
           <span class="muted">${unsynced === 0 ? 'All changes of this device are on the hub.' : `${unsynced} change${unsynced === 1 ? '' : 's'} of this device not on the hub yet.`}</span>
           ${connection !== 'online' ? html`<button class="small" @click=${() => { s.reconnect() }}>${icon('sync')} Retry</button>` : ''}
+          ${s.isAdmin ? html`<a class="small" href="/members" @click=${() => { this.open = false }}>Members…</a>` : ''}
         </div>
       </div>
     </div>`

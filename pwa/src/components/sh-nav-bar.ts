@@ -33,11 +33,13 @@ export class ShNavBar extends SessionElement {
       <div class="links">
         <a href="/" aria-current=${current(['patients', 'patient'])}>Patients</a>
         <a href="/library" aria-current=${current(['library'])}>Library</a>
-        ${this.session.isAdmin ? html`<a href="/users" aria-current=${current(['users'])}>Users</a>` : ''}
+        ${this.session.isAdmin
+          ? html`<a href="/users" aria-current=${current(['users'])}>Users</a><a href="/members" aria-current=${current(['members'])}>Members</a>`
+          : ''}
       </div>
       <span class="spacer"></span>
       <span class="chip clinical" title="ScanHub is research software: not for clinical use">Not for clinical use</span>
-      <span class="lab" title="Lab">${this.session.bootstrap?.labName ?? ''}</span>
+      <span class="lab" title="Lab">${this.session.labName}</span>
       <sh-device-status></sh-device-status>
       <sh-lab-status></sh-lab-status>
       <sh-theme-toggle></sh-theme-toggle>

@@ -11,11 +11,10 @@ export interface LoginResult {
   expiresAt: string
 }
 
-/** The page's bootstrap (node/auth/bootstrap.ts BootstrapInfo). */
+/** Where the hub that served the page listens (GET /api/v1/bootstrap): public, so without the lab key. */
 export interface BootstrapInfo {
   labId: string
   labName: string
-  swarmKeyHex: string
   peerId: string
   wsAddrs: string[]
 }

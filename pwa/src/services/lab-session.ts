@@ -1,13 +1,17 @@
-// The app's one service: this browser as a peer of its lab. It joins the lab (bootstrap from the hub
-// that served the page, or what this browser remembers of it), opens the lab's documents from
-// IndexedDB, keeps them in sync with the hub over libp2p, announces presence, and holds the user's
-// session. Views read the Lab model and write through `write()`, on the browser's own documents:
-// changes work offline and reach the hub when it is back.
+// The app's one service: this browser as a peer of its lab. It pairs with the lab (a one-time code an
+// admin shows, or the link `scanhub start` prints), remembers what pairing gave it (the lab key among
+// it), opens the lab's documents from IndexedDB, keeps them in sync with the hub over libp2p, announces
+// presence, and holds the user's session. Views read the Lab model and write through `write()`, on the
+// browser's own documents: changes work offline and reach the hub when it is back. A device an admin
+// removes from the lab forgets the lab and its data as soon as it hears of it.
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
 import { Awareness } from 'y-protocols/awareness'
 import { swarmKeyFromHex } from '../../../protocol/lab-key.ts'
+import { normalisePairingCode, pairingConfirmation } from '../../../protocol/pairing.ts'
 import { Lab } from '../../../protocol/lab/index.ts'
 import type { Actor, Device, Role } from '../../../protocol/lab/index.ts'
+import type { MemberKind } from '../../../protocol/lab/members.ts'
 import { listPeerRecords } from '../../../protocol/peers.ts'
 import type { PeerPresence, PeerRole } from '../../../protocol/peers.ts'
 import { BrowserPeer } from '../net/browser-peer.ts'
@@ -20,6 +24,8 @@ import { ApiError, HubUnreachableError, request } from './api.ts'
 import type { BootstrapInfo, LoginResult, PublicUser } from './api.ts'
 import { fetchBlob } from './blob-cache.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
+import { deviceName, pairingErrorMessage, takeHashParam } from './pairing.ts'
+import type { PairingAnswer, StoredPairing } from './pairing.ts'
 
 export type AppPhase = 'starting' | 'unpaired' | 'ready' | 'failed'
 
@@ -51,6 +57,47 @@ export class NotAllowedError extends Error {
   override name = 'NotAllowedError'
 }
 
+/** A member of the lab as the hub lists it (GET /api/v1/members). */
+export interface MemberView {
+  peerId: string
+  name: string
+  kind: MemberKind
+  ceiling: Role
+  addedBy: string
+  addedAt: string
+  active: boolean
+  /** why it is not active */
+  problem?: string
+  revokedBy?: string
+  revokedAt?: string
+}
+
+/** A one-time pairing code an admin shows (POST /api/v1/pairings), and what became of it (GET). */
+export interface PairingOffer {
+  id: string
+  code: string
+  expiresAt: string
+  ceiling: Role
+}
+
+export interface PairingProgress {
+  id: string
+  state: 'waiting' | 'paired' | 'expired'
+  expiresAt: string
+  ceiling: Role
+  peerId?: string
+  name?: string
+  confirmation?: string
+}
+
+/** An invite for a computer: `scanhub start --join <invite>`. */
+export interface ComputerInvite {
+  invite: string
+  expiresAt: string
+  kind: 'hub' | 'scanner' | 'recon'
+  ceiling: Role
+}
+
 interface StoredSession {
   token: string
   user: PublicUser
@@ -63,7 +110,14 @@ export class LabSession extends EventTarget {
   phase: AppPhase = 'starting'
   /** why the app cannot start, or cannot join the lab */
   problem = ''
-  bootstrap: BootstrapInfo | undefined
+  /** what pairing gave this browser: its lab, the lab key, the hub */
+  pairing: StoredPairing | undefined
+  /** the code both screens show right after pairing, until the user goes on */
+  confirmation: string | undefined
+  /** why the pairing screen shows: a code from the address that did not work, or this device was removed */
+  pairingProblem = ''
+  /** a pairing code from the address that did not work, to correct in the form */
+  failedPairingCode = ''
   lab: Lab | undefined
   user: PublicUser | undefined
   /** whether the lab has users yet (undefined: not known, the hub was never reached) */
@@ -83,63 +137,160 @@ export class LabSession extends EventTarget {
   private lastActivity = 0
   private lastKeepalive = 0
   private lastRestart = 0
-  private refreshingBootstrap = false
+  private checkingHub = false
+  private watchingActivity = false
+  /** where the hub listens for this page (from pairing, refreshed from the hub's bootstrap) */
+  private hubAddrs: string[] = []
 
-  /** Joins the lab and opens its documents; the hub is reached in the background. */
+  /**
+   * Opens the lab this browser paired with, or pairs it first with a code from the address
+   * (`#pair=CODE`), or asks for a code; the hub is reached in the background.
+   */
   async start (): Promise<void> {
     try {
-      const bootstrap = await this.loadBootstrap()
-      if (bootstrap === undefined) {
+      // Before pairing existed the lab key was kept under this name; a browser that has it has not paired.
+      remove(KEYS.bootstrap)
+      let pairing = this.storedPairing()
+      const code = takeHashParam('pair')
+      if (code !== undefined && !(await this.pairedWithThisHub(pairing))) {
+        try {
+          pairing = await this.redeem(code)
+        } catch (err) {
+          this.pairingProblem = pairingErrorMessage(err)
+          this.failedPairingCode = code
+          pairing = undefined
+        }
+      }
+      if (pairing === undefined) {
         this.phase = 'unpaired'
         this.changed()
         return
       }
-      this.bootstrap = bootstrap
-      const key = await loadOrCreatePeerKey()
-      this.peerId = peerIdFromPrivateKey(key).toString()
-      const namespace = `scanhub:${bootstrap.labId}`
-      this.docs = await IndexedDbDocSource.open(namespace)
-      this.lab = new Lab(this.docs)
-      this.lab.onChange((docId) => { this.dispatchEvent(new CustomEvent('sh-lab-change', { detail: docId })) })
-      this.ledger = SyncLedger.fromJSON(readJson(KEYS.ledger(namespace)))
-      const stored = readJson<StoredSession>(KEYS.session)
-      if (stored?.token !== undefined && stored.user !== undefined) {
-        this.token = stored.token
-        this.user = stored.user
-      }
-      this.hasUsers = readJson<{ hasUsers: boolean }>(KEYS.authState)?.hasUsers
-
-      this.awareness = new Awareness(this.docs.get('lab'))
-      this.awareness.on('change', () => { this.changed() })
-      this.publishPresence()
-      this.sync = new SyncClient({ docs: this.docs, awareness: this.awareness, ledger: this.ledger }, {
-        isStoredOrigin: (origin) => this.docs?.isStoredOrigin(origin) ?? false
-      })
-      this.sync.addEventListener('sh-sync-change', this.handleSyncChange)
-      this.sync.addEventListener('sh-sync-refused', this.handleRefused)
-      this.sync.start()
-      this.peer = new BrowserPeer({
-        privateKey: key,
-        swarmKey: swarmKeyFromHex(bootstrap.swarmKeyHex),
-        hubAddrs: () => this.bootstrap?.wsAddrs ?? [],
-        onUnreachable: () => { this.refreshBootstrap() },
-        onSyncStream: async (stream, connection) => { await this.sync?.run(stream, connection.remotePeer.toString()) }
-      })
-      this.peer.addEventListener('sh-peer-status', () => {
-        if (this.peer?.status === 'online') this.refreshAuth().catch(() => {})
-        this.changed()
-      })
-      this.phase = 'ready'
-      this.changed()
-      this.watchActivity()
-      // The user's session is checked before the sync stream opens, so that the hub judges it with the login in place.
-      await this.refreshAuth().catch(() => {})
-      await this.peer.start()
+      await this.openLab(pairing)
     } catch (err) {
       this.phase = 'failed'
       this.problem = (err as Error).message
       this.changed()
     }
+  }
+
+  get labName (): string {
+    return this.pairing?.labName ?? ''
+  }
+
+  /**
+   * Pairs this browser with the lab of the hub that served the page, using a one-time code an admin
+   * shows, then joins the lab. Throws with a message for the user when the code does not work.
+   */
+  async pair (code: string): Promise<void> {
+    let pairing: StoredPairing
+    try {
+      pairing = await this.redeem(code)
+    } catch (err) {
+      throw new Error(pairingErrorMessage(err))
+    }
+    this.pairingProblem = ''
+    this.failedPairingCode = ''
+    await this.openLab(pairing)
+  }
+
+  /** The user compared the confirmation code with the admin's screen and goes on to the app. */
+  acknowledgePairing (): void {
+    this.confirmation = undefined
+    this.changed()
+  }
+
+  /** Makes this browser a member of the lab with a pairing code; keeps what the hub answers. */
+  private async redeem (code: string): Promise<StoredPairing> {
+    const key = await loadOrCreatePeerKey()
+    const peerId = peerIdFromPrivateKey(key).toString()
+    const answer = await request<PairingAnswer>('/api/v1/pair', {
+      method: 'POST',
+      body: { code: normalisePairingCode(code), peerId, name: deviceName(navigator.userAgent, navigator.maxTouchPoints) }
+    })
+    const pairing: StoredPairing = { ...answer, peerId, pairedAt: new Date().toISOString() }
+    writeJson(KEYS.pairing, pairing)
+    this.confirmation = await pairingConfirmation(answer.hubPeerId, peerId)
+    return pairing
+  }
+
+  /** The pairing this browser keeps, if it was made with its current key. */
+  private storedPairing (): StoredPairing | undefined {
+    const stored = readJson<StoredPairing>(KEYS.pairing)
+    if (typeof stored?.labId !== 'string' || typeof stored.swarmKeyHex !== 'string' || typeof stored.peerId !== 'string') return undefined
+    return stored
+  }
+
+  /**
+   * Whether a pairing code in the address is for the lab this browser is in already (the link
+   * `scanhub start` printed, opened again): then it is not spent. A hub out of reach cannot pair anyway.
+   */
+  private async pairedWithThisHub (pairing: StoredPairing | undefined): Promise<boolean> {
+    if (pairing === undefined) return false
+    try {
+      const hub = await request<BootstrapInfo>('/api/v1/bootstrap', { timeoutMs: 5000 })
+      return hub.labId === pairing.labId
+    } catch {
+      return true
+    }
+  }
+
+  /** Opens the lab's documents, starts syncing them with the hub and checks that this device is still a member. */
+  private async openLab (pairing: StoredPairing): Promise<void> {
+    const key: PrivateKey = await loadOrCreatePeerKey()
+    this.peerId = peerIdFromPrivateKey(key).toString()
+    if (this.peerId !== pairing.peerId) {
+      // The key changed (storage cleared in part): the hub knows this browser by another one.
+      remove(KEYS.pairing)
+      this.phase = 'unpaired'
+      this.changed()
+      return
+    }
+    this.pairing = pairing
+    this.hubAddrs = pairing.wsAddrs
+    const namespace = `scanhub:${pairing.labId}`
+    this.docs = await IndexedDbDocSource.open(namespace)
+    this.lab = new Lab(this.docs)
+    this.lab.onChange((docId) => { this.dispatchEvent(new CustomEvent('sh-lab-change', { detail: docId })) })
+    this.ledger = SyncLedger.fromJSON(readJson(KEYS.ledger(namespace)))
+    const stored = readJson<StoredSession>(KEYS.session)
+    if (stored?.token !== undefined && stored.user !== undefined) {
+      this.token = stored.token
+      this.user = stored.user
+    }
+    this.hasUsers = readJson<{ hasUsers: boolean }>(KEYS.authState)?.hasUsers
+
+    this.awareness = new Awareness(this.docs.get('lab'))
+    this.awareness.on('change', () => { this.changed() })
+    this.publishPresence()
+    this.sync = new SyncClient({ docs: this.docs, awareness: this.awareness, ledger: this.ledger }, {
+      isStoredOrigin: (origin) => this.docs?.isStoredOrigin(origin) ?? false
+    })
+    this.sync.addEventListener('sh-sync-change', this.handleSyncChange)
+    this.sync.addEventListener('sh-sync-refused', this.handleRefused)
+    this.sync.start()
+    const peer = new BrowserPeer({
+      privateKey: key,
+      swarmKey: swarmKeyFromHex(pairing.swarmKeyHex),
+      hubAddrs: () => this.hubAddrs,
+      onUnreachable: () => { this.checkHub() },
+      onSyncStream: async (stream, connection) => { await this.sync?.run(stream, connection.remotePeer.toString()) }
+    })
+    this.peer = peer
+    peer.addEventListener('sh-peer-status', () => {
+      if (peer.status === 'online') this.refreshAuth().catch(() => {})
+      // A hub that answers HTTP but not this peer may have removed it from the lab.
+      if (peer.status === 'offline') this.checkHub()
+      this.changed()
+    })
+    this.phase = 'ready'
+    this.changed()
+    this.watchActivity()
+    // The user's session is checked before the sync stream opens, so that the hub judges it with the
+    // login in place; membership at the same time, so that a removed device does not dial at all.
+    await Promise.all([this.refreshAuth().catch(() => {}), this.refreshHub().catch(() => {})])
+    if (this.peer !== peer) return
+    await peer.start()
   }
 
   get connection (): ConnectionStatus {
@@ -256,7 +407,7 @@ export class LabSession extends EventTarget {
         const me = await request<{ user: PublicUser, expiresAt: string }>('/api/v1/auth/me', { token: this.token, timeoutMs: 5000 })
         this.setSession({ token: this.token, user: me.user, expiresAt: me.expiresAt })
       } catch (err) {
-        if (err instanceof ApiError && err.status === 401) this.endSession('Your session ended. Log in again; changes you made on this device are kept and sync after you log in.')
+        if (err instanceof ApiError && err.status === 401) await this.sessionEnded('Your session ended. Log in again; changes you made on this device are kept and sync after you log in.')
       }
     }
     this.changed()
@@ -267,10 +418,7 @@ export class LabSession extends EventTarget {
    * taken out of the address bar at once, so that it is not bookmarked or shared with the page's URL.
    */
   takeSetupCodeFromUrl (): string | undefined {
-    const match = /(?:^#|&)setup=([\w-]+)/.exec(location.hash)
-    if (match === null) return undefined
-    history.replaceState(null, '', location.pathname + location.search)
-    return match[1]
+    return takeHashParam('setup')
   }
 
   async createFirstUser (input: { username: string, firstName: string, lastName: string, email: string, password: string }, setupCode: string): Promise<void> {
@@ -317,6 +465,30 @@ export class LabSession extends EventTarget {
     await request(`/api/v1/users/${encodeURIComponent(username)}`, { method: 'DELETE', token: this.token })
   }
 
+  // ---- the lab's members (admins) ----
+
+  async listMembers (): Promise<MemberView[]> {
+    return await request<MemberView[]>('/api/v1/members', { token: this.token })
+  }
+
+  async revokeMember (peerId: string): Promise<MemberView> {
+    return await request<MemberView>(`/api/v1/members/${encodeURIComponent(peerId)}/revoke`, { method: 'POST', token: this.token })
+  }
+
+  /** A one-time code (5 minutes) that pairs a browser with this ceiling. */
+  async createPairing (ceiling: Role): Promise<PairingOffer> {
+    return await request<PairingOffer>('/api/v1/pairings', { method: 'POST', token: this.token, body: { ceiling } })
+  }
+
+  async pairingProgress (id: string): Promise<PairingProgress> {
+    return await request<PairingProgress>(`/api/v1/pairings/${encodeURIComponent(id)}`, { token: this.token, timeoutMs: 5000 })
+  }
+
+  /** An invite line for a computer; without a ceiling, the hub gives the usual one for its kind. */
+  async inviteComputer (kind: ComputerInvite['kind'], ceiling?: Role): Promise<ComputerInvite> {
+    return await request<ComputerInvite>('/api/v1/members/invites', { method: 'POST', token: this.token, body: ceiling === undefined ? { kind } : { kind, ceiling } })
+  }
+
   /** Uploads a Pulseq file to the hub's sequence library; the hub's parser message on refusal. */
   async uploadSequence (name: string, file: Blob): Promise<void> {
     let response: Response
@@ -352,35 +524,85 @@ export class LabSession extends EventTarget {
 
   // ---- internals ----
 
-  private async loadBootstrap (): Promise<BootstrapInfo | undefined> {
-    const cached = readJson<BootstrapInfo>(KEYS.bootstrap)
-    try {
-      const fresh = await request<BootstrapInfo>('/api/v1/bootstrap', { timeoutMs: 5000 })
-      writeJson(KEYS.bootstrap, fresh)
-      return fresh
-    } catch (err) {
-      if (cached?.labId !== undefined) return cached
-      this.problem = err instanceof ApiError
-        ? err.message
-        : 'The hub that served this page cannot be reached, and this browser has not joined the lab yet. Start the hub and reload.'
-      return undefined
+  /**
+   * Whenever the hub cannot be dialled, ask the page's own origin (one question at a time) what
+   * happened: it may have come back on other ports, or this device may have been removed from the lab.
+   */
+  private checkHub (): void {
+    if (this.checkingHub) return
+    this.checkingHub = true
+    this.refreshHub().catch(() => {}).finally(() => { this.checkingHub = false })
+  }
+
+  /** The hub's current addresses, and whether this device is still a member; throws when the hub does not answer. */
+  private async refreshHub (): Promise<void> {
+    const pairing = this.pairing
+    if (pairing === undefined) return
+    const fresh = await request<BootstrapInfo>('/api/v1/bootstrap', { timeoutMs: 5000 })
+    if (fresh.labId !== pairing.labId || this.pairing !== pairing) return
+    if (!(await this.stillMember())) return
+    if (JSON.stringify(fresh.wsAddrs) !== JSON.stringify(this.hubAddrs)) {
+      this.hubAddrs = fresh.wsAddrs
+      this.pairing = { ...pairing, wsAddrs: fresh.wsAddrs }
+      writeJson(KEYS.pairing, this.pairing)
+      this.peer?.reconnectNow()
     }
   }
 
   /**
-   * The hub may have come back on other ports: ask the page's own origin (one question at a time)
-   * whenever the hub cannot be dialled, and dial at once if its addresses changed.
+   * Asks the hub whether this device is still an active member; when it is not, forgets the lab.
+   * A hub that cannot say (out of reach, an older hub) leaves everything as it is.
    */
-  private refreshBootstrap (): void {
-    if (this.refreshingBootstrap) return
-    this.refreshingBootstrap = true
-    request<BootstrapInfo>('/api/v1/bootstrap', { timeoutMs: 5000 }).then((fresh) => {
-      if (fresh.labId !== this.bootstrap?.labId) return
-      const moved = JSON.stringify(fresh.wsAddrs) !== JSON.stringify(this.bootstrap.wsAddrs)
-      this.bootstrap = fresh
-      writeJson(KEYS.bootstrap, fresh)
-      if (moved) this.peer?.reconnectNow()
-    }, () => {}).finally(() => { this.refreshingBootstrap = false })
+  private async stillMember (): Promise<boolean> {
+    if (this.pairing === undefined) return false
+    let self: { active: boolean, problem?: string }
+    try {
+      self = await request<{ active: boolean, problem?: string }>(`/api/v1/members/self?peerId=${encodeURIComponent(this.peerId)}`, { timeoutMs: 5000 })
+    } catch {
+      return true
+    }
+    if (self.active !== false) return true
+    await this.forgetLab(self.problem ?? 'revoked')
+    return false
+  }
+
+  /**
+   * This device was removed from the lab: log out, stop syncing, and forget the lab's key, its
+   * documents and this browser's key (a revoked key stays revoked: pairing again makes a new one).
+   */
+  private async forgetLab (problem: string): Promise<void> {
+    const { peer, sync, docs, awareness } = this
+    this.peer = undefined
+    this.sync = undefined
+    this.docs = undefined
+    this.awareness = undefined
+    this.lab = undefined
+    this.pairing = undefined
+    this.hubAddrs = []
+    this.confirmation = undefined
+    this.token = undefined
+    this.user = undefined
+    remove(KEYS.session)
+    remove(KEYS.pairing)
+    remove(KEYS.peerKey)
+    // the hub's words name times as stored (ISO); the page shows them as the user's clock does
+    const said = problem.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, (iso) => new Date(iso).toLocaleString())
+    this.pairingProblem = `This device was removed from the lab (${said}). Pair it again to use ScanHub.`
+    this.phase = 'unpaired'
+    this.changed()
+    sync?.stop()
+    await peer?.stop().catch(() => {})
+    awareness?.destroy()
+    if (docs !== undefined) {
+      remove(KEYS.ledger(docs.namespace))
+      await docs.erase().catch(() => {})
+    }
+    this.ledger = new SyncLedger()
+  }
+
+  /** The hub no longer knows the user's session: removed from the lab, or just logged out. */
+  private async sessionEnded (notice: string): Promise<void> {
+    if (await this.stillMember()) this.endSession(notice)
   }
 
   private setSession (session: StoredSession): void {
@@ -434,20 +656,22 @@ export class LabSession extends EventTarget {
       }
     }, (err: Error) => {
       if (err instanceof ApiError && err.status === 401) {
-        this.endSession('Your session ended. Log in again; changes you made on this device are kept and sync after you log in.')
+        this.sessionEnded('Your session ended. Log in again; changes you made on this device are kept and sync after you log in.').catch(() => {})
       }
     })
   }
 
   /** Keeps the hub's session alive while someone is using the app, and only then. */
   private watchActivity (): void {
+    if (this.watchingActivity) return
+    this.watchingActivity = true
     const mark = (): void => { this.lastActivity = Date.now() }
     for (const type of ['pointerdown', 'keydown', 'wheel']) window.addEventListener(type, mark, { passive: true, capture: true })
     setInterval(() => {
       if (this.token === undefined || this.lastActivity <= this.lastKeepalive) return
       this.lastKeepalive = Date.now()
       request('/api/v1/auth/me', { token: this.token, timeoutMs: 5000 }).catch((err: Error) => {
-        if (err instanceof ApiError && err.status === 401) this.endSession('Your session ended after a while without use. Log in again.')
+        if (err instanceof ApiError && err.status === 401) this.sessionEnded('Your session ended after a while without use. Log in again.').catch(() => {})
       })
     }, KEEPALIVE_MS)
     window.addEventListener('pagehide', () => {

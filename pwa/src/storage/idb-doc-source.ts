@@ -4,7 +4,7 @@
 import * as Y from 'yjs'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import type { DocSource, DocSourceEvents } from '../../../protocol/lab/doc-source.ts'
-import { KEYS, readJson, writeJson } from './local-store.ts'
+import { KEYS, readJson, remove, writeJson } from './local-store.ts'
 
 /** How long opening the stored documents may take before the app starts without them. */
 const LOAD_TIMEOUT_MS = 10_000
@@ -56,6 +56,14 @@ export class IndexedDbDocSource implements DocSource, DocSourceEvents {
 
   async close (): Promise<void> {
     await Promise.all([...this.docs.values()].map(async ({ persistence }) => { await persistence.destroy() }))
+  }
+
+  /** Deletes this lab's documents from the browser: a device removed from the lab keeps none of its data. */
+  async erase (): Promise<void> {
+    const entries = [...this.docs.values()]
+    this.docs.clear()
+    remove(KEYS.docs(this.namespace))
+    await Promise.all(entries.map(async ({ persistence }) => { await persistence.clearData() }))
   }
 
   private create (docId: string): Y.Doc {

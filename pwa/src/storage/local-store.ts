@@ -1,9 +1,11 @@
 // Small JSON values in localStorage: what the page must know before anything else loads and while
-// the hub is out of reach (the lab it belongs to, its peer key, the session, the sync ledger).
+// the hub is out of reach (its pairing with the lab, its peer key, the session, the sync ledger).
 // Storage can be full or disabled (private windows): reads then find nothing and writes are dropped.
 
 export const KEYS = {
+  /** where pages before pairing kept the lab key; removed at start */
   bootstrap: 'scanhub:bootstrap',
+  pairing: 'scanhub:pairing',
   peerKey: 'scanhub:peer-key',
   session: 'scanhub:session',
   authState: 'scanhub:auth-state',

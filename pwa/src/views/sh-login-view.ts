@@ -50,7 +50,7 @@ export class ShLoginView extends SessionElement {
         ${this.error !== '' ? html`<p class="form-error" id="login-error" role="alert">${this.error}</p>` : ''}
         <button type="submit" class="primary" ?disabled=${this.busy}>${this.busy ? 'Logging in…' : 'Log in'}</button>
       </form>
-      <p class="lab">${this.session.bootstrap?.labName ?? ''}</p>
+      <p class="lab">${this.session.labName}</p>
     </div>`
   }
 }
