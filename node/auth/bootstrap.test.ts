@@ -16,13 +16,13 @@ describe('where a page dials the hub', () => {
     expect(lanWsAddrs(lanListener, peerId, '10.0.0.2:7080', names)).toEqual([`/ip4/10.0.0.2/tcp/7002/tls/ws/p2p/${peerId}`])
     expect(lanWsAddrs(lanListener, peerId, 'HUB.local:7080', names)).toEqual([`/dns/hub.local/tcp/7002/tls/ws/p2p/${peerId}`])
     expect(lanWsAddrs(lanListener, peerId, 'localhost:7080', names)).toEqual([`/dns/localhost/tcp/7002/tls/ws/p2p/${peerId}`])
-    expect(lanWsAddrs(lanListener, peerId, '[fd00:0::2]:7080', names)).toEqual([`/ip6/fd00::2/tcp/7002/tls/ws/p2p/${peerId}`])
+    const dualStack = [...lanListener, multiaddr('/ip6/fd00::2/tcp/7002/tls/ws')]
+    expect(lanWsAddrs(dualStack, peerId, '[fd00:0::2]:7080', names)).toEqual([`/ip6/fd00::2/tcp/7002/tls/ws/p2p/${peerId}`])
   })
 
-  it('under --lan, by a host the certificate does not name: the certificate\'s LAN addresses', () => {
-    expect(lanWsAddrs(lanListener, peerId, '10.0.0.9:7080', names)).toEqual([
-      `/ip4/10.0.0.2/tcp/7002/tls/ws/p2p/${peerId}`,
-      `/ip6/fd00::2/tcp/7002/tls/ws/p2p/${peerId}`
-    ])
+  it('under --lan, by a host the certificate does not name or the listener does not take: the certificate\'s LAN addresses it takes', () => {
+    // the listener is IPv4 only (as `scanhub start` makes it): no IPv6 address is handed out
+    expect(lanWsAddrs(lanListener, peerId, '10.0.0.9:7080', names)).toEqual([`/ip4/10.0.0.2/tcp/7002/tls/ws/p2p/${peerId}`])
+    expect(lanWsAddrs(lanListener, peerId, '[fd00::2]:7080', names)).toEqual([`/ip4/10.0.0.2/tcp/7002/tls/ws/p2p/${peerId}`])
   })
 })

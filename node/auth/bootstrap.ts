@@ -38,18 +38,26 @@ export function loopbackWsAddrs (addrs: Multiaddr[], peerId: string): string[] {
  * The hub's secure WebSocket (wss) addresses as a page served over https dials them: by the host the
  * page was loaded from (its Host header), which the certificate names, so the browser's check of the
  * certificate passes. A host the certificate does not name (an address the machine got after the
- * hub started) gets the certificate's addresses instead, for the page to try in turn.
+ * hub started), or an address of a family the listener does not take (it listens on IPv4), gets the
+ * certificate's addresses of the listener's families instead, for the page to try in turn.
  */
 export function lanWsAddrs (addrs: Multiaddr[], peerId: string, pageHost: string | undefined, certificateNames: { ips: readonly string[], dnsNames: readonly string[] }): string[] {
   const ports = new Set<string>()
+  const families = new Set<number>()
   for (const addr of addrs) {
     if (!isSecureWebSocket(addr)) continue
-    const tcp = addr.getComponents().find((c) => c.name === 'tcp')
+    const components = addr.getComponents()
+    const tcp = components.find((c) => c.name === 'tcp')
     if (tcp?.value !== undefined) ports.add(tcp.value)
+    if (components.some((c) => c.name === 'ip4')) families.add(4)
+    if (components.some((c) => c.name === 'ip6')) families.add(6)
   }
   const host = pageHost === undefined ? '' : hostOnly(pageHost).toLowerCase()
   const named = certificateNames.dnsNames.includes(host) || certificateNames.ips.some((ip) => sameIp(ip, host))
-  const hosts = named ? [host] : certificateNames.ips.filter((ip) => ip !== '127.0.0.1')
+  const reachable = isIP(host) === 0 || families.has(isIP(host))
+  const hosts = named && reachable
+    ? [host]
+    : certificateNames.ips.filter((ip) => families.has(isIP(ip)) && ip !== '127.0.0.1' && ip !== '::1')
   const out: string[] = []
   for (const port of ports) {
     for (const h of hosts) {

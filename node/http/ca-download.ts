@@ -81,13 +81,14 @@ export class CaDownloadService {
 }
 
 /**
- * The URLs other devices use for a service on this port: by each of the machine's LAN addresses (the
- * address it listens on, when that is one), then by its .local name; never by loopback names.
+ * The URLs other devices use for a service on this port: by each of the machine's LAN addresses that
+ * the listener takes (0.0.0.0 takes IPv4 only, :: both), or the one address it listens on, then by its
+ * .local name; never by loopback names.
  */
 export function lanUrls (scheme: 'http' | 'https', names: { ips: readonly string[], dnsNames: readonly string[] }, listenHost: string, port: number, path = '/'): string[] {
-  const anyAddress = listenHost === '0.0.0.0' || listenHost === '::'
-  const hosts = anyAddress
-    ? [...names.ips.filter((ip) => !ip.startsWith('127.') && ip !== '::1'), ...names.dnsNames.filter((n) => n.endsWith('.local'))]
+  const families = listenHost === '::' ? [4, 6] : listenHost === '0.0.0.0' ? [4] : undefined
+  const hosts = families !== undefined
+    ? [...names.ips.filter((ip) => families.includes(isIP(ip)) && !ip.startsWith('127.') && ip !== '::1'), ...names.dnsNames.filter((n) => n.endsWith('.local'))]
     : [listenHost]
   return hosts.map((h) => `${scheme}://${isIP(h) === 6 ? `[${h}]` : h}:${port}${path}`)
 }
