@@ -20,7 +20,7 @@ import { authRoutes } from './http/auth-routes.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { lanWsAddrs, loopbackWsAddrs } from './auth/bootstrap.ts'
 import { CaDownloadService, lanUrls } from './http/ca-download.ts'
-import { createLabHost, type LabHost } from './p2p/host.ts'
+import { createLabHost, labMdnsServiceTag, type LabHost } from './p2p/host.ts'
 import { PeerKeeper } from './p2p/peer-keeper.ts'
 import { BlobStore } from './storage/blob-store.ts'
 import { DocStore } from './storage/doc-store.ts'
@@ -150,7 +150,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     tcpPort: options.p2pPort,
     wsPort: options.p2pPort === 0 ? 0 : options.p2pPort + 1,
     mdns: options.mdns,
-    mdnsServiceTag: `_scanhub-${labConfig.labId.slice(0, 8)}._udp.local`,
+    mdnsServiceTag: labMdnsServiceTag(labConfig.labId),
     connectionGater: membership.gater(),
     ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key } } : {})
   })
@@ -357,7 +357,7 @@ async function resolveLab (options: PeerOptions, privateKey: PrivateKey): Promis
     const invite = decodeInvite(options.join)
     let joinedLab: Uint8Array
     try {
-      joinedLab = await redeemInvite(invite, privateKey, options.name)
+      joinedLab = await redeemInvite(invite, privateKey, options.name, { mdns: options.mdns })
     } catch (err) {
       throw new PeerStartError((err as Error).message)
     }

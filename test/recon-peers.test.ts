@@ -22,9 +22,9 @@ describe('reconstruction across peers', () => {
     lab = new TestLab()
     const scanner = await lab.peer({ name: 'scanner', roles: 'hub,scanner' })
     await scanner.start()
-    const invite = scanner.invite()
-    const recon1 = await lab.peer({ name: 'recon1', roles: 'recon', join: invite })
-    const recon2 = await lab.peer({ name: 'recon2', roles: 'recon', join: invite })
+    // one-time invites, one per laptop, each for a recon peer
+    const recon1 = await lab.peer({ name: 'recon1', roles: 'recon', join: scanner.invite({ kind: 'recon' }) })
+    const recon2 = await lab.peer({ name: 'recon2', roles: 'recon', join: scanner.invite({ kind: 'recon' }) })
     await Promise.all([recon1.start(), recon2.start()])
     for (const peer of [recon1, recon2]) {
       await eventually(async () => (await connected(peer)).includes('scanner'), 15_000, `${peer.name} connected to the scanner`)

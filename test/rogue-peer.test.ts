@@ -56,8 +56,8 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
-  for (const s of syncs) await s.stop().catch(() => {})
-  for (const h of hosts) await h.stop().catch(() => {})
+  for (const s of syncs) await s.stop()
+  for (const h of hosts) await h.stop()
   await lab.cleanup()
 })
 

@@ -8,22 +8,40 @@
 import * as Y from 'yjs'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { FrameWriter, readOneFrame } from '../../protocol/framed-stream.ts'
 import { JOIN_PROTOCOL } from '../../protocol/ids.ts'
 import { base64UrlDecode, type Invite } from '../../protocol/invite.ts'
 import { ed25519PublicKeyOf } from '../../protocol/lab/members.ts'
 import { swarmKeyFromHex } from '../../protocol/lab-key.ts'
-import { createLabHost } from '../p2p/host.ts'
+import { createLabHost, labMdnsServiceTag } from '../p2p/host.ts'
 import type { Membership } from './membership.ts'
-import type { Libp2p, PrivateKey, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId, PeerInfo, PrivateKey, Stream } from '@libp2p/interface'
 
 const MAX_REQUEST = 4096
 /** the answer carries the lab document */
 const MAX_ANSWER = 64 * 1024 * 1024
 const REQUEST_TIMEOUT_MS = 10_000
 const JOIN_TIMEOUT_MS = 30_000
+const DISCOVERY_TIMEOUT_MS = 20_000
+
+/** Whether the peer shows up in the host's discovery (mDNS) within the time. */
+async function waitForDiscovery (host: Libp2p, peerId: string, timeoutMs: number): Promise<boolean> {
+  return await new Promise((resolvePromise) => {
+    const onDiscovery = (event: CustomEvent<PeerInfo>): void => {
+      if (event.detail.id.toString() !== peerId) return
+      done(true)
+    }
+    const timer = setTimeout(() => { done(false) }, timeoutMs)
+    const done = (found: boolean): void => {
+      clearTimeout(timer)
+      host.removeEventListener('peer:discovery', onDiscovery)
+      resolvePromise(found)
+    }
+    host.addEventListener('peer:discovery', onDiscovery)
+  })
+}
 
 export class JoinError extends Error {
   override name = 'JoinError'
@@ -97,7 +115,7 @@ async function answerJoin (stream: Stream, invitePeerId: string, init: { labId: 
  * Redeems an invite for `privateKey` (the joining peer's own key): dials the inviting hub with the
  * invite's key and returns the lab document's state, which lists the new member.
  */
-export async function redeemInvite (invite: Invite, privateKey: PrivateKey, name: string): Promise<Uint8Array> {
+export async function redeemInvite (invite: Invite, privateKey: PrivateKey, name: string, options: { mdns?: boolean } = {}): Promise<Uint8Array> {
   if (Date.parse(invite.expiresAt) <= Date.now()) {
     throw new JoinError(`the invite expired at ${invite.expiresAt}: ask a lab admin for a new one (\`scanhub lab invite\`)`)
   }
@@ -110,28 +128,47 @@ export async function redeemInvite (invite: Invite, privateKey: PrivateKey, name
   const invitePeerId = peerIdFromPrivateKey(inviteKey).toString()
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   const proof = Buffer.from(await privateKey.sign(proofBytes(invite.labId, invitePeerId, peerId))).toString('base64url')
-  // A host of its own, with the invite's key, that talks to the inviting hub alone.
+  // A host of its own, with the invite's key, that talks to the inviting hub alone. An invite that names
+  // no address the joiner can use is found by mDNS on the LAN, by the inviting hub's peer id.
   const host = await createLabHost({
     privateKey: inviteKey,
     swarmKey: swarmKeyFromHex(invite.swarmKeyHex),
     tcpPort: 0,
-    mdns: false,
+    mdns: options.mdns ?? true,
+    mdnsServiceTag: labMdnsServiceTag(invite.labId),
     connectionGater: { denyOutboundEncryptedConnection: (remote) => remote.toString() !== invite.peerId }
   })
   const errors: string[] = []
+  const ask = async (target: Multiaddr | PeerId): Promise<Uint8Array> => {
+    const stream = await host.dialProtocol(target, JOIN_PROTOCOL, { signal: AbortSignal.timeout(JOIN_TIMEOUT_MS) })
+    await new FrameWriter(stream).send(new TextEncoder().encode(JSON.stringify({ peerId, name, proof } satisfies JoinRequest)))
+    const frame = await readOneFrame(stream, MAX_ANSWER, JOIN_TIMEOUT_MS, (m) => new JoinError(m))
+    const answer = JSON.parse(new TextDecoder().decode(frame)) as JoinAnswer
+    if (!answer.ok) throw new JoinError(`the lab refused the invite: ${answer.error}`)
+    return new Uint8Array(Buffer.from(answer.lab, 'base64'))
+  }
+  const failed = (where: string, err: unknown): void => {
+    if (err instanceof JoinError && !/stream closed/.test(err.message)) throw err
+    errors.push(`${where}: ${(err as Error).message ?? String(err)}`)
+  }
   try {
     for (const addr of invite.addrs) {
       try {
-        const stream = await host.dialProtocol(multiaddr(addr), JOIN_PROTOCOL, { signal: AbortSignal.timeout(JOIN_TIMEOUT_MS) })
-        await new FrameWriter(stream).send(new TextEncoder().encode(JSON.stringify({ peerId, name, proof } satisfies JoinRequest)))
-        const frame = await readOneFrame(stream, MAX_ANSWER, JOIN_TIMEOUT_MS, (m) => new JoinError(m))
-        const answer = JSON.parse(new TextDecoder().decode(frame)) as JoinAnswer
-        if (!answer.ok) throw new JoinError(`the lab refused the invite: ${answer.error}`)
-        return new Uint8Array(Buffer.from(answer.lab, 'base64'))
+        return await ask(multiaddr(addr))
       } catch (err) {
-        if (err instanceof JoinError && !/stream closed/.test(err.message)) throw err
-        errors.push(`${addr}: ${(err as Error).message}`)
+        failed(addr, err)
       }
+    }
+    const hub = peerIdFromString(invite.peerId)
+    const found = options.mdns !== false && await waitForDiscovery(host, invite.peerId, DISCOVERY_TIMEOUT_MS)
+    if (found) {
+      try {
+        return await ask(hub)
+      } catch (err) {
+        failed('found by mDNS', err)
+      }
+    } else {
+      errors.push(options.mdns === false ? 'no address to dial, and mDNS is off' : `not found by mDNS within ${DISCOVERY_TIMEOUT_MS / 1000} s`)
     }
   } finally {
     await host.stop()

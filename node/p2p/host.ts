@@ -90,6 +90,11 @@ export async function createLabHost (init: LabHostInit): Promise<LabHost> {
   })
 }
 
+/** The mDNS service tag of a lab: peers of other labs on the same LAN do not even show up. */
+export function labMdnsServiceTag (labId: string): string {
+  return `_scanhub-${labId.slice(0, 8)}._udp.local`
+}
+
 function isLoopback (addr: string): boolean {
   return addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/')
 }
