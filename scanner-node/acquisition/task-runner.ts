@@ -3,7 +3,7 @@
 // driver, recording the raw data as an MRD v1 stream while it is acquired, with live progress through
 // presence. A task set to CANCELLED while it runs is stopped within one TR. Milestones (INPROGRESS,
 // FINISHED, ERROR) and the RAW result go into the task's document.
-import { createReadStream } from 'node:fs'
+import { createReadStream, existsSync } from 'node:fs'
 import { encodeAcquisitionMessage, encodeCloseMessage, encodeHeaderMessage, writeIsmrmrdXml } from '../../protocol/mrd/index.ts'
 import { planSequence } from './sequence-plan.ts'
 import { parseSequenceText } from './load-sequence.ts'
@@ -45,10 +45,13 @@ export class AcquisitionTaskRunner {
 
   start (): void {
     this.unsubscribe = this.context.lab.onChange(() => { this.poll() })
-    // Tasks left INPROGRESS by a crash of this peer never finished: say so rather than leave them hanging.
+    // Tasks left INPROGRESS by a crash of this peer never finished: say so rather than leave them hanging,
+    // and say where the readouts recorded until the crash are (on disk up to the last whole message).
     for (const task of this.myTasks()) {
       if (task.status === 'INPROGRESS') {
-        this.context.lab.tasks.setStatus(task.id, 'ERROR', this.context.actor, { error: 'the scanner peer stopped during this acquisition; start it again' })
+        const raw = this.init.recordings.pathOf(task.id)
+        const kept = existsSync(raw) ? ` (the raw data recorded before the stop is in ${raw} on this peer, until the task runs again)` : ''
+        this.context.lab.tasks.setStatus(task.id, 'ERROR', this.context.actor, { error: `the scanner peer stopped during this acquisition; start it again${kept}` })
       }
     }
     this.poll()
@@ -96,6 +99,10 @@ export class AcquisitionTaskRunner {
     lab.tasks.setStatus(task.id, 'INPROGRESS', actor)
     this.context.setPresence({ status: 'BUSY', progress: { [task.id]: { fraction: 0, message: 'preparing', startedAt: Date.now() } } })
     try {
+      // INPROGRESS reaches the disk before any raw data does: a crash during the scan must leave the
+      // task INPROGRESS (reported as interrupted at the next start), never STARTED, which would run it
+      // again unasked over the readouts already recorded.
+      await this.context.docs.flush()
       await this.acquire(task, abort.signal)
       lab.tasks.setStatus(task.id, 'FINISHED', actor)
       log(`scanner: task ${task.id} (${task.name}) finished`)

@@ -93,9 +93,14 @@ export class RawRecordings extends EventEmitter<{ started: [RawRecording] }> {
     this.dir = join(dataDir, 'raw')
   }
 
+  /** Where the recording of `taskId` is (or would be) written. */
+  pathOf (taskId: string): string {
+    return join(this.dir, `${taskId.replace(/[^A-Za-z0-9-]/g, '_')}.mrd`)
+  }
+
   async start (taskId: string): Promise<RawRecording> {
     await mkdir(this.dir, { recursive: true })
-    const recording = new RawRecording(taskId, join(this.dir, `${taskId.replace(/[^A-Za-z0-9-]/g, '_')}.mrd`))
+    const recording = new RawRecording(taskId, this.pathOf(taskId))
     await recording.open()
     this.recordings.set(taskId, recording)
     this.emit('started', recording)
