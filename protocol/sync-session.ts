@@ -309,8 +309,15 @@ export class SyncSessions {
     if (session.readOnly && !holds()) return
     // Documents this peer has no reason to hold are not created on a peer's word (see mayHold).
     if (this.mayHold !== undefined && !holds() && !this.mayHold(docId)) return
-    if (type !== syncProtocol.messageYjsSyncStep1 && this.acceptUpdate !== undefined && holds()) {
-      const refusal = this.acceptUpdate(session.remotePeer, docId, this.docs.get(docId), content)
+    if (type !== syncProtocol.messageYjsSyncStep1 && this.acceptUpdate !== undefined) {
+      // A document this peer does not hold yet is judged as a change of an empty one, without creating it.
+      const blank = holds() ? undefined : new Y.Doc()
+      let refusal: string | undefined
+      try {
+        refusal = this.acceptUpdate(session.remotePeer, docId, blank ?? this.docs.get(docId), content)
+      } finally {
+        blank?.destroy()
+      }
       if (refusal !== undefined) {
         refuse(`change refused: ${refusal}`)
         this.onRefused?.(session.remotePeer, docId, refusal)

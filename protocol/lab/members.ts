@@ -179,7 +179,7 @@ export function readMembers (lab: Y.Doc, labId: string, founder: string, now: nu
     const isValid = valid.has(peerId)
     const expired = record.kind === 'invite' && (record.invite === undefined || Date.parse(record.invite.expiresAt) <= now)
     const problem = !isValid
-      ? (record.signer === founder || records.has(record.signer) ? `signed by ${shortPeer(record.signer)}, which may not add members (revoked, or not an admin hub)` : 'not signed by a member of this lab')
+      ? (record.signer === founder || everValid.has(record.signer) ? `signed by ${shortPeer(record.signer)}, which may not add members (revoked, or not an admin hub)` : 'not signed by a member of this lab')
       : revocation !== undefined
         ? (revocation.reason === 'redeemed' ? 'invite used' : `revoked by ${revocation.revokedBy} at ${revocation.revokedAt}`)
         : expired ? 'invite expired' : undefined
