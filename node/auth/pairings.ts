@@ -31,6 +31,7 @@ export class PairingError extends Error {
 export class Pairings {
   private readonly pairings = new Map<string, Pairing>()
   private wrong: number[] = []
+  private readonly redeeming = new Set<string>()
   private readonly now: () => number
 
   constructor (init: { now?: () => number } = {}) {
@@ -61,21 +62,23 @@ export class Pairings {
     this.wrong = this.wrong.filter((t) => t > minuteAgo)
     if (this.wrong.length >= WRONG_CODES_PER_MINUTE) throw new PairingError('too many wrong pairing codes just now: wait a minute and try again', 429)
     const pairing = [...this.pairings.values()].find((p) => p.code === code)
-    if (pairing === undefined || pairing.state !== 'waiting') {
+    if (pairing === undefined || pairing.state !== 'waiting' || this.redeeming.has(pairing.id)) {
       this.wrong.push(this.now())
       throw new PairingError('this pairing code is unknown or was used already: ask the admin for a new one', 404)
     }
     if (pairing.expiresAt <= this.now()) throw new PairingError('this pairing code expired: ask the admin for a new one', 410)
-    pairing.state = 'paired'
+    // taken while the browser is enrolled, so that a second request with the same code is refused; if
+    // enrolling fails, the code stays usable
+    this.redeeming.add(pairing.id)
     try {
       await enrol(pairing)
-    } catch (err) {
-      pairing.state = 'waiting'
-      throw err
+      const confirmation = await pairingConfirmation(hubPeerId, browser.peerId)
+      // everything the admin's screen shows is in place before it reads "paired"
+      Object.assign(pairing, { peerId: browser.peerId, name: browser.name, confirmation })
+      pairing.state = 'paired'
+    } finally {
+      this.redeeming.delete(pairing.id)
     }
-    pairing.peerId = browser.peerId
-    pairing.name = browser.name
-    pairing.confirmation = await pairingConfirmation(hubPeerId, browser.peerId)
     return pairing
   }
 
