@@ -263,7 +263,8 @@ describe('crash recovery', () => {
     await eventually(async () => await everything(a) === onA, 30_000, 'a holds every patient and exam again after syncing with b').catch(async (err: Error) => {
       const status = (await a.api('GET', '/api/v1/status')).body
       const now = JSON.parse(await everything(a))
-      throw new Error(`${err.message}; a is connected to b: ${JSON.stringify(status.peers)}; a shows ${now.patients.length} patients and ${now.exams.length} exams`)
+      const tail = (peer: PeerProcess): string => peer.output.split('\n').slice(-15).join('\n    ')
+      throw new Error(`${err.message}; a's peers: ${JSON.stringify(status.peers)}; a shows ${now.patients.length} patients and ${now.exams.length} exams\n  a:\n    ${tail(a)}\n  b:\n    ${tail(b)}`)
     })
     console.log(`crash-recovery: a had everything back ${Date.now() - backAt} ms after b started`)
     expect(await everything(b)).toBe(onA)
