@@ -84,6 +84,8 @@ export interface PeerContext {
   actor: Actor
   /** merge fields into this peer's presence */
   setPresence: (patch: Partial<PeerPresence>) => void
+  /** let a libp2p host of this same process connect, though it is no member of the lab */
+  admitLocalHost: (peerId: string) => void
   log: (message: string) => void
 }
 
@@ -211,7 +213,8 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   keeper.start()
 
   const router = new Router()
-  const context: PeerContext = { options, labConfig, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, log }
+  const admitLocalHost = (id: string): void => { membership.admitLocal(id) }
+  const context: PeerContext = { options, labConfig, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, admitLocalHost, log }
   router.add(...labRoutes(context), ...sequenceRoutes(context))
   await seedBuiltinSequences(context)
   /** What a page needs to find this hub: not a secret (the lab key comes only with pairing). */

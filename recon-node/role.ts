@@ -3,6 +3,7 @@
 // scanner peer for reconstruction jobs (recon-node/jobs), and keeps the DICOM files it makes in its
 // blob store, from where any lab peer can fetch them.
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { swarmKeyFromHex } from '../protocol/lab-key.ts'
 import { createLabHost, type LabHost } from '../node/p2p/host.ts'
 import type { PeerPresence } from '../protocol/peers.ts'
@@ -18,7 +19,10 @@ import { favourMemoryOverSpeed } from './memory-mode.ts'
  * connected to the peer's host, and reaches the local scanner like any other.
  */
 async function loopbackWorkerHost (ctx: PeerContext): Promise<{ host: LabHost, stop: () => Promise<void> }> {
-  const host = await createLabHost({ privateKey: await generateKeyPair('Ed25519'), swarmKey: swarmKeyFromHex(ctx.labConfig.swarmKeyHex), mdns: false })
+  const privateKey = await generateKeyPair('Ed25519')
+  // not a member of the lab: the peer's gater lets it in because it lives in this process
+  ctx.admitLocalHost(peerIdFromPrivateKey(privateKey).toString())
+  const host = await createLabHost({ privateKey, swarmKey: swarmKeyFromHex(ctx.labConfig.swarmKeyHex), mdns: false })
   const target = ctx.libp2p.getMultiaddrs().filter((a) => !a.toString().includes('/ws'))
   const dial = (): void => {
     if (host.getConnections(ctx.libp2p.peerId).length > 0) return

@@ -57,6 +57,7 @@ export class Membership {
   private readonly listeners = new Set<() => void>()
   private libp2p: Pick<Libp2p, 'getConnections' | 'hangUp'> | undefined
   private expiryTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly local = new Set<string>()
 
   constructor (init: MembershipInit) {
     this.init = init
@@ -103,9 +104,17 @@ export class Membership {
     return this.current().get(peerId)
   }
 
+  /**
+   * Lets in a host of this very process that is no member (the recon role's loopback host, which
+   * reaches the scanner role of the same process): it exists only while this process runs.
+   */
+  admitLocal (peerId: string): void {
+    this.local.add(peerId)
+  }
+
   /** Whether this peer talks to `peerId` at all: an active member (an unexpired, unused invite included). */
   admits (peerId: string): boolean {
-    if (peerId === this.peerId) return true
+    if (peerId === this.peerId || this.local.has(peerId)) return true
     return this.current().get(peerId)?.active === true
   }
 
