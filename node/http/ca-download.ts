@@ -1,6 +1,7 @@
 // The one plain-http service of a hub on the LAN (`scanhub start --lan`): a tablet fetches the lab's
 // CA certificate here before it trusts anything, since the app itself is https only. It serves the
 // certificate (/ca.crt) and a page saying how to install it, and nothing else: both are public.
+import { close, listen } from './listen.ts'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 
@@ -33,24 +34,11 @@ export class CaDownloadService {
     this.server = server
     server.headersTimeout = 10_000
     server.requestTimeout = 30_000
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.init.port ?? 0, this.init.host ?? '0.0.0.0', () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-    const address = server.address()
-    return typeof address === 'object' && address !== null ? address.port : 0
+    return await listen(server, this.init.port ?? 0, this.init.host ?? '0.0.0.0')
   }
 
   async stop (): Promise<void> {
-    const server = this.server
-    if (server === undefined) return
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    })
+    await close(this.server)
   }
 
   private handle (req: IncomingMessage, res: ServerResponse): void {

@@ -1,6 +1,7 @@
 // The peer's HTTP server: the local REST API under /api/v1 (JSON, X-API-Key) and the PWA's files.
 // It listens on 127.0.0.1 unless told otherwise: the API key guards the API, not the network. On the
 // lab's LAN (`scanhub start --lan`) it speaks https with the hub's certificate (node/lab/lab-ca.ts).
+import { close, listen } from './listen.ts'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -66,24 +67,11 @@ export class HttpService {
     this.server = server
     server.headersTimeout = 20_000
     server.requestTimeout = 300_000
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.init.port ?? 0, this.init.host ?? '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-    const address = server.address()
-    return typeof address === 'object' && address !== null ? address.port : 0
+    return await listen(server, this.init.port ?? 0, this.init.host ?? '127.0.0.1')
   }
 
   async stop (): Promise<void> {
-    const server = this.server
-    if (server === undefined) return
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    })
+    await close(this.server)
   }
 
   private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -17,6 +17,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import * as Y from 'yjs'
+import { base64Decode, base64Encode } from '../base64.ts'
 import { ROLES } from './schema.ts'
 import type { Role } from './schema.ts'
 
@@ -264,17 +265,4 @@ function isRole (value: unknown): value is Role {
 
 function shortPeer (peerId: string): string {
   return peerId.length > 12 ? `…${peerId.slice(-8)}` : peerId
-}
-
-function base64Encode (bytes: Uint8Array): string {
-  let binary = ''
-  for (const b of bytes) binary += String.fromCharCode(b)
-  return btoa(binary)
-}
-
-function base64Decode (text: string): Uint8Array {
-  const binary = atob(text)
-  const out = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
-  return out
 }
