@@ -254,6 +254,8 @@ describe('crash recovery', () => {
       // damage in the middle: records after it were read too, not just cut off with the tail
       expect(a.output).toMatch(new RegExp(`${name.replace(/[.%]/g, '\\$&')}: .* could not be read.* recovered [1-9]\\d* after the damage`))
     }
+    // the records after the damage build on the lost one: the peer says they wait for the lab
+    expect(a.output).toMatch(/lab: some records build on an update this log lacks/)
     const alone = await everything(a)
     console.log(`crash-recovery: after the flips a alone shows ${JSON.parse(alone).patients.length} patients and ${JSON.parse(alone).exams.length} exams of ${patients} and ${3 * patients}`)
     expect(alone).not.toBe(onA)

@@ -201,6 +201,12 @@ export class DocStore extends EventEmitter<DocStoreEvents> implements DocSource 
         this.warn(`${docId}: record ${index} is not a Yjs update Yjs can apply (${(err as Error).message}); skipped`)
       }
     })
+    // A record lost to damage takes with it everything that builds on it: Yjs keeps later updates of
+    // the same writer pending, unseen, until the lost one arrives. Say so, since the log's own report
+    // counts those records as recovered.
+    if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
+      this.warn(`${docId}: some records build on an update this log lacks; what they hold stays hidden until a peer of the lab sends it`)
+    }
   }
 
   private attach (docId: string, doc: Y.Doc, ready: Promise<UpdateLog>, log?: UpdateLog): Entry {
