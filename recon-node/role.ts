@@ -10,6 +10,7 @@ import type { PeerPresence } from '../protocol/peers.ts'
 import type { PeerContext, RoleService } from '../node/peer.ts'
 import { sharedFftPool } from './fft/pool.ts'
 import { JobWorker } from './jobs/job-worker.ts'
+import { MrdLabStore } from './mrd-server/mrd-lab-store.ts'
 import { MrdTcpServer } from './mrd-server/mrd-tcp-server.ts'
 import { favourMemoryOverSpeed } from './memory-mode.ts'
 
@@ -68,9 +69,13 @@ export function reconRole (init: ReconRoleInit = {}): RoleService {
       }, { name: ctx.options.name, slots: init.slots, log: ctx.log })
       await worker.start()
       if (init.mrdPort !== undefined) {
-        mrd = new MrdTcpServer({ host: init.mrdHost, port: init.mrdPort, fft: sharedFftPool(), log: ctx.log })
+        // Only a hub may add patients, exams and workflows (node/auth/write-policy.ts): the CLI asks for
+        // --roles hub,recon, so that every stream is recorded in the lab like a scan.
+        if (!ctx.options.roles.includes('hub')) throw new Error('the MRD server records what it receives as patients and exams, which only a hub may add: start it with --roles hub,recon')
+        const store = new MrdLabStore({ lab: ctx.lab, blobs: ctx.blobs, peerId: ctx.actor.peerId, flush: async () => { await ctx.docs.flush() }, log: ctx.log })
+        mrd = new MrdTcpServer({ host: init.mrdHost, port: init.mrdPort, fft: sharedFftPool(), store, log: ctx.log })
         const port = await mrd.start()
-        ctx.log(`recon: ISMRMRD streaming (Gadgetron protocol) on ${init.mrdHost ?? '127.0.0.1'}:${port}`)
+        ctx.log(`recon: ISMRMRD streaming (Gadgetron protocol) on ${init.mrdHost ?? '127.0.0.1'}:${port}, recorded in the lab`)
       }
     },
     async stop () {

@@ -48,7 +48,7 @@ const START: CommandSpec = {
     '--http-host ADDR': 'address the app and API listen on (default 127.0.0.1: this machine only)',
     '--p2p PORT': `TCP port for other peers (default ${DEFAULT_P2P_PORT}); browsers connect by WebSocket on PORT+1`,
     '--listen ADDR': 'address for peer connections (default 0.0.0.0: the lab network)',
-    '--mrd-port PORT': 'recon role: also accept raw data over the ISMRMRD streaming protocol, as Gadgetron does (its default port is 9002), on the --listen address; images are answered on the connection',
+    '--mrd-port PORT': 'hub and recon roles: also accept raw data over the ISMRMRD streaming protocol, as Gadgetron does (its default port is 9002), on the --listen address; images are answered on the connection and recorded in the lab (patient, exam, raw data, DICOM)',
     '--roles LIST': `what this peer does, comma-separated from ${PEER_ROLES.filter((r) => r !== 'browser').join(', ')} (default hub)`,
     '--name NAME': `the peer's name in the lab (default the host name, ${hostname()})`,
     '--join INVITE': 'join the lab of an invite made by `scanhub lab invite` on a lab member',
@@ -114,7 +114,7 @@ async function start (argv: string[]): Promise<void> {
       throw new UsageError(`unknown role "${role}": choose from hub, scanner, recon`)
     }
   }
-  if (values['mrd-port'] !== undefined && !roles.includes('recon')) throw new UsageError('--mrd-port serves reconstructions: it needs the recon role (--roles hub,recon)')
+  if (values['mrd-port'] !== undefined && !(roles.includes('recon') && roles.includes('hub'))) throw new UsageError('--mrd-port reconstructs and records what it receives in the lab as patients and exams: it needs the hub and recon roles (--roles hub,recon)')
   const dataDir = resolve(String(values.data ?? defaultDataDir()))
   const httpPort = intOption(values.http, '--http', DEFAULT_HTTP_PORT)
   const p2pPort = intOption(values.p2p, '--p2p', DEFAULT_P2P_PORT, 0, 65534)

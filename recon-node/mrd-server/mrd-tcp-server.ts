@@ -5,21 +5,34 @@
 // message (1022) per image, then close. What it cannot do (an unknown configuration, data the chain
 // refuses, a malformed stream) is answered with a text message (5) that says why, then close.
 //
-// Bounds: every length the stream announces is checked by MrdStreamDecoder; the socket is read only as
-// fast as the pipeline takes readouts (a few buffers per connection); a connection that sends nothing
-// for `idleTimeoutMs` is closed; at most `maxConnections` are served at once, the others are told so.
+// With a result store (mrd-lab-store.ts, on a hub), the stream and its images are also recorded in the
+// lab: patient, exam, a workflow with the raw data and the DICOM files, as a scan of the lab leaves them.
+//
+// Bounds: every length the stream announces is checked by MrdStreamDecoder before it is allocated; the
+// socket is read only as fast as the pipeline takes readouts (a few buffers per connection); the
+// readouts the pipeline holds (those received since it last gave an image) are capped by
+// `maxBufferedBytes`, and a header whose k-space alone would exceed that is refused before any readout;
+// a whole stream by `maxStreamBytes` (its raw data is kept on disk); a client that sends nothing while
+// the server waits for it, or reads nothing while images wait for it, for `idleTimeoutMs` is told so
+// and closed; at most `maxConnections` are served at once, the others are told so. Each of these ends
+// one connection with a text message (5) that says why, never the peer.
 import { createServer, type Server, type Socket } from 'node:net'
 import { ImageDataType } from '../../protocol/mrd/image-header.ts'
 import type { MrdImage } from '../../protocol/mrd/image.ts'
 import { MrdStreamDecoder, type MrdStreamLimits } from '../../protocol/mrd/stream-decoder.ts'
-import { encodeCloseMessage, encodeImageMessage, encodeTextMessage, type MrdMessage } from '../../protocol/mrd/stream.ts'
+import { encodeAcquisitionMessage, encodeCloseMessage, encodeHeaderMessage, encodeImageMessage, encodeTextMessage, type MrdMessage } from '../../protocol/mrd/stream.ts'
+import { ACQUISITION_HEADER_SIZE } from '../../protocol/mrd/acquisition-header.ts'
 import type { Acquisition } from '../../protocol/mrd/types.ts'
-import { parseIsmrmrdXml } from '../../protocol/mrd/xml-header.ts'
+import { parseIsmrmrdXml, type IsmrmrdHeader } from '../../protocol/mrd/xml-header.ts'
 import { PIPELINES } from '../../protocol/reconstruction-pipelines.ts'
 import type { FftRunner } from '../fft/pool.ts'
+import { DicomSeriesWriter, describeSeries } from '../jobs/dicom-series.ts'
 import { reconHeaderOf } from '../jobs/recon-header.ts'
+import type { MrdResultStore, MrdStreamRecord } from './mrd-lab-store.ts'
 import type { ReconImage } from '../pipeline/image.ts'
 import { chainForPipeline } from '../pipeline/pipelines.ts'
+import type { Chain } from '../pipeline/chain.ts'
+import type { ReconHeader } from '../stages/stage.ts'
 import { runPipeline } from '../pipeline/run.ts'
 
 export interface MrdTcpServerInit {
@@ -29,11 +42,20 @@ export interface MrdTcpServerInit {
   fft: FftRunner
   /** connections served at once; default 4 */
   maxConnections?: number
-  /** a connection silent this long is closed; default 60 s */
+  /** a client that sends nothing while awaited, or reads nothing while images wait, this long is closed; default 60 s */
   idleTimeoutMs?: number
+  /** readouts a connection's pipeline may hold (received since its last image), bytes; default 1 GiB */
+  maxBufferedBytes?: number
+  /** acquisition bytes of one stream; default 16 GiB */
+  maxStreamBytes?: number
   limits?: MrdStreamLimits
+  /** where the streams and their images are recorded (the lab); without one, images are only sent back */
+  store?: MrdResultStore
   log?: (message: string) => void
 }
+
+const GiB = 1024 ** 3
+const NO_BYTES = new Uint8Array(0)
 
 /** Thrown for what a client asked that this server does not do; its message goes back to the client. */
 export class MrdClientError extends Error {
@@ -88,11 +110,16 @@ function toMrdImage (image: ReconImage, index: number): MrdImage {
   }
 }
 
+const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`
+const sizeOf = (bytes: number): string => bytes >= GiB ? `${Math.round(bytes / GiB * 10) / 10} GiB` : bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${Math.round(bytes / 1024)} KiB`
+
 /**
  * The socket's bytes, read one chunk at a time as they are asked for (the socket stays paused between),
  * without destroying the socket when the reader stops early: an error is still to be sent back on it.
+ * Only the time spent waiting for the client counts as its silence: time the pipeline spends on what
+ * arrived does not.
  */
-async function * chunksOf (socket: Socket): AsyncGenerator<Uint8Array> {
+async function * chunksOf (socket: Socket, idleTimeoutMs: number): AsyncGenerator<Uint8Array> {
   const queue: Uint8Array[] = []
   let ended = false
   let wake: (() => void) | undefined
@@ -107,18 +134,53 @@ async function * chunksOf (socket: Socket): AsyncGenerator<Uint8Array> {
       continue
     }
     if (ended) return
-    await new Promise<void>((resolve) => { wake = resolve })
-    wake = undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      await new Promise<void>((resolve, reject) => {
+        wake = resolve
+        timer = setTimeout(() => { reject(new MrdClientError(`nothing arrived for ${seconds(idleTimeoutMs)}: this peer closes connections that stall`)) }, idleTimeoutMs)
+      })
+    } finally {
+      clearTimeout(timer)
+      wake = undefined
+    }
+  }
+}
+
+/** Writes to the socket, waiting while its buffer is full, at most `idleTimeoutMs` for a client that reads nothing. */
+async function send (socket: Socket, bytes: Uint8Array, idleTimeoutMs: number): Promise<void> {
+  if (socket.write(bytes)) return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => { reject(new MrdClientError(`the client read nothing for ${seconds(idleTimeoutMs)} while images waited for it`)) }, idleTimeoutMs)
+      socket.once('drain', resolve)
+      socket.once('close', () => { reject(new MrdClientError('the client closed the connection while images were sent')) })
+    })
+  } finally {
+    clearTimeout(timer)
   }
 }
 
 /** The messages of a socket's bytes, decoded with bounds; the socket is read only as they are asked for. */
-async function * messagesOf (socket: Socket, limits: MrdStreamLimits | undefined): AsyncGenerator<MrdMessage> {
+async function * messagesOf (socket: Socket, limits: MrdStreamLimits | undefined, idleTimeoutMs: number): AsyncGenerator<MrdMessage> {
   const decoder = new MrdStreamDecoder(limits)
-  for await (const chunk of chunksOf(socket)) {
+  for await (const chunk of chunksOf(socket, idleTimeoutMs)) {
     for (const message of decoder.push(chunk)) yield message
+    // a fault after good messages of the chunk is thrown by the decoder's next push: now, not when the
+    // client sends more (a client that lied about a length may wait for an answer)
+    for (const message of decoder.push(NO_BYTES)) yield message
   }
   if (decoder.bufferedBytes > 0) throw new MrdClientError(`the connection ended inside a message (${decoder.bufferedBytes} bytes of it arrived)`)
+}
+
+/** What a stream's header decided: how it is reconstructed. */
+interface StreamPlan {
+  xml: string
+  header: IsmrmrdHeader
+  reconHeader: ReconHeader
+  pipeline: string
+  chain: Chain
 }
 
 export class MrdTcpServer {
@@ -127,13 +189,19 @@ export class MrdTcpServer {
   private readonly sockets = new Set<Socket>()
   /** every open connection, also those turned away, for stop() */
   private readonly open = new Set<Socket>()
+  /** connections' work, awaited by stop() so that their records in the lab are ended */
+  private readonly serving = new Set<Promise<void>>()
   private readonly maxConnections: number
   private readonly idleTimeoutMs: number
+  private readonly maxBufferedBytes: number
+  private readonly maxStreamBytes: number
   private readonly log: (message: string) => void
 
   constructor (private readonly init: MrdTcpServerInit) {
     this.maxConnections = init.maxConnections ?? 4
     this.idleTimeoutMs = init.idleTimeoutMs ?? 60_000
+    this.maxBufferedBytes = init.maxBufferedBytes ?? GiB
+    this.maxStreamBytes = init.maxStreamBytes ?? 16 * GiB
     this.log = init.log ?? (() => {})
   }
 
@@ -151,38 +219,48 @@ export class MrdTcpServer {
   }
 
   async stop (): Promise<void> {
-    for (const socket of this.open) socket.destroy()
     const server = this.server
-    if (server !== undefined) await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    const closed = server !== undefined ? new Promise<void>((resolve) => { server.close(() => { resolve() }) }) : undefined
+    for (const socket of this.open) socket.destroy()
+    await Promise.allSettled([...this.serving])
+    await closed
   }
 
   private accept (socket: Socket): void {
     socket.on('error', () => {}) // a reset by the client ends its connection only
     this.open.add(socket)
     socket.once('close', () => { this.open.delete(socket) })
+    const client = clientOf(socket)
     if (this.sockets.size >= this.maxConnections) {
-      socket.end(Buffer.concat([encodeTextMessage(`busy: this peer serves ${this.maxConnections} MRD connections at once; try again later`), encodeCloseMessage()]))
+      this.log(`mrd: ${client} turned away: ${this.maxConnections} connections are served already`)
+      this.closeWith(socket, `busy: this peer serves ${this.maxConnections} MRD connections at once; try again later`)
       return
     }
     this.sockets.add(socket)
-    socket.setTimeout(this.idleTimeoutMs, () => {
-      this.log(`mrd: ${socket.remoteAddress ?? '?'} sent nothing for ${this.idleTimeoutMs / 1000} s: closed`)
-      socket.destroy()
-    })
     socket.once('close', () => { this.sockets.delete(socket) })
-    this.serve(socket).catch((err: Error) => {
-      this.log(`mrd: ${socket.remoteAddress ?? '?'}: ${err.name}: ${err.message}`)
-      if (!socket.destroyed) socket.end(Buffer.concat([encodeTextMessage(`${err.name}: ${err.message}`), encodeCloseMessage()]))
+    const work = this.serve(socket, client).catch((err: Error) => {
+      this.log(`mrd: ${client}: ${err.name}: ${err.message}`)
+      this.closeWith(socket, `${err.name}: ${err.message}`)
     })
+    this.serving.add(work)
+    void work.finally(() => { this.serving.delete(work) })
   }
 
-  private async serve (socket: Socket): Promise<void> {
-    const messages = messagesOf(socket, this.init.limits)
+  /** Sends the reason and close, and ends the connection; one whose client reads nothing is cut shortly after. */
+  private closeWith (socket: Socket, reason: string): void {
+    if (socket.destroyed) return
+    socket.end(Buffer.concat([encodeTextMessage(reason), encodeCloseMessage()]))
+    setTimeout(() => { socket.destroy() }, Math.min(5_000, this.idleTimeoutMs)).unref()
+  }
+
+  private async serve (socket: Socket, client: string): Promise<void> {
+    const messages = messagesOf(socket, this.init.limits, this.idleTimeoutMs)
     let config: string | undefined
     let xml: string | undefined
     while (xml === undefined) {
       const next = await messages.next()
-      if (next.done === true) return
+      // a client that leaves before its header has nothing to reconstruct
+      if (next.done === true) { socket.end(encodeCloseMessage()); return }
       const m = next.value
       if (m.type === 'config-file') {
         config = m.name
@@ -197,28 +275,84 @@ export class MrdTcpServer {
     const reconHeader = reconHeaderOf(header)
     const pipeline = pipelineOfConfig(config)
     const chain = chainForPipeline(pipeline, reconHeader)
+    this.checkKspaceSize(header)
+    const record = await this.init.store?.open({ header, pipeline, config, client })
+    try {
+      await this.reconstruct(socket, client, messages, { xml, header, reconHeader, pipeline, chain }, record)
+    } catch (err) {
+      await record?.fail((err as Error).message).catch((failure: Error) => { this.log(`mrd: ${client}: recording the failure: ${failure.message}`) })
+      throw err
+    }
+  }
+
+  /** Refuses a header whose k-space of one slice alone would not fit in what a connection may hold. */
+  private checkKspaceSize (header: IsmrmrdHeader): void {
+    const encoded = header.encoding[0]?.encodedSpace.matrixSize
+    if (encoded === undefined) return
+    const channels = Math.max(1, header.acquisitionSystemInformation?.receiverChannels ?? 1)
+    const bytes = Math.max(1, encoded.x) * Math.max(1, encoded.y) * Math.max(1, encoded.z) * channels * 8
+    if (bytes > this.maxBufferedBytes) {
+      throw new MrdClientError(`the header's k-space (${encoded.x} × ${encoded.y} × ${encoded.z} samples × ${channels} channels, ${sizeOf(bytes)}) exceeds the ${sizeOf(this.maxBufferedBytes)} of readouts this peer holds per connection`)
+    }
+  }
+
+  private async reconstruct (socket: Socket, client: string, messages: AsyncGenerator<MrdMessage>, stream: StreamPlan, record: MrdStreamRecord | undefined): Promise<void> {
+    const { xml, header, reconHeader, pipeline, chain } = stream
+    const warn = (message: string): void => { this.log(`mrd: ${client}: ${message}`) }
+    const writer = record !== undefined ? new DicomSeriesWriter(header, describeSeries(header, record.overrides, new Date(), warn), warn) : undefined
+    await record?.appendRaw(encodeHeaderMessage(xml))
+    const { maxBufferedBytes, maxStreamBytes } = this
     let closed = false
+    // bytes of the readouts received since the pipeline last gave an image: what it may be holding
+    let held = 0
+    let received = 0
     async function * acquisitions (): AsyncGenerator<Acquisition> {
       for (;;) {
         const next = await messages.next()
         if (next.done === true) throw new MrdClientError('the connection ended before the close message (4)')
         const m = next.value
-        if (m.type === 'acquisition') yield m.acquisition
-        else if (m.type === 'close') { closed = true; return }
-        else if (m.type === 'header') throw new MrdClientError('a second XML header arrived')
+        if (m.type === 'acquisition') {
+          const a = m.acquisition
+          const bytes = ACQUISITION_HEADER_SIZE + a.traj.byteLength + a.data.byteLength
+          held += bytes
+          received += bytes
+          if (held > maxBufferedBytes) throw new MrdClientError(`the pipeline would hold more than ${sizeOf(maxBufferedBytes)} of readouts before its next image, the most this peer holds per connection: send smaller scans`)
+          if (received > maxStreamBytes) throw new MrdClientError(`the stream has more than ${sizeOf(maxStreamBytes)} of readouts, the most this peer takes in one stream`)
+          // recorded before the pipeline takes it over (it may change the arrays)
+          await record?.appendRaw(encodeAcquisitionMessage(a))
+          writer?.noteAcquisition(a.head)
+          yield a
+        } else if (m.type === 'close') {
+          closed = true
+          await record?.appendRaw(encodeCloseMessage())
+          return
+        } else if (m.type === 'header') throw new MrdClientError('a second XML header arrived')
       }
     }
     let index = 0
     const summary = await runPipeline(acquisitions(), reconHeader, chain, {
       fft: this.init.fft,
       handsOverAcquisitions: true,
-      onWarning: (message, stage) => { this.log(`mrd: ${stage}: ${message}`) },
+      onWarning: (message, stage) => { warn(`${stage}: ${message}`) },
       onImage: async (image) => {
-        if (!socket.write(encodeImageMessage(toMrdImage(image, index++)))) await new Promise((resolve) => socket.once('drain', resolve))
+        held = 0
+        // the DICOM file is made before the image goes out: the pipeline may reuse the pixels after
+        const file = writer?.write(image)
+        await send(socket, encodeImageMessage(toMrdImage(image, index++)), this.idleTimeoutMs)
+        if (file !== undefined) await record?.addImage(image, file)
       }
     })
     if (!closed) throw new MrdClientError('the stream ended before its close message')
-    this.log(`mrd: ${socket.remoteAddress ?? '?'}: ${summary.images} images from ${summary.acquisitions} readouts (${pipeline})`)
+    if (summary.images === 0) throw new MrdClientError(`the stream gave no images (${summary.acquisitions} readouts): does it hold image data, not only noise or calibration readouts?`)
+    await record?.finish()
+    this.log(`mrd: ${client}: ${summary.images} images from ${summary.acquisitions} readouts (${pipeline})${record !== undefined ? ', recorded in the lab' : ''}`)
     socket.end(encodeCloseMessage())
   }
+}
+
+/** The client's address and port as the audit log names it: host:port, [v6]:port. */
+function clientOf (socket: Socket): string {
+  const address = socket.remoteAddress ?? 'unknown'
+  const host = address.startsWith('::ffff:') ? address.slice(7) : address
+  return `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort ?? 0}`
 }
