@@ -3,7 +3,7 @@
 import { appendFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { TestLab, eventually, sleep, type PeerProcess } from './support/peer-process.ts'
+import { TestLab, eventually, type PeerProcess } from './support/peer-process.ts'
 
 let lab: TestLab
 
