@@ -32,7 +32,7 @@ import type { Actor } from '../protocol/lab/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import * as Y from 'yjs'
-import { Membership } from './lab/membership.ts'
+import { MEMBERS_CACHE_FILE, Membership } from './lab/membership.ts'
 import { redeemInvite, serveJoin } from './lab/join.ts'
 import { Pairings } from './auth/pairings.ts'
 import { memberRoutes } from './http/member-routes.ts'
@@ -139,8 +139,9 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     Y.applyUpdate(docs.get('lab'), joinedLab, 'join')
     await docs.flush()
   }
-  const membership = new Membership({ labId: labConfig.labId, founder, privateKey, lab: docs.get('lab'), log })
+  const membership = new Membership({ labId: labConfig.labId, founder, privateKey, lab: docs.get('lab'), cacheFile: join(dataDir, MEMBERS_CACHE_FILE), log })
   await membership.ensureFounderRecord(options.name)
+  await membership.flush()
   checkOwnMembership(membership, options)
   const blobs = await BlobStore.open(join(dataDir, BLOBS_DIR))
   const tls = options.lan === true ? await loadLanTls(dataDir, labConfig.labName, log) : undefined

@@ -5,17 +5,22 @@
 // peer is cut off by every peer as soon as the revocation reaches it.
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { readFileSync } from 'node:fs'
 import {
-  MEMBERS_MAP, REVOCATIONS_MAP, founderRecord, putMember, putRevocation, readMembers, signRecord
+  MEMBERS_MAP, REVOCATIONS_MAP, founderRecord, putMember, putRevocation, readMembers, signRecord, signedEntries
 } from '../../protocol/lab/members.ts'
+import { writeFileAtomic } from './data-dir.ts'
 import { ROLES } from '../../protocol/lab/schema.ts'
-import type { MemberKind, MemberRecord, MemberState, Revocation } from '../../protocol/lab/members.ts'
+import type { MemberKind, MemberRecord, MemberState, Revocation, SignedEntries } from '../../protocol/lab/members.ts'
 import type { Role } from '../../protocol/lab/schema.ts'
 import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type * as Y from 'yjs'
 
 /** A peer kind that a member may be added as (an invite's key is made by createInvite). */
 export type AddableKind = Exclude<MemberKind, 'invite'>
+
+/** this peer's copy of the lab's signed member entries, in its data directory */
+export const MEMBERS_CACHE_FILE = 'members.json'
 
 /** how long the connection of a just-redeemed invite stays open for the answer to arrive */
 const REDEEMED_GRACE_MS = 5_000
@@ -32,6 +37,13 @@ export interface MembershipInit {
   privateKey: PrivateKey
   /** the lab document */
   lab: Y.Doc
+  /**
+   * A file of this peer's own copy of the signed entries (DIR/members.json). The lab document can lose
+   * records to a damaged log until a peer sends them again, and Yjs then also holds back every later
+   * record of the same writer — members included, so that the peer would refuse the very peers that
+   * could repair it. The copy keeps every entry ever seen; the signatures make it as good as the document.
+   */
+  cacheFile?: string
   log?: (message: string) => void
   now?: () => number
 }
@@ -58,12 +70,15 @@ export class Membership {
   private libp2p: Pick<Libp2p, 'getConnections' | 'hangUp'> | undefined
   private expiryTimer: ReturnType<typeof setTimeout> | undefined
   private readonly local = new Set<string>()
+  private cached: SignedEntries
+  private saving: Promise<void> = Promise.resolve()
 
   constructor (init: MembershipInit) {
     this.init = init
     this.peerId = peerIdFromPrivateKey(init.privateKey).toString()
     this.log = init.log ?? (() => {})
     this.now = init.now ?? Date.now
+    this.cached = init.cacheFile !== undefined ? loadCache(init.cacheFile, this.log) : { members: {}, revocations: {} }
     const members = init.lab.getMap(MEMBERS_MAP)
     const revocations = init.lab.getMap(REVOCATIONS_MAP)
     members.observe(this.handleChange)
@@ -223,15 +238,39 @@ export class Membership {
   }
 
   private current (): Map<string, MemberState> {
-    this.states ??= readMembers(this.init.lab, this.init.labId, this.init.founder, this.now())
+    this.states ??= readMembers(this.init.lab, this.init.labId, this.init.founder, this.now(), this.cached)
     return this.states
   }
 
   private readonly handleChange = (): void => {
     this.states = undefined
+    this.saveCache()
     this.enforce()
     this.scheduleExpiry()
     for (const listener of this.listeners) listener()
+  }
+
+  /** Adds what the document holds to the copy on disk (entries are only ever added: revocations stick). */
+  private saveCache (): void {
+    const file = this.init.cacheFile
+    if (file === undefined) return
+    const fromDoc = signedEntries(this.init.lab)
+    const next: SignedEntries = {
+      members: { ...this.cached.members, ...fromDoc.members },
+      revocations: { ...this.cached.revocations, ...fromDoc.revocations }
+    }
+    if (JSON.stringify(next) === JSON.stringify(this.cached)) return
+    this.cached = next
+    const text = JSON.stringify(next) + '\n'
+    this.saving = this.saving.then(async () => { await writeFileAtomic(file, text) }).catch((err: Error) => {
+      this.log(`members: could not save ${file}: ${err.message}`)
+    })
+  }
+
+  /** Resolves once the copy on disk is up to date. */
+  async flush (): Promise<void> {
+    this.saveCache()
+    await this.saving
   }
 
   /** Hangs up every connection of a peer that is not an active member now. */
@@ -264,6 +303,22 @@ export class Membership {
     if (next.length === 0) return
     this.expiryTimer = setTimeout(() => { this.handleChange() }, Math.min(...next) + 50)
     this.expiryTimer.unref?.()
+  }
+}
+
+function loadCache (file: string, log: (message: string) => void): SignedEntries {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return { members: {}, revocations: {} }
+  }
+  try {
+    const v = JSON.parse(text) as Partial<SignedEntries>
+    return { members: v.members ?? {}, revocations: v.revocations ?? {} }
+  } catch {
+    log(`members: ${file} is damaged: using the lab document's members only`)
+    return { members: {}, revocations: {} }
   }
 }
 

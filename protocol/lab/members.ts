@@ -125,10 +125,13 @@ export async function signRecord (record: MemberRecord | Revocation, sign: (byte
  * unrevoked admin hub whose own record counts. A revoked hub's signatures stop counting, so the members
  * it added need adding again by another admin; the founder cannot be revoked.
  */
-export function readMembers (lab: Y.Doc, labId: string, founder: string, now: number = Date.now()): Map<string, MemberState> {
+export function readMembers (lab: Y.Doc, labId: string, founder: string, now: number = Date.now(), extra?: SignedEntries): Map<string, MemberState> {
   const records = new Map<string, MemberRecord>()
   const signedRecords = new Map<string, Signed>()
-  for (const [peerId, value] of lab.getMap<unknown>(MEMBERS_MAP)) {
+  // entries kept elsewhere (a peer's own copy) count as much as the document's, which win where both have one
+  const memberEntries = [...Object.entries(extra?.members ?? {}), ...lab.getMap<unknown>(MEMBERS_MAP).entries()]
+  const revocationEntries = [...Object.entries(extra?.revocations ?? {}), ...lab.getMap<unknown>(REVOCATIONS_MAP).entries()]
+  for (const [peerId, value] of memberEntries) {
     const signed = asSigned(value)
     const record = signed === undefined ? undefined : parseMemberRecord(signed.body)
     if (signed === undefined || record === undefined || record.peerId !== peerId || record.labId !== labId) continue
@@ -136,7 +139,7 @@ export function readMembers (lab: Y.Doc, labId: string, founder: string, now: nu
     signedRecords.set(peerId, signed)
   }
   const revocations = new Map<string, { signed: Signed, revocation: Revocation }>()
-  for (const [peerId, value] of lab.getMap<unknown>(REVOCATIONS_MAP)) {
+  for (const [peerId, value] of revocationEntries) {
     const signed = asSigned(value)
     const revocation = signed === undefined ? undefined : parseRevocation(signed.body)
     if (signed === undefined || revocation === undefined || revocation.peerId !== peerId || revocation.labId !== labId) continue
@@ -193,6 +196,25 @@ export function readMembers (lab: Y.Doc, labId: string, founder: string, now: nu
     })
   }
   return out
+}
+
+/** Signed member and revocation entries by peer id, as the lab document holds them. */
+export interface SignedEntries {
+  members: Record<string, Signed>
+  revocations: Record<string, Signed>
+}
+
+/** The lab document's signed entries (unparsed, unchecked: readMembers judges them). */
+export function signedEntries (lab: Y.Doc): SignedEntries {
+  const collect = (name: string): Record<string, Signed> => {
+    const out: Record<string, Signed> = {}
+    for (const [peerId, value] of lab.getMap<unknown>(name)) {
+      const signed = asSigned(value)
+      if (signed !== undefined) out[peerId] = signed
+    }
+    return out
+  }
+  return { members: collect(MEMBERS_MAP), revocations: collect(REVOCATIONS_MAP) }
 }
 
 /** The founder's own record, which every other record's chain of signatures ends at. */
