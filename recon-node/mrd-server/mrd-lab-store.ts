@@ -83,6 +83,15 @@ function oneLine (value: string | undefined, max: number): string | undefined {
   return text === undefined || text === '' ? undefined : text.slice(0, max)
 }
 
+/**
+ * An identifier as the header gives it, or undefined when it has none or one too long for its DICOM
+ * field: cut short, it would name someone else.
+ */
+function identifier (value: string | undefined, max: number): string | undefined {
+  const text = oneLine(value, Number.MAX_SAFE_INTEGER)
+  return text !== undefined && text.length <= max ? text : undefined
+}
+
 /** The patient record the header describes (the lab's validation still applies). */
 function patientFromHeader (header: IsmrmrdHeader, mrn: string): PatientInput {
   const subject = header.subjectInformation ?? {}
@@ -148,7 +157,8 @@ export class MrdLabStore implements MrdResultStore {
   }
 
   private patientFor (header: IsmrmrdHeader, actor: Actor): Patient {
-    const mrn = oneLine(header.subjectInformation?.patientID, 64)
+    // DICOM PatientID is LO: at most 64 characters
+    const mrn = identifier(header.subjectInformation?.patientID, 64)
     if (mrn === undefined) {
       return this.lab.patients.get(UNKNOWN_MRD_PATIENT_ID) ?? this.lab.patients.create({
         id: UNKNOWN_MRD_PATIENT_ID,
@@ -164,7 +174,8 @@ export class MrdLabStore implements MrdResultStore {
 
   private examFor (patient: Patient, header: IsmrmrdHeader, actor: Actor): Exam {
     const study = header.studyInformation ?? {}
-    const accessionNumber = study.accessionNumber !== undefined ? oneLine(String(study.accessionNumber), 16) : undefined
+    // DICOM AccessionNumber is SH: at most 16 characters
+    const accessionNumber = study.accessionNumber !== undefined ? identifier(String(study.accessionNumber), 16) : undefined
     if (accessionNumber !== undefined) {
       const existing = this.lab.exams.list({ patientId: patient.id }).find((e) => e.accessionNumber === accessionNumber)
       if (existing !== undefined) return existing

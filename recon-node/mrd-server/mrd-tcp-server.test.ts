@@ -236,6 +236,19 @@ describe('MRD over TCP', () => {
     for (const socket of held) socket.destroy()
     await new Promise((resolve) => setTimeout(resolve, 200))
     await expectGoodClientServed()
+
+    // clients served to their close that keep their side open hold no place: a third is served at once
+    const lingering = await Promise.all([0, 1].map(async () => await new Promise<Socket>((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      const decoder = new MrdStreamDecoder()
+      socket.on('data', (chunk: Buffer) => { if (decoder.push(chunk).some((m) => m.type === 'close')) resolve(socket) })
+      socket.write(Buffer.concat([encodeConfigFileMessage('default.xml'), encodeCloseMessage()]))
+    })))
+    try {
+      await expectGoodClientServed()
+    } finally {
+      for (const socket of lingering) socket.destroy()
+    }
   }, 60_000)
 
   it.skipIf(!generator)('caps the readouts a connection holds, from the header and as they arrive', async () => {

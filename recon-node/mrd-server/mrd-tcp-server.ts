@@ -151,14 +151,20 @@ async function * chunksOf (socket: Socket, idleTimeoutMs: number): AsyncGenerato
 async function send (socket: Socket, bytes: Uint8Array, idleTimeoutMs: number): Promise<void> {
   if (socket.write(bytes)) return
   let timer: ReturnType<typeof setTimeout> | undefined
+  let drained: (() => void) | undefined
+  let closed: (() => void) | undefined
   try {
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => { reject(new MrdClientError(`the client read nothing for ${seconds(idleTimeoutMs)} while images waited for it`)) }, idleTimeoutMs)
-      socket.once('drain', resolve)
-      socket.once('close', () => { reject(new MrdClientError('the client closed the connection while images were sent')) })
+      drained = resolve
+      closed = () => { reject(new MrdClientError('the client closed the connection while images were sent')) }
+      socket.once('drain', drained)
+      socket.once('close', closed)
     })
   } finally {
     clearTimeout(timer)
+    if (drained !== undefined) socket.off('drain', drained)
+    if (closed !== undefined) socket.off('close', closed)
   }
 }
 
@@ -233,23 +239,27 @@ export class MrdTcpServer {
     const client = clientOf(socket)
     if (this.sockets.size >= this.maxConnections) {
       this.log(`mrd: ${client} turned away: ${this.maxConnections} connections are served already`)
-      this.closeWith(socket, `busy: this peer serves ${this.maxConnections} MRD connections at once; try again later`)
+      this.finish(socket, `busy: this peer serves ${this.maxConnections} MRD connections at once; try again later`)
       return
     }
     this.sockets.add(socket)
     socket.once('close', () => { this.sockets.delete(socket) })
-    const work = this.serve(socket, client).catch((err: Error) => {
+    const work = this.serve(socket, client).then(() => { this.finish(socket) }, (err: Error) => {
       this.log(`mrd: ${client}: ${err.name}: ${err.message}`)
-      this.closeWith(socket, `${err.name}: ${err.message}`)
+      this.finish(socket, `${err.name}: ${err.message}`)
     })
     this.serving.add(work)
     void work.finally(() => { this.serving.delete(work) })
   }
 
-  /** Sends the reason and close, and ends the connection; one whose client reads nothing is cut shortly after. */
-  private closeWith (socket: Socket, reason: string): void {
+  /**
+   * Sends close (after the reason, for a failure) and ends this side of the connection. The connection
+   * no longer counts against the limit, and one whose client keeps its side open is cut shortly after.
+   */
+  private finish (socket: Socket, reason?: string): void {
+    this.sockets.delete(socket)
     if (socket.destroyed) return
-    socket.end(Buffer.concat([encodeTextMessage(reason), encodeCloseMessage()]))
+    socket.end(reason === undefined ? encodeCloseMessage() : Buffer.concat([encodeTextMessage(reason), encodeCloseMessage()]))
     setTimeout(() => { socket.destroy() }, Math.min(5_000, this.idleTimeoutMs)).unref()
   }
 
@@ -260,7 +270,7 @@ export class MrdTcpServer {
     while (xml === undefined) {
       const next = await messages.next()
       // a client that leaves before its header has nothing to reconstruct
-      if (next.done === true) { socket.end(encodeCloseMessage()); return }
+      if (next.done === true) return
       const m = next.value
       if (m.type === 'config-file') {
         config = m.name
@@ -268,7 +278,7 @@ export class MrdTcpServer {
       }
       else if (m.type === 'config-text') throw new MrdClientError('configuration as text (message 2) is not supported: name a pipeline with message 1')
       else if (m.type === 'header') xml = m.xml
-      else if (m.type === 'close') { socket.end(encodeCloseMessage()); return }
+      else if (m.type === 'close') return
       else if (m.type === 'acquisition') throw new MrdClientError('an acquisition arrived before the XML header (message 3)')
     }
     const header = parseIsmrmrdXml(xml)
@@ -346,7 +356,6 @@ export class MrdTcpServer {
     if (summary.images === 0) throw new MrdClientError(`the stream gave no images (${summary.acquisitions} readouts): does it hold image data, not only noise or calibration readouts?`)
     await record?.finish()
     this.log(`mrd: ${client}: ${summary.images} images from ${summary.acquisitions} readouts (${pipeline})${record !== undefined ? ', recorded in the lab' : ''}`)
-    socket.end(encodeCloseMessage())
   }
 }
 
