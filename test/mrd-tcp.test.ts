@@ -92,6 +92,19 @@ async function expectServed (): Promise<MrdMessage[]> {
   return answer.filter((m) => m.type === 'image')
 }
 
+describe('scanhub start --mrd-port', () => {
+  it('needs the hub role besides recon: only a hub may add the patients and exams it records', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'scanhub-mrd-roles-'))
+    try {
+      const run = spawnSync(process.execPath, [SCANHUB_BIN, 'start', '--roles', 'recon', '--mrd-port', '0', '--data', data, '--no-mdns'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 })
+      expect(run.status).toBe(2)
+      expect(run.stderr).toMatch(/--mrd-port .* needs the hub and recon roles \(--roles hub,recon\)/)
+    } finally {
+      await rm(data, { recursive: true, force: true })
+    }
+  }, 60_000)
+})
+
 describe.skipIf(!generator)('MRD over TCP on a hub', () => {
   it('answers with the images scanhub recon makes, and the lab shows the patient, exam, raw data and DICOM', async () => {
     const images = await expectServed()
