@@ -36,6 +36,8 @@ import { MEMBERS_CACHE_FILE, Membership } from './lab/membership.ts'
 import { redeemInvite, serveJoin } from './lab/join.ts'
 import { Pairings } from './auth/pairings.ts'
 import { memberRoutes } from './http/member-routes.ts'
+import { pacsRequestAuthorised, pacsRoutes } from './http/pacs-routes.ts'
+import { ExportQueue } from './pacs/export-queue.ts'
 import type { BootstrapInfo } from './auth/bootstrap.ts'
 import type { IncomingMessage } from 'node:http'
 
@@ -257,13 +259,18 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   // The browser on this machine pairs like any other, with a one-time code in the URL printed at start
   // (as Jupyter does), made with the admin ceiling of whoever runs the hub.
   const startPairing = membership.mayAdminister() ? pairings.create({ ceiling: 'admin', createdBy: 'operator', ttlMs: START_PAIRING_TTL_MS }) : undefined
+  // exports to PACS destinations, resumed from this peer's data directory
+  const exportQueue = new ExportQueue({ lab, blobs, blobService, actor }, { dataDir, log })
+  await exportQueue.start()
+  router.add(...pacsRoutes({ context, auth, queue: exportQueue }))
   for (const role of options.roleServices) await role.start(context)
 
   const http = new HttpService({
     router, apiKey, host: options.httpHost, port: options.httpPort, staticDir: options.staticDir, log,
     ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     authorise: (req) => auth.authorisesRead(req.method ?? 'GET', req.headers.authorization) ||
-      (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/api/v1/sequences' && auth.authorisesSequenceUpload(req.headers.authorization))
+      (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/api/v1/sequences' && auth.authorisesSequenceUpload(req.headers.authorization)) ||
+      pacsRequestAuthorised(auth, req)
   })
   let httpPort: number
   try {
@@ -310,6 +317,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
       await caDownload?.stop()
       await http.stop()
       for (const role of [...options.roleServices].reverse()) await role.stop().catch((err: Error) => log(`stopping ${role.role}: ${err.message}`))
+      await exportQueue.stop()
       keeper.stop()
       offMembers()
       membership.detach()

@@ -7,7 +7,7 @@ import type { Role } from '../../protocol/lab/index.ts'
 import { AUDIT } from '../../protocol/lab/schema.ts'
 
 /** Collections of the lab document, each writable through sync by some roles only. */
-const GUARDED = ['users', 'devices', 'peers', 'members', 'revocations', 'meta', 'sequences', 'examTemplates', 'workflowTemplates', 'taskTemplates', 'patients'] as const
+const GUARDED = ['users', 'devices', 'peers', 'members', 'revocations', 'meta', 'sequences', 'examTemplates', 'workflowTemplates', 'taskTemplates', 'patients', 'destinations'] as const
 type Guarded = typeof GUARDED[number]
 
 /**
@@ -28,7 +28,14 @@ const ALLOWED: Record<Guarded, readonly Role[]> = {
   examTemplates: ['admin', 'scientist'],
   workflowTemplates: ['admin', 'scientist'],
   taskTemplates: ['admin', 'scientist'],
-  patients: ['admin', 'medical', 'scientist']
+  patients: ['admin', 'medical', 'scientist'],
+  // where the lab's images go outside the lab: chosen by those who run its systems
+  destinations: ['admin', 'engineer']
+}
+
+/** Which roles may change a guarded collection of the lab document, through sync or the REST API. */
+export function rolesAllowedToChange (collection: Guarded): readonly Role[] {
+  return ALLOWED[collection]
 }
 
 /** Who may change a patient's document (exams, workflows, tasks, results; running and stopping tasks). */

@@ -9,11 +9,11 @@ import { clearPatientDoc } from './patient-collections.ts'
 import { compareText } from './positions.ts'
 import { LAB_DOC_ID, patientDocId } from './schema.ts'
 import type {
-  Actor, Device, DeviceInput, DevicePatch, EntityKind, LabCollectionName, Patient, PatientInput, PatientPatch,
+  Actor, Destination, DestinationInput, DestinationPatch, Device, DeviceInput, DevicePatch, EntityKind, LabCollectionName, Patient, PatientInput, PatientPatch,
   Sequence, SequenceInput, SequencePatch, User, UserInput, UserPatch
 } from './schema.ts'
 import {
-  validateDeviceInput, validateDevicePatch, validatePatientInput, validatePatientPatch, validateSequenceInput,
+  validateDestinationInput, validateDestinationPatch, validateDeviceInput, validateDevicePatch, validatePatientInput, validatePatientPatch, validateSequenceInput,
   validateSequencePatch, validateUserInput, validateUserPatch
 } from './validate.ts'
 import type { Validation } from './validate.ts'
@@ -158,6 +158,20 @@ export class Devices extends RecordCollection<Device, DeviceInput, DevicePatch> 
       stamps: 'full',
       validateInput: validateDeviceInput,
       validatePatch: validateDevicePatch,
+      compare: byName
+    })
+  }
+}
+
+/** PACS destinations the lab sends images to (node/pacs/). */
+export class Destinations extends RecordCollection<Destination, DestinationInput, DestinationPatch> {
+  constructor (core: LabCore) {
+    super(core, {
+      entity: 'destination',
+      collection: 'destinations',
+      stamps: 'full',
+      validateInput: validateDestinationInput,
+      validatePatch: (patch, current) => validateDestinationPatch(patch, current),
       compare: byName
     })
   }

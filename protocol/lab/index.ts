@@ -6,7 +6,7 @@ export { MemoryDocSource } from './memory-doc-source.ts'
 export { LabNotFoundError, LabSchemaError, LabValidationError } from './errors.ts'
 export * from './schema.ts'
 export {
-  MAX_JSON_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, MIN_BIRTH_DATE, validateActor, validateDeviceInput, validateDevicePatch,
+  MAX_JSON_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, MIN_BIRTH_DATE, validateActor, validateDestinationInput, validateDestinationPatch, validateDeviceInput, validateDevicePatch,
   validateExamInput, validateExamPatch, validateExamTemplateInput, validateExamTemplatePatch, validateId, validateLabName,
   validatePatientInput, validatePatientPatch, validateResultInput, validateSequenceInput, validateSequencePatch,
   validateTaskInput, validateTaskParameters, validateTaskPatch, validateTaskTemplateInput, validateTaskTemplatePatch,
@@ -21,7 +21,7 @@ export {
   MIGRATIONS, SCHEMA_VERSION, checkSchema, migrate, newerSchemaMessage, prepareForWrite, schemaVersionOf, stampSchemaVersion
 } from './schema-version.ts'
 export type { MigrateOptions, Migration, SchemaState } from './schema-version.ts'
-export { Devices, Patients, RecordCollection, Sequences, Users } from './collections.ts'
+export { Destinations, Devices, Patients, RecordCollection, Sequences, Users } from './collections.ts'
 export { Exams, Results, Tasks, Workflows } from './patient-collections.ts'
 export { ExamTemplates, TaskTemplates, WorkflowTemplates } from './templates.ts'
 export type { ChangeListener } from './events.ts'

@@ -3,7 +3,7 @@
 // as origin and its audit entries inside.
 import { mergeAudit, readAudit } from './audit.ts'
 import type { AuditQuery, AuditRecord } from './audit.ts'
-import { Devices, Patients, Sequences, Users } from './collections.ts'
+import { Destinations, Devices, Patients, Sequences, Users } from './collections.ts'
 import { LabCore } from './core.ts'
 import type { DocSource } from './doc-source.ts'
 import { LabValidationError } from './errors.ts'
@@ -38,6 +38,7 @@ export class Lab {
   readonly results: Results
   readonly sequences: Sequences
   readonly devices: Devices
+  readonly destinations: Destinations
   readonly users: Users
   readonly examTemplates: ExamTemplates
   readonly workflowTemplates: WorkflowTemplates
@@ -57,6 +58,7 @@ export class Lab {
     this.results = new Results(this.core)
     this.sequences = new Sequences(this.core)
     this.devices = new Devices(this.core)
+    this.destinations = new Destinations(this.core)
     this.users = new Users(this.core)
     this.examTemplates = new ExamTemplates(this.core)
     this.workflowTemplates = new WorkflowTemplates(this.core)

@@ -160,7 +160,7 @@ export class Exams extends PatientScoped {
   }
 
   /** Adds an exam inside a write to the patient's document (also used to instantiate templates). */
-  insert (w: Writer, patientId: string, id: string, fields: { name: string, description: string, indication?: string }): void {
+  insert (w: Writer, patientId: string, id: string, fields: { name: string, description: string, indication?: string, autoExportDestinationIds?: string[] }): void {
     w.create('exam', 'exams', id, { id, patientId, ...fields, ...stampsOf(w) })
     this.core.remember('exams', id, patientId)
   }

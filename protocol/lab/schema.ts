@@ -23,7 +23,7 @@ export const META = 'meta'
 /** Y.Array of AuditEntry, append-only. */
 export const AUDIT = 'audit'
 
-export const LAB_COLLECTIONS = ['users', 'devices', 'sequences', 'patients', 'examTemplates', 'workflowTemplates', 'taskTemplates'] as const
+export const LAB_COLLECTIONS = ['users', 'devices', 'sequences', 'patients', 'examTemplates', 'workflowTemplates', 'taskTemplates', 'destinations'] as const
 export type LabCollectionName = typeof LAB_COLLECTIONS[number]
 export const PATIENT_COLLECTIONS = ['exams', 'workflows', 'tasks', 'results'] as const
 export type PatientCollectionName = typeof PATIENT_COLLECTIONS[number]
@@ -31,7 +31,7 @@ export type PatientCollectionName = typeof PATIENT_COLLECTIONS[number]
 /** Names used in audit entries and error messages. */
 export type EntityKind =
   | 'lab' | 'patient' | 'exam' | 'workflow' | 'task' | 'result' | 'sequence' | 'device' | 'user'
-  | 'examTemplate' | 'workflowTemplate' | 'taskTemplate'
+  | 'examTemplate' | 'workflowTemplate' | 'taskTemplate' | 'destination'
 
 export const SEXES = ['MALE', 'FEMALE', 'OTHER', 'NOT_GIVEN'] as const
 export type Sex = typeof SEXES[number]
@@ -94,6 +94,8 @@ export interface Exam extends Stamps {
   indication?: string
   /** The hospital's accession number of the ordered procedure, written in every DICOM of the exam. */
   accessionNumber?: string
+  /** Destinations each finished reconstruction of this exam is sent to (from its template, or set on the exam). */
+  autoExportDestinationIds?: string[]
   status: DerivedStatus
 }
 
@@ -208,6 +210,32 @@ export interface Device extends Stamps {
   parameters: Record<string, number | string | boolean>
 }
 
+/** How a PACS destination is reached: DICOM networking (C-STORE) or DICOMweb (STOW-RS). */
+export const DESTINATION_KINDS = ['dimse', 'dicomweb'] as const
+export type DestinationKind = typeof DESTINATION_KINDS[number]
+
+/** A DICOM C-STORE receiver (a PACS, a workstation): its AE title, host and port. */
+export interface DimseDestinationFields {
+  kind: 'dimse'
+  aeTitle: string
+  host: string
+  port: number
+  /** The AE title this lab calls as; SCANHUB when absent. */
+  callingAeTitle?: string
+}
+
+/** A DICOMweb server: STOW-RS to {url}/studies, QIDO-RS to test the connection. */
+export interface DicomwebDestinationFields {
+  kind: 'dicomweb'
+  /** The DICOMweb base URL (http or https), e.g. http://pacs:8042/dicom-web */
+  url: string
+  username?: string
+  password?: string
+}
+
+/** Where a lab sends its images: edited by admins and engineers (node/auth/write-policy.ts). */
+export type Destination = Stamps & { id: string, name: string } & (DimseDestinationFields | DicomwebDestinationFields)
+
 export interface User {
   username: string
   firstName: string
@@ -231,6 +259,8 @@ export interface ExamTemplate extends Stamps {
   name: string
   description: string
   indication?: string
+  /** Destinations an exam of this template sends each finished reconstruction to; copied to the exam. */
+  autoExportDestinationIds?: string[]
 }
 
 export interface WorkflowTemplate extends Stamps {
@@ -283,12 +313,14 @@ export interface ExamInput {
   description?: string
   indication?: string
   accessionNumber?: string
+  autoExportDestinationIds?: string[]
 }
 export interface ExamPatch {
   name?: string
   description?: string
   indication?: string | null
   accessionNumber?: string | null
+  autoExportDestinationIds?: string[] | null
 }
 
 export interface WorkflowInput {
@@ -400,8 +432,22 @@ export interface ExamTemplateInput {
   name: string
   description?: string
   indication?: string
+  autoExportDestinationIds?: string[]
 }
 export type ExamTemplatePatch = ExamPatch
+
+export type DestinationInput = { id?: string, name: string } & (DimseDestinationFields | DicomwebDestinationFields)
+/** Fields of the destination's kind; the kind itself cannot change. Null clears an optional field. */
+export interface DestinationPatch {
+  name?: string
+  aeTitle?: string
+  host?: string
+  port?: number
+  callingAeTitle?: string | null
+  url?: string
+  username?: string | null
+  password?: string | null
+}
 
 export interface WorkflowTemplateInput {
   id?: string

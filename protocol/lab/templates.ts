@@ -160,7 +160,12 @@ export class TemplateInstantiator {
     const examId = core.newId(undefined)
     const copies = new Map(plan.flatMap((p) => p.tasks.map((t) => [t.template.id, t.id] as const)))
     core.write(patientDocId(patientId), actor, (w) => {
-      exams.insert(w, patientId, examId, { name: template.name, description: template.description, indication: template.indication })
+      exams.insert(w, patientId, examId, {
+        name: template.name,
+        description: template.description,
+        indication: template.indication,
+        ...(template.autoExportDestinationIds !== undefined ? { autoExportDestinationIds: template.autoExportDestinationIds } : {})
+      })
       for (const workflow of plan) this.insertWorkflow(w, { id: examId, patientId }, workflow, copies)
     })
     return this.found(exams.get(examId), 'exam', examId)

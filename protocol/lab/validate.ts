@@ -2,9 +2,9 @@
 // store (trimmed names, defaults filled in) or an error that names the field and what is wrong.
 // Error messages never repeat the value, since patient data must not end up in logs.
 import { malformedTextAt } from '../unicode.ts'
-import { CALIBRATIONS, RESULT_TYPES, ROLES, SEXES, TASK_TYPES } from './schema.ts'
+import { CALIBRATIONS, DESTINATION_KINDS, RESULT_TYPES, ROLES, SEXES, TASK_TYPES } from './schema.ts'
 import type {
-  Actor, DeviceInput, DevicePatch, ExamInput, ExamPatch, ExamTemplateInput, ExamTemplatePatch, PatientInput,
+  Actor, Destination, DestinationInput, DestinationPatch, DeviceInput, DevicePatch, ExamInput, ExamPatch, ExamTemplateInput, ExamTemplatePatch, PatientInput,
   PatientPatch, ResultInput, SequenceInput, SequencePatch, TaskInput, TaskKind, TaskParameters, TaskPatch,
   TaskTemplateInput, TaskTemplatePatch, TaskType, UserInput, UserPatch, WorkflowInput, WorkflowPatch,
   WorkflowTemplateInput, WorkflowTemplatePatch
@@ -314,7 +314,8 @@ const examRules: Rules = {
   description,
   indication,
   // DICOM SH: at most 16 characters
-  accessionNumber: { check: line(16), presence: 'optional' }
+  accessionNumber: { check: line(16), presence: 'optional' },
+  autoExportDestinationIds: { check: listOf(id, 0, 16), presence: 'optional' }
 }
 
 const workflowRules: Rules = {
@@ -445,7 +446,68 @@ const examTemplateRules: Rules = {
   id: { check: id, presence: 'optional', fixed: true },
   name: { check: line(), presence: 'required' },
   description,
-  indication
+  indication,
+  autoExportDestinationIds: { check: listOf(id, 0, 16), presence: 'optional' }
+}
+
+/**
+ * A DICOM Application Entity title (the AE value representation): 1 to 16 characters of the default
+ * repertoire without backslash or control characters, not all spaces. Leading and trailing spaces carry
+ * no meaning in DICOM, so it is stored trimmed.
+ */
+const aeTitle: Check = (value, field) => {
+  const message = `${field} must be a DICOM AE title: 1 to 16 letters, digits, spaces or punctuation (no backslash), not all spaces`
+  if (typeof value !== 'string') return fail(message)
+  const trimmed = value.trim()
+  if (trimmed === '' || value.length > 16) return fail(message)
+  for (let i = 0; i < trimmed.length; i++) {
+    const code = trimmed.charCodeAt(i)
+    if (code < 0x20 || code > 0x7e || code === 0x5c) return fail(message)
+  }
+  return ok(trimmed)
+}
+
+/** A host name, an IPv4 address or an IPv6 address (without brackets). */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/
+const host: Check = (value, field) => typeof value === 'string' && value.length <= 253 && HOST.test(value)
+  ? ok(value)
+  : fail(`${field} must be a host name or an IP address`)
+
+const port: Check = (value, field) => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535
+  ? ok(value)
+  : fail(`${field} must be a port number from 1 to 65535`)
+
+/** An http(s) base URL, stored without a trailing slash; credentials go in their own fields, not in the URL. */
+const httpUrl: Check = (value, field) => {
+  if (typeof value !== 'string' || value.length > 2000) return fail(`${field} must be an http or https URL`)
+  let url: URL
+  try { url = new URL(value.trim()) } catch { return fail(`${field} must be an http or https URL such as http://pacs:8042/dicom-web`) }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(`${field} must be an http or https URL`)
+  if (url.username !== '' || url.password !== '') return fail(`${field} must not hold a user name or password: give them as username and password`)
+  if (url.search !== '' || url.hash !== '') return fail(`${field} must be a base URL without a query or fragment`)
+  return ok(url.toString().replace(/\/+$/, ''))
+}
+
+const destinationBase: Rules = {
+  id: { check: id, presence: 'optional', fixed: true },
+  name: { check: line(), presence: 'required' },
+  kind: { check: oneOf(DESTINATION_KINDS), presence: 'required', fixed: true }
+}
+
+const DESTINATION_RULES: Record<Destination['kind'], Rules> = {
+  dimse: {
+    ...destinationBase,
+    aeTitle: { check: aeTitle, presence: 'required' },
+    host: { check: host, presence: 'required' },
+    port: { check: port, presence: 'required' },
+    callingAeTitle: { check: aeTitle, presence: 'optional' }
+  },
+  dicomweb: {
+    ...destinationBase,
+    url: { check: httpUrl, presence: 'required' },
+    username: { check: line(256), presence: 'optional' },
+    password: { check: opaque(1024), presence: 'optional' }
+  }
 }
 
 const workflowTemplateRules: Rules = {
@@ -568,6 +630,19 @@ export function validateTaskTemplateInput (input: unknown): Validation<TaskTempl
 
 export function validateTaskTemplatePatch (patch: unknown, current: TaskKind): Validation<TaskTemplatePatch & { parameters?: TaskParameters }> {
   return validateObject(taskTemplateRules(parametersPatchRule(current)), patch, 'patch', { managed: TEMPLATE_MANAGED }) as Validation<TaskTemplatePatch & { parameters?: TaskParameters }>
+}
+
+export function validateDestinationInput (input: unknown): Validation<DestinationInput> {
+  if (!isPlainObject(input)) return fail('input must be an object')
+  if (input.kind === undefined) return fail('kind is required: dimse (a DICOM C-STORE receiver) or dicomweb (a STOW-RS server)')
+  const kind = oneOf(DESTINATION_KINDS)(input.kind, 'kind')
+  if (!kind.ok) return kind
+  return validateObject(DESTINATION_RULES[kind.value as Destination['kind']], input, 'create', { managed: STAMPS }) as Validation<DestinationInput>
+}
+
+/** `current` is the destination as stored: its kind decides which fields a patch may change. */
+export function validateDestinationPatch (patch: unknown, current: Pick<Destination, 'kind'>): Validation<DestinationPatch> {
+  return validateObject(DESTINATION_RULES[current.kind], patch, 'patch', { managed: STAMPS }) as Validation<DestinationPatch>
 }
 
 /** The actor of a write: both a name and a peer id, so every audit entry says who and where. */

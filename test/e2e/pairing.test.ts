@@ -95,9 +95,18 @@ describe.skipIf(!HAS_CHROMIUM)('pairing a device', () => {
     await screenshot(tablet, '18-removed-device')
     const kept = await tablet.evaluate(async () => ({
       keys: Object.keys(localStorage).filter((k) => k === 'scanhub:pairing' || k === 'scanhub:session' || k === 'scanhub:peer-key'),
-      databases: (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('scanhub:') === true)
+      databases: (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('scanhub:') === true),
+      // the revoked key is gone from the identity store: pairing again makes a new one
+      peerKey: await new Promise<boolean>((resolve) => {
+        const open = indexedDB.open('scanhub-identity', 1)
+        open.onupgradeneeded = () => { open.result.createObjectStore('keys') }
+        open.onsuccess = () => {
+          const get = open.result.transaction('keys').objectStore('keys').get('peer-key')
+          get.onsuccess = () => { resolve(get.result !== undefined); open.result.close() }
+        }
+      })
     }))
-    expect(kept).toEqual({ keys: [], databases: [] })
+    expect(kept).toEqual({ keys: [], databases: [], peerKey: false })
 
     // It syncs nothing any more: a patient made afterwards reaches neither its page nor its storage.
     await admin.getByRole('link', { name: 'Patients' }).click()

@@ -23,7 +23,7 @@ import { KEYS, readJson, remove, writeJson } from '../storage/local-store.ts'
 import { ApiError, HubUnreachableError, request } from './api.ts'
 import type { BootstrapInfo, LoginResult, PublicUser } from './api.ts'
 import { fetchBlob } from './blob-cache.ts'
-import { loadOrCreatePeerKey } from './identity.ts'
+import { forgetPeerKey, loadOrCreatePeerKey } from './identity.ts'
 import { deviceName, pairingErrorMessage, takeHashParam } from './pairing.ts'
 import type { PairingAnswer, StoredPairing } from './pairing.ts'
 
@@ -584,7 +584,7 @@ export class LabSession extends EventTarget {
     this.user = undefined
     remove(KEYS.session)
     remove(KEYS.pairing)
-    remove(KEYS.peerKey)
+    await forgetPeerKey().catch(() => {})
     // the hub's words name times as stored (ISO); the page shows them as the user's clock does
     const said = problem.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, (iso) => new Date(iso).toLocaleString())
     this.pairingProblem = `This device was removed from the lab (${said}). Pair it again to use ScanHub.`
