@@ -15,6 +15,7 @@ import { HttpService } from './http/server.ts'
 import { Router } from './http/router.ts'
 import { labRoutes } from './http/lab-routes.ts'
 import { sequenceRoutes } from './http/sequence-routes.ts'
+import { exchangeRoutes } from './http/exchange-routes.ts'
 import { seedBuiltinSequences } from './lab/seed-sequences.ts'
 import { authRoutes } from './http/auth-routes.ts'
 import { AuthService } from './auth/auth-service.ts'
@@ -218,7 +219,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const router = new Router()
   const admitLocalHost = (id: string): void => { membership.admitLocal(id) }
   const context: PeerContext = { options, labConfig, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, admitLocalHost, log }
-  router.add(...labRoutes(context), ...sequenceRoutes(context))
+  router.add(...labRoutes(context), ...sequenceRoutes(context), ...exchangeRoutes(context))
   await seedBuiltinSequences(context)
   /** What a page needs to find this hub: not a secret (the lab key comes only with pairing). */
   const bootstrapInfo = (req: IncomingMessage): BootstrapInfo => ({

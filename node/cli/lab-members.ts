@@ -2,7 +2,7 @@
 // running on this data directory through its REST API (with the API key of the data directory), since
 // only the running peer holds the lab document and signs with its key.
 import { readFile } from 'node:fs/promises'
-import { request as httpRequest } from 'node:http'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { join, resolve } from 'node:path'
 import { API_KEY_FILE } from '../lab/data-dir.ts'
@@ -56,25 +56,41 @@ function defaultDataDir (): string {
   return process.env.SCANHUB_DATA ?? join(process.env.HOME ?? '.', '.local', 'share', 'scanhub')
 }
 
+/** Bytes to send instead of a JSON body, and/or a reader of a successful answer's bytes (exports, imports). */
+export interface RawExchange {
+  bytes?: Uint8Array
+  contentType?: string
+  /** reads a 2xx answer itself (its body is then not parsed) */
+  download?: (res: IncomingMessage) => Promise<void>
+}
+
 /** Calls the REST API of the peer running on `dataDir`. */
-async function callPeer<T> (dataDir: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function callPeer<T> (dataDir: string, method: 'GET' | 'POST', path: string, body?: unknown, raw?: RawExchange): Promise<T> {
   const info = await readPeerInfo(dataDir)
   if (info === undefined) throw new UsageError(`no peer has run on ${dataDir} (${PEER_INFO_FILE} is missing): start it with \`scanhub start --data ${dataDir}\``)
   const apiKey = (await readFile(join(dataDir, API_KEY_FILE), 'utf8').catch(() => '')).trim()
   // Under --lan the API is https with the lab CA's certificate: trust exactly that CA.
   const ca = await readFile(join(dataDir, CA_CERT_FILE), 'utf8').catch(() => undefined)
-  const payload = body === undefined ? undefined : JSON.stringify(body)
+  const payload = raw?.bytes ?? (body === undefined ? undefined : JSON.stringify(body))
+  const contentType = raw?.bytes !== undefined ? raw.contentType ?? 'application/octet-stream' : 'application/json'
+  // a failure of the caller's reader is its own, not the peer's unreachability
+  let downloadFailure: Error | undefined
   const attempt = async (tls: boolean): Promise<{ status: number, text: string }> => await new Promise((resolvePromise, reject) => {
     const options = {
       host: '127.0.0.1',
       port: info.httpPort,
       path,
       method,
-      headers: { 'x-api-key': apiKey, host: `localhost:${info.httpPort}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { 'x-api-key': apiKey, host: `localhost:${info.httpPort}`, ...(payload !== undefined ? { 'content-type': contentType } : {}) },
       timeout: 15_000,
       ...(tls ? { ca, servername: 'localhost' } : {})
     }
     const req = (tls ? httpsRequest : httpRequest)(options, (res) => {
+      const status = res.statusCode ?? 0
+      if (raw?.download !== undefined && status >= 200 && status < 300) {
+        raw.download(res).then(() => { resolvePromise({ status, text: '' }) }, (err: Error) => { downloadFailure = err; reject(err) })
+        return
+      }
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => { resolvePromise({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
@@ -90,6 +106,7 @@ async function callPeer<T> (dataDir: string, method: 'GET' | 'POST', path: strin
     // an https server answers plain http with a 400 and no JSON
     if (answer.status === 400 && ca !== undefined && !answer.text.startsWith('{')) answer = await attempt(true)
   } catch (err) {
+    if (downloadFailure !== undefined) throw downloadFailure
     if (ca !== undefined && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
       answer = await attempt(true)
     } else {

@@ -77,6 +77,8 @@ Commands:
   seq inspect FILE   summarise a Pulseq sequence
   simulate           run a sequence on the virtual scanner, write an MRD stream
   recon FILE         reconstruct raw data (ISMRMRD HDF5 or MRD stream) into DICOM files
+  export EXAM|PATIENT --out DIR   write an exam's DICOM (with DICOMDIR), raw data and a manifest to a folder
+  import DIR|FILE    bring DICOM, MRD stream and ISMRMRD HDF5 files into the lab
 
 Run \`scanhub <command> --help\` for a command's options.
 `
@@ -195,6 +197,10 @@ export async function main (argv: string[]): Promise<void> {
   if (command === 'simulate') {
     const { simulateCommand } = await import('../../scanner-node/cli/simulate.ts')
     return await simulateCommand(argv.slice(1))
+  }
+  if (command === 'export' || command === 'import') {
+    const { exportCommand, importCommand } = await import('./exchange.ts')
+    return await (command === 'export' ? exportCommand : importCommand)(argv.slice(1))
   }
   if (command === 'recon') {
     const { reconCommand } = await import('../../recon-node/cli/recon.ts')

@@ -1,0 +1,175 @@
+// What an export of an exam (or of every exam of a patient) holds: the DICOM files of its results laid
+// out as DICOM media wants them (DICOM/ST000001/SE000001/IM000001, no component over 8 characters)
+// with a DICOMDIR, the raw data of its acquisitions as the MRD v1 streams the lab stores, any other
+// result files, and manifest.json, which lists the lab's records and every file with its sha-256.
+//
+// ISMRMRD HDF5 is not written: h5wasm (the HDF5 library ScanHub has) cannot write the variable-length
+// members of /dataset/data, and ScanHub has no HDF5 writer of its own. The manifest says so.
+import { createHash } from 'node:crypto'
+import packageJson from '../../package.json' with { type: 'json' }
+import { DicomReadError } from '../../protocol/dicom/index.ts'
+import type { Exam, Patient, Result, ResultFile, Task, Workflow } from '../../protocol/lab/index.ts'
+import type { PeerContext } from '../peer.ts'
+import { dicomdirProblem, dicomFacts, writeDicomdir, type DicomFacts, type DirectoryFile } from './dicomdir.ts'
+import type { ZipEntry } from './zip.ts'
+
+export const MANIFEST_FILE = 'manifest.json'
+export const EXPORT_FORMAT = 'scanhub-export'
+
+export interface ManifestFile {
+  path: string
+  sha256: string
+  size: number
+  type: string
+  kind: 'DICOM' | 'DICOMDIR' | 'RAW' | 'OTHER'
+  examId?: string
+  taskId?: string
+  resultId?: string
+  /** the name the file has in the lab */
+  name?: string
+  studyInstanceUid?: string
+  seriesInstanceUid?: string
+  sopInstanceUid?: string
+}
+
+export interface ExportManifest {
+  format: typeof EXPORT_FORMAT
+  formatVersion: 1
+  scanhubVersion: string
+  exportedAt: string
+  lab: { id?: string, name?: string }
+  patient: Patient
+  exams: Array<{ exam: Exam, workflows: Workflow[], tasks: Task[], results: Result[] }>
+  dicomdir: { written: true, path: string } | { written: false, reason: string }
+  hdf5: { written: false, reason: string }
+  files: ManifestFile[]
+}
+
+export interface ExportPlan {
+  manifest: ExportManifest
+  /** the archive's entries, manifest.json last */
+  entries: ZipEntry[]
+  /** a file name for the archive */
+  filename: string
+}
+
+export class ExportError extends Error {
+  override name = 'ExportError'
+}
+
+const HDF5_REASON = 'not written: h5wasm cannot write the variable-length members of an ISMRMRD /dataset/data, and ScanHub has no HDF5 writer of its own; the raw data is in RAW/ as MRD v1 streams (readable by ISMRMRD/Gadgetron streaming clients)'
+
+function sixDigits (prefix: string, n: number): string {
+  return prefix + String(n).padStart(6, '0')
+}
+
+/** A file name safe on every file system, kept recognisable. */
+function safeName (name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '').slice(0, 100) || 'file'
+}
+
+function bytesEntry (path: string, bytes: Uint8Array): ZipEntry {
+  return { path, size: bytes.length, read: () => [bytes] }
+}
+
+/** Plans the export of `exams` (all of `patient`). Fetches every blob it needs from the lab first. */
+export async function planExport (context: PeerContext, patient: Patient, exams: Exam[]): Promise<ExportPlan> {
+  const { lab, blobs, blobService } = context
+  const files: ManifestFile[] = []
+  const entries: ZipEntry[] = []
+  const directory: DirectoryFile[] = []
+  const blobEntry = (path: string, file: ResultFile): ZipEntry => ({ path, size: file.size, read: () => blobs.createReadStream(file.sha256) })
+  const ensure = async (file: ResultFile): Promise<void> => {
+    try {
+      const info = await blobService.ensure(file.sha256)
+      if (info.size !== file.size) throw new ExportError(`${file.name} has ${info.size} bytes, its result says ${file.size}`)
+    } catch (err) {
+      throw new ExportError(`${file.name} (${file.sha256.slice(0, 12)}…) cannot be fetched from the lab: ${(err as Error).message}`)
+    }
+  }
+
+  // studies and series are numbered across the whole export, in the order they are met
+  const studyFolders = new Map<string, { name: string, series: Map<string, { name: string, images: number }> }>()
+  const examRecords: ExportManifest['exams'] = []
+  let examNumber = 0
+  for (const exam of exams) {
+    examNumber++
+    const tasks = lab.tasks.list({ examId: exam.id })
+    const results: Result[] = []
+    let taskNumber = 0
+    for (const task of tasks) {
+      taskNumber++
+      const taskResults = lab.results.list({ taskId: task.id })
+      results.push(...taskResults)
+      for (const result of taskResults) {
+        for (const file of result.files) {
+          await ensure(file)
+          const base = { sha256: file.sha256, size: file.size, type: file.type, examId: exam.id, taskId: task.id, resultId: result.id, name: file.name }
+          if (result.type === 'DICOM') {
+            let facts: DicomFacts
+            try {
+              facts = dicomFacts(await blobs.read(file.sha256))
+            } catch (err) {
+              if (!(err instanceof DicomReadError)) throw err
+              const path = `OTHER/${sixDigits('EX', examNumber)}/${sixDigits('TK', taskNumber)}/${safeName(file.name)}`
+              files.push({ ...base, path, kind: 'OTHER' })
+              entries.push(blobEntry(path, file))
+              continue
+            }
+            let study = studyFolders.get(facts.studyInstanceUid)
+            if (study === undefined) {
+              study = { name: sixDigits('ST', studyFolders.size + 1), series: new Map() }
+              studyFolders.set(facts.studyInstanceUid, study)
+            }
+            let series = study.series.get(facts.seriesInstanceUid)
+            if (series === undefined) {
+              series = { name: sixDigits('SE', study.series.size + 1), images: 0 }
+              study.series.set(facts.seriesInstanceUid, series)
+            }
+            series.images++
+            const components = ['DICOM', study.name, series.name, sixDigits('IM', series.images)]
+            const path = components.join('/')
+            directory.push({ components, facts })
+            files.push({ ...base, path, kind: 'DICOM', studyInstanceUid: facts.studyInstanceUid, seriesInstanceUid: facts.seriesInstanceUid, sopInstanceUid: facts.sopInstanceUid })
+            entries.push(blobEntry(path, file))
+          } else {
+            const kind = result.type === 'RAW' ? 'RAW' : 'OTHER'
+            const path = `${kind}/${sixDigits('EX', examNumber)}/${sixDigits('TK', taskNumber)}/${safeName(file.name)}`
+            files.push({ ...base, path, kind })
+            entries.push(blobEntry(path, file))
+          }
+        }
+      }
+    }
+    examRecords.push({ exam, workflows: lab.workflows.list({ examId: exam.id }), tasks, results })
+  }
+
+  let dicomdir: ExportManifest['dicomdir']
+  const problem = dicomdirProblem(directory)
+  if (problem === undefined) {
+    const bytes = writeDicomdir(directory)
+    dicomdir = { written: true, path: 'DICOMDIR' }
+    files.unshift({ path: 'DICOMDIR', sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, type: 'application/dicom', kind: 'DICOMDIR' })
+    entries.unshift(bytesEntry('DICOMDIR', bytes))
+  } else {
+    dicomdir = { written: false, reason: `no DICOMDIR: ${problem}` }
+  }
+
+  const info = lab.info()
+  const manifest: ExportManifest = {
+    format: EXPORT_FORMAT,
+    formatVersion: 1,
+    scanhubVersion: packageJson.version,
+    exportedAt: new Date().toISOString(),
+    lab: { id: info.labId, name: info.labName },
+    patient,
+    exams: examRecords,
+    dicomdir,
+    hdf5: { written: false, reason: HDF5_REASON },
+    files
+  }
+  entries.push(bytesEntry(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8')))
+  const who = safeName(`${patient.lastName}_${patient.firstName}`).slice(0, 40)
+  const what = exams.length === 1 ? safeName(exams[0].name).slice(0, 40) : 'exams'
+  return { manifest, entries, filename: `scanhub-${who}-${what}-${manifest.exportedAt.slice(0, 10)}.zip` }
+}
