@@ -220,4 +220,28 @@ describe('scanhub import into another lab', () => {
     expect(JSON.parse(one.stdout)).toMatchObject({ imported: 0, duplicates: 1 })
     expect(existsSync(join(exportDir, '.scanhub-export.zip.part'))).toBe(false)
   }, 60_000)
+
+  it.skipIf(!hasTool('ismrmrd_generate_cartesian_shepp_logan'))('imports an ISMRMRD HDF5 file as raw data (an MRD stream) into a given patient; raw data that names no patient is refused with the way out', async () => {
+    const h5 = join(work, 'shepp-logan.h5')
+    expect(spawnSync('ismrmrd_generate_cartesian_shepp_logan', ['-m', '32', '-c', '2', '-o', h5], { encoding: 'utf8' }).status).toBe(0)
+    const patient = (await target.api<Array<{ id: string }>>('GET', '/api/v1/patients')).body[0]
+    const run = await scanhub(['import', h5, '--patient', patient.id, '--json', '--data', target.dataDir])
+    expect(run.status, run.stderr).toBe(0)
+    const summary = JSON.parse(run.stdout) as ImportSummary
+    expect(summary).toMatchObject({ imported: 1, failed: 0 })
+    expect(summary.files[0]).toMatchObject({ kind: 'HDF5', status: 'imported', patientId: patient.id })
+    const task = (await target.api('GET', `/api/v1/tasks/${(summary.files[0] as unknown as { taskId: string }).taskId}`)).body
+    expect(task).toMatchObject({ type: 'ACQUISITION', status: 'FINISHED' })
+    const raw = task.results[0].files[0]
+    expect(raw.type).toBe('application/x-ismrmrd-stream')
+    const stream = new Uint8Array(await (await fetch(`${target.baseUrl}/api/v1/blobs/${raw.sha256}`, { headers: { 'x-api-key': target.apiKey } })).arrayBuffer())
+    // an MRD v1 stream: the header message (id 3) first, the close message (id 4) last
+    expect([stream[0] | (stream[1] << 8), stream[stream.length - 2] | (stream[stream.length - 1] << 8)]).toEqual([3, 4])
+    // the same file again is a duplicate; without a patient, the file names none
+    const again = await scanhub(['import', h5, '--patient', patient.id, '--json', '--data', target.dataDir])
+    expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, duplicates: 1 })
+    const anonymous = await scanhub(['import', h5, '--data', target.dataDir])
+    expect(anonymous.status).toBe(1)
+    expect(anonymous.stderr).toMatch(/shepp-logan\.h5 (gives no birth date|names no patient).*--patient ID/)
+  }, 60_000)
 })
