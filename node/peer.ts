@@ -15,7 +15,7 @@ import { HttpService } from './http/server.ts'
 import { Router } from './http/router.ts'
 import { labRoutes } from './http/lab-routes.ts'
 import { sequenceRoutes } from './http/sequence-routes.ts'
-import { exchangeRoutes } from './http/exchange-routes.ts'
+import { exchangeRoutes, importRequestAuthorised } from './http/exchange-routes.ts'
 import { seedBuiltinSequences } from './lab/seed-sequences.ts'
 import { authRoutes } from './http/auth-routes.ts'
 import { AuthService } from './auth/auth-service.ts'
@@ -271,7 +271,8 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     authorise: (req) => auth.authorisesRead(req.method ?? 'GET', req.headers.authorization) ||
       (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/api/v1/sequences' && auth.authorisesSequenceUpload(req.headers.authorization)) ||
-      pacsRequestAuthorised(auth, req)
+      pacsRequestAuthorised(auth, req) ||
+      importRequestAuthorised(auth, req)
   })
   let httpPort: number
   try {

@@ -7,6 +7,9 @@ import { writeZip, zipSize, ZipError } from '../exchange/zip.ts'
 import type { PeerContext } from '../peer.ts'
 import { HttpError, type Route, type RouteResponse } from './router.ts'
 import type { Exam, Patient } from '../../protocol/lab/index.ts'
+import { bearerToken, type AuthService } from '../auth/auth-service.ts'
+import { rolesAllowedToChange } from '../auth/write-policy.ts'
+import type { IncomingMessage } from 'node:http'
 
 const API = '/api/v1'
 /** The largest file one import request takes (the body is held in memory while it is read). */
@@ -43,6 +46,21 @@ function hintsOf (query: URLSearchParams): ImportHints {
     ...(get('examName') !== undefined ? { examName: get('examName') } : {}),
     ...(get('accessionNumber') !== undefined ? { accessionNumber: get('accessionNumber') } : {}),
     ...(get('taskName') !== undefined ? { taskName: get('taskName') } : {})
+  }
+}
+
+/**
+ * Whether an import from the app may go through: a logged-in user who may create patients and their
+ * exams (write-policy.ts). Exports are reads, which any session may make.
+ */
+export function importRequestAuthorised (auth: AuthService, req: IncomingMessage): boolean {
+  if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== `${API}/import`) return false
+  const token = bearerToken(req.headers.authorization)
+  if (token === undefined) return false
+  try {
+    return rolesAllowedToChange('patients').includes(auth.authenticate(token).user.role)
+  } catch {
+    return false
   }
 }
 
