@@ -16,6 +16,7 @@ import { Router } from './http/router.ts'
 import { labRoutes } from './http/lab-routes.ts'
 import { sequenceRoutes } from './http/sequence-routes.ts'
 import { exchangeRoutes, importRequestAuthorised } from './http/exchange-routes.ts'
+import { worklistRoutes } from './http/worklist-routes.ts'
 import { seedBuiltinSequences } from './lab/seed-sequences.ts'
 import { authRoutes } from './http/auth-routes.ts'
 import { AuthService } from './auth/auth-service.ts'
@@ -264,6 +265,8 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const exportQueue = new ExportQueue({ lab, blobs, blobService, actor }, { dataDir, log })
   await exportQueue.start()
   router.add(...pacsRoutes({ context, auth, queue: exportQueue }))
+  // the hospital's modality worklist, asked from one of the lab's DICOM destinations
+  router.add(...worklistRoutes({ context, auth, apiKey }))
   for (const role of options.roleServices) await role.start(context)
 
   const http = new HttpService({

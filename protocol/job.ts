@@ -3,6 +3,7 @@
 // worker and scanner, opened by the worker; every frame holds one message. Grammar in PROTOCOL.md.
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { isValidUid } from './dicom/uid.ts'
 
 /** A grant carries the job's description and the units already done; everything else is small. */
 export const MAX_JOB_FRAME_LENGTH = 1024 * 1024
@@ -49,7 +50,8 @@ export interface JobDescription {
   /** ReconstructionParameters.options (a custom chain as options.chain) */
   options: Record<string, unknown>
   patient: { id: string, firstName: string, lastName: string, birthDate?: string, sex?: string, heightCm?: number, weightKg?: number }
-  study: { id: string, name?: string, dateTime: string, accessionNumber?: string }
+  /** uid: the StudyInstanceUID the hospital gave the exam (Exam.studyInstanceUid), else derived from id */
+  study: { id: string, uid?: string, name?: string, dateTime: string, accessionNumber?: string }
   /** who ran the acquisition (DICOM OperatorsName) */
   operator?: string
   series: { id: string, number: number, name: string, description?: string, dateTime?: string }
@@ -293,6 +295,8 @@ export function parseJobDescription (text: string): JobDescription {
   const { patient, study, series, equipment } = value
   if (!isObject(patient) || typeof patient.id !== 'string' || typeof patient.firstName !== 'string' || typeof patient.lastName !== 'string') fail('patient needs id, firstName and lastName')
   if (!isObject(study) || typeof study.id !== 'string' || typeof study.dateTime !== 'string' || Number.isNaN(new Date(study.dateTime).getTime())) fail('study needs an id and a dateTime')
+  const studyUid = (study as Record<string, unknown>).uid
+  if (studyUid !== undefined && (typeof studyUid !== 'string' || !isValidUid(studyUid))) fail('study.uid must be a DICOM UID')
   if (!isObject(series) || typeof series.id !== 'string' || typeof series.name !== 'string' || !Number.isSafeInteger(series.number) || (series.number as number) < 0) fail('series needs an id, a name and a number')
   if (!isObject(equipment) || typeof equipment.manufacturer !== 'string') fail('equipment needs a manufacturer')
   return value as unknown as JobDescription

@@ -94,6 +94,11 @@ export interface Exam extends Stamps {
   indication?: string
   /** The hospital's accession number of the ordered procedure, written in every DICOM of the exam. */
   accessionNumber?: string
+  /**
+   * The StudyInstanceUID the hospital gave the ordered study (from its modality worklist): every DICOM of
+   * the exam carries it; without it the study UID derives from the exam's id.
+   */
+  studyInstanceUid?: string
   /** Destinations each finished reconstruction of this exam is sent to (from its template, or set on the exam). */
   autoExportDestinationIds?: string[]
   status: DerivedStatus
@@ -313,6 +318,7 @@ export interface ExamInput {
   description?: string
   indication?: string
   accessionNumber?: string
+  studyInstanceUid?: string
   autoExportDestinationIds?: string[]
 }
 export interface ExamPatch {
@@ -320,6 +326,7 @@ export interface ExamPatch {
   description?: string
   indication?: string | null
   accessionNumber?: string | null
+  studyInstanceUid?: string | null
   autoExportDestinationIds?: string[] | null
 }
 

@@ -2,6 +2,7 @@
 // store (trimmed names, defaults filled in) or an error that names the field and what is wrong.
 // Error messages never repeat the value, since patient data must not end up in logs.
 import { malformedTextAt } from '../unicode.ts'
+import { isValidUid, MAX_UID_LENGTH } from '../dicom/uid.ts'
 import { CALIBRATIONS, DESTINATION_KINDS, RESULT_TYPES, ROLES, SEXES, TASK_TYPES } from './schema.ts'
 import type {
   Actor, Destination, DestinationInput, DestinationPatch, DeviceInput, DevicePatch, ExamInput, ExamPatch, ExamTemplateInput, ExamTemplatePatch, PatientInput,
@@ -307,6 +308,11 @@ const patientRules = (now: Date): Rules => ({
 const description: Rule = { check: text(), presence: () => '' }
 const indication: Rule = { check: text(2000), presence: 'optional' }
 
+/** A DICOM UID (UI): dot-separated numbers without leading zeros, at most 64 characters. */
+const dicomUid: Check = (value, field) => typeof value === 'string' && isValidUid(value.trim())
+  ? ok(value.trim())
+  : fail(`${field} must be a DICOM UID: at most ${MAX_UID_LENGTH} characters of digits and dots, such as 1.2.840.10008.1, without leading zeros in a component`)
+
 const examRules: Rules = {
   id: { check: id, presence: 'optional', fixed: true },
   patientId: { check: id, presence: 'required', fixed: true },
@@ -314,6 +320,7 @@ const examRules: Rules = {
   description,
   indication,
   // DICOM SH: at most 16 characters
+  studyInstanceUid: { check: dicomUid, presence: 'optional' },
   accessionNumber: { check: line(16), presence: 'optional' },
   autoExportDestinationIds: { check: listOf(id, 0, 16), presence: 'optional' }
 }

@@ -474,6 +474,7 @@ function overridesOf (d: JobDescription): SeriesOverrides {
     },
     study: {
       id: d.study.id,
+      ...(d.study.uid !== undefined ? { uid: d.study.uid } : {}),
       ...(d.study.name !== undefined ? { name: d.study.name } : {}),
       ...(d.study.accessionNumber !== undefined ? { accessionNumber: d.study.accessionNumber } : {}),
       dateTime: new Date(d.study.dateTime)

@@ -350,6 +350,8 @@ export class JobManager {
       },
       study: {
         id: task.examId,
+        // the hospital's study UID (from its worklist) where the exam has one
+        ...(exam?.studyInstanceUid !== undefined ? { uid: exam.studyInstanceUid } : {}),
         ...(exam !== undefined ? { name: exam.name } : {}),
         dateTime: exam?.createdAt ?? task.createdAt,
         ...(exam?.accessionNumber !== undefined ? { accessionNumber: exam.accessionNumber } : {})
