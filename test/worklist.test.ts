@@ -113,7 +113,8 @@ describe.skipIf(!ready)('modality worklist from wlmscpfs', () => {
       return t.status === 'FINISHED' ? t : undefined
     }, 60_000, 'reconstruction FINISHED')
     const file = done.results.find((r: { type: string }) => r.type === 'DICOM').files[0]
-    const bytes = new Uint8Array(await fetch(`${peer.baseUrl}/api/v1/blobs/${file.sha256}`, { headers: { 'x-api-key': peer.apiKey } }).then(async (r) => await r.arrayBuffer() as ArrayBuffer))
+    const response = await fetch(`${peer.baseUrl}/api/v1/blobs/${file.sha256}`, { headers: { 'x-api-key': peer.apiKey } })
+    const bytes = Buffer.from(await response.arrayBuffer())
 
     if (!hasPythonModules('pydicom')) return
     const dir = await mkdtemp(join(tmpdir(), 'scanhub-worklist-dicom-'))
