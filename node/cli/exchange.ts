@@ -12,7 +12,7 @@ import { callPeer } from './lab-members.ts'
 import { formatHelp, parseCommand, UsageError, type CommandSpec } from './args.ts'
 import { ProgressBar } from './progress.ts'
 import { readZipDirectory, readZipEntry } from '../exchange/zip.ts'
-import { MANIFEST_FILE, type ExportManifest, type ManifestFile } from '../exchange/export.ts'
+import { importHintsFromManifest, isExportManifest, MANIFEST_FILE, type ExportManifest, type ManifestFile } from '../../protocol/export-manifest.ts'
 import type { ImportOutcome } from '../exchange/import.ts'
 
 const DATA_HELP = { '--data DIR': 'the peer\'s data directory (default ~/.local/share/scanhub or $SCANHUB_DATA)', '-h, --help': 'show this help' }
@@ -133,26 +133,6 @@ async function filesOf (root: string): Promise<string[]> {
   return found
 }
 
-/** What an export's manifest tells about a file, as query parameters of the import. */
-function hintsFromManifest (manifest: ExportManifest | undefined, path: string): Record<string, string> {
-  const file = manifest?.files.find((f) => f.path === path)
-  if (manifest === undefined || file === undefined) return {}
-  const record = manifest.exams.find((e) => e.exam.id === file.examId)
-  const task = record?.tasks.find((t) => t.id === file.taskId)
-  const hints: Record<string, string> = {}
-  if (record !== undefined) hints.examName = record.exam.name
-  if (record?.exam.accessionNumber !== undefined) hints.accessionNumber = record.exam.accessionNumber
-  if (task !== undefined) hints.taskName = task.name
-  if (file.kind === 'RAW') {
-    // raw data does not name its patient or study: the manifest does
-    const p = manifest.patient
-    Object.assign(hints, { lastName: p.lastName, firstName: p.firstName, birthDate: p.birthDate, sex: p.sex, ...(p.mrn !== undefined ? { mrn: p.mrn } : {}) })
-    const study = manifest.files.find((f) => f.examId === file.examId && f.studyInstanceUid !== undefined)?.studyInstanceUid
-    if (study !== undefined) hints.studyInstanceUid = study
-  }
-  return hints
-}
-
 export async function importCommand (argv: string[]): Promise<void> {
   const { values, positionals, help } = parseCommand(IMPORT, argv)
   if (help) { process.stdout.write(formatHelp(IMPORT)); return }
@@ -163,7 +143,7 @@ export async function importCommand (argv: string[]): Promise<void> {
   const root = resolve(basename(given).toUpperCase() === 'DICOMDIR' ? dirname(given) : given)
   const rootIsDir = (await stat(root).catch(() => undefined))?.isDirectory() === true
   const manifestPath = rootIsDir ? join(root, MANIFEST_FILE) : undefined
-  const manifest = manifestPath === undefined ? undefined : await readFile(manifestPath, 'utf8').then((t) => JSON.parse(t) as ExportManifest).catch(() => undefined)
+  const manifest = manifestPath === undefined ? undefined : await readFile(manifestPath, 'utf8').then((t) => { const m: unknown = JSON.parse(t); return isExportManifest(m) ? m : undefined }).catch(() => undefined)
   const files = (await filesOf(root)).filter((f) => f !== manifestPath)
   if (files.length === 0) throw new UsageError(`${root} holds no files`)
 
@@ -171,7 +151,7 @@ export async function importCommand (argv: string[]): Promise<void> {
   const outcomes: Array<ImportOutcome | { name: string, status: 'failed', error: string }> = []
   for (const [i, file] of files.entries()) {
     const name = rootIsDir ? relative(root, file).split(sep).join('/') : basename(file)
-    const query = new URLSearchParams({ name, ...hintsFromManifest(manifest, name), ...(values.patient !== undefined ? { patientId: String(values.patient) } : {}) })
+    const query = new URLSearchParams({ name, ...importHintsFromManifest(manifest, name), ...(values.patient !== undefined ? { patientId: String(values.patient) } : {}) })
     try {
       const bytes = await readFile(file)
       outcomes.push(await callPeer<ImportOutcome>(dataDir, 'POST', `/api/v1/import?${query.toString()}`, undefined, { bytes }))

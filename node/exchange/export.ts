@@ -8,42 +8,13 @@
 import { createHash } from 'node:crypto'
 import packageJson from '../../package.json' with { type: 'json' }
 import { DicomReadError } from '../../protocol/dicom/index.ts'
-import type { Exam, Patient, Result, ResultFile, Task, Workflow } from '../../protocol/lab/index.ts'
+import type { Exam, Patient, Result, ResultFile } from '../../protocol/lab/index.ts'
+import { EXPORT_FORMAT, MANIFEST_FILE, type ExportManifest, type ManifestFile } from '../../protocol/export-manifest.ts'
 import type { PeerContext } from '../peer.ts'
 import { dicomdirProblem, dicomFacts, writeDicomdir, type DicomFacts, type DirectoryFile } from './dicomdir.ts'
 import type { ZipEntry } from './zip.ts'
 
-export const MANIFEST_FILE = 'manifest.json'
-export const EXPORT_FORMAT = 'scanhub-export'
-
-export interface ManifestFile {
-  path: string
-  sha256: string
-  size: number
-  type: string
-  kind: 'DICOM' | 'DICOMDIR' | 'RAW' | 'OTHER'
-  examId?: string
-  taskId?: string
-  resultId?: string
-  /** the name the file has in the lab */
-  name?: string
-  studyInstanceUid?: string
-  seriesInstanceUid?: string
-  sopInstanceUid?: string
-}
-
-export interface ExportManifest {
-  format: typeof EXPORT_FORMAT
-  formatVersion: 1
-  scanhubVersion: string
-  exportedAt: string
-  lab: { id?: string, name?: string }
-  patient: Patient
-  exams: Array<{ exam: Exam, workflows: Workflow[], tasks: Task[], results: Result[] }>
-  dicomdir: { written: true, path: string } | { written: false, reason: string }
-  hdf5: { written: false, reason: string }
-  files: ManifestFile[]
-}
+export { MANIFEST_FILE, type ExportManifest, type ManifestFile }
 
 export interface ExportPlan {
   manifest: ExportManifest

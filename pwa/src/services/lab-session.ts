@@ -315,6 +315,11 @@ export class LabSession extends EventTarget {
     return this.user?.role === 'admin' || this.user?.role === 'engineer'
   }
 
+  /** The session's Authorization header, for requests that stream with progress (exam downloads, file imports). */
+  authHeaders (): Record<string, string> {
+    return this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }
+  }
+
   /** Patients, exams, workflows, tasks, running and stopping them: what every peer lets these roles change (node/auth/write-policy.ts). */
   get canEditPatients (): boolean {
     return this.user?.role === 'admin' || this.user?.role === 'medical' || this.user?.role === 'scientist'

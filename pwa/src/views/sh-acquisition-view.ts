@@ -12,6 +12,7 @@ import '../components/sh-confirm-dialog.ts'
 import '../components/sh-status-badge.ts'
 import '../components/sh-task-form.ts'
 import '../components/sh-run-control.ts'
+import '../components/sh-exam-download.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
 import { TASK_FORM_FIELDS } from '../components/sh-task-form.ts'
 import type { TaskFormValue } from '../components/sh-task-form.ts'
@@ -432,6 +433,7 @@ export class ShAcquisitionView extends SessionElement {
           <dt>Created</dt><dd>${formatDateTime(exam.createdAt)} by ${exam.createdBy}</dd>
           <dt>Updated</dt><dd>${formatDateTime(exam.updatedAt)} by ${exam.updatedBy}</dd>
         </dl>
+        <sh-exam-download .examId=${exam.id}></sh-exam-download>
       </div>`
     }
     if (sel.kind === 'workflow') {

@@ -8,6 +8,7 @@ import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
+import '../components/sh-file-import.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
 import { errorsFromMessage, fieldError, formError, invalid } from '../components/form-errors.ts'
 import type { FieldErrors } from '../components/form-errors.ts'
@@ -221,6 +222,7 @@ export class ShPatientsView extends SessionElement {
         ${canEdit ? html`<button class="primary" @click=${() => { this.creating = true }} ?disabled=${this.creating} aria-label="New patient">${icon('plus')} New patient</button>` : html`<span class="muted">Read only</span>`}
       </header>
       ${this.creating ? this.renderCreate() : nothing}
+      ${canEdit ? html`<sh-file-import></sh-file-import>` : nothing}
       <div class="table-wrap">
         <table class="table" aria-label="Patients">
           <thead><tr>
