@@ -18,6 +18,7 @@ import '../views/sh-acquisition-view.ts'
 import '../views/sh-library-view.ts'
 import '../views/sh-users-view.ts'
 import '../views/sh-members-view.ts'
+import '../views/sh-worklist-view.ts'
 import '../views/sh-pairing-view.ts'
 import { loadImageViewer } from '../views/load-viewer.ts'
 
@@ -57,6 +58,9 @@ export class ShApp extends LitElement {
       case 'members': return this.session.isAdmin
         ? html`<sh-members-view></sh-members-view>`
         : html`<div class="center"><div class="card"><h2>Members</h2><p class="muted">Only an administrator manages the lab's members.</p></div></div>`
+      case 'worklist': return this.session.canEditPatients
+        ? html`<sh-worklist-view></sh-worklist-view>`
+        : html`<div class="center"><div class="card"><h2>Worklist</h2><p class="muted">Only admin, medical and scientist users take patients from the hospital's worklist.</p><a href="/">Patients</a></div></div>`
       case 'viewer':
         loadImageViewer()
         return html`<sh-image-viewer .resultId=${route.resultId} .blobs=${route.blobs}></sh-image-viewer>`

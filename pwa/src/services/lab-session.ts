@@ -57,6 +57,33 @@ export class NotAllowedError extends Error {
   override name = 'NotAllowedError'
 }
 
+/** A scheduled procedure from the hospital's worklist (GET /api/v1/worklist); what the provider left empty is absent and named in missing. */
+export interface WorklistEntryView {
+  patientId?: string
+  /** family^given */
+  patientName?: string
+  /** YYYY-MM-DD */
+  birthDate?: string
+  sex?: string
+  accessionNumber?: string
+  requestedProcedureId?: string
+  requestedProcedureDescription?: string
+  studyInstanceUid?: string
+  /** YYYY-MM-DDTHH:MM[:SS], the provider's local time */
+  scheduledStart?: string
+  modality?: string
+  stationAeTitle?: string
+  scheduledProcedureStepId?: string
+  missing: string[]
+  problems: string[]
+}
+
+export interface WorklistAnswerView {
+  provider: { id: string, name: string, aeTitle: string, host: string, port: number }
+  entries: WorklistEntryView[]
+  truncated: boolean
+}
+
 /** A member of the lab as the hub lists it (GET /api/v1/members). */
 export interface MemberView {
   peerId: string
@@ -520,6 +547,20 @@ export class LabSession extends EventTarget {
 
   async fetchBlob (sha256: string): Promise<ArrayBuffer> {
     return await fetchBlob(sha256, this.token)
+  }
+
+  // ---- the hospital's modality worklist (the hub asks it; admin, medical, scientist) ----
+
+  /** date: YYYYMMDD or YYYYMMDD-YYYYMMDD; modality and station empty for any. */
+  async queryWorklist (query: { date: string, modality: string, station: string, destinationId?: string }): Promise<WorklistAnswerView> {
+    const params = new URLSearchParams({ date: query.date, modality: query.modality, station: query.station })
+    if (query.destinationId !== undefined && query.destinationId !== '') params.set('destinationId', query.destinationId)
+    return await request<WorklistAnswerView>(`/api/v1/worklist?${params.toString()}`, { token: this.token, timeoutMs: 60_000 })
+  }
+
+  /** Creates or updates the entry's patient and exam on the hub; they reach this page by sync. */
+  async pickWorklistEntry (entry: WorklistEntryView): Promise<{ patientId: string, examId: string }> {
+    return await request<{ patientId: string, examId: string }>('/api/v1/worklist/pick', { method: 'POST', token: this.token, body: { entry }, timeoutMs: 30_000 })
   }
 
   /** Dial the hub now (the user pressed "retry"). */

@@ -219,6 +219,7 @@ export class ShPatientsView extends SessionElement {
         <div class="search">${icon('search')}<input type="search" aria-label="Search patients" placeholder="Search name, ID, birthday…"
           .value=${this.search} @input=${(e: Event) => { this.search = (e.target as HTMLInputElement).value }}></div>
         <span class="spacer"></span>
+        ${this.session.canEditPatients ? html`<button @click=${() => { this.router.navigate('/worklist') }} aria-label="From worklist">${icon('download')} From worklist</button>` : nothing}
         ${canEdit ? html`<button class="primary" @click=${() => { this.creating = true }} ?disabled=${this.creating} aria-label="New patient">${icon('plus')} New patient</button>` : html`<span class="muted">Read only</span>`}
       </header>
       ${this.creating ? this.renderCreate() : nothing}
