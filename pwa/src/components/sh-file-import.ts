@@ -38,7 +38,7 @@ async function upload (url: string, file: File, headers: Record<string, string>,
 @customElement('sh-file-import')
 export class ShFileImport extends SessionElement {
   static override styles = [sharedStyles, css`
-    :host { display: block; }
+    :host { display: block; margin-bottom: 12px; }
     .zone { border: 2px dashed var(--sh-border); border-radius: 10px; padding: 16px; display: flex; flex-wrap: wrap; align-items: center; gap: 10px; }
     .zone.over { border-color: var(--sh-primary); background: var(--sh-primary-soft); }
     .zone p { flex: 1; margin: 0; color: var(--sh-text-muted); }
