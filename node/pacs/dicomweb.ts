@@ -129,7 +129,9 @@ export async function dicomwebStore (destination: DicomwebDestinationFields, ins
   }
   // 200: all stored; 202: some refused or with warnings; 409: none stored (PS3.18 10.5.3)
   if (response.status !== 200 && response.status !== 202 && response.status !== 409) {
-    return { outcomes: new Map(), error: httpRefusal(response, 'the upload', await answerText(response)).message }
+    // a wrong URL, password or request stays wrong; an overloaded or failing server may recover
+    const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429
+    return { outcomes: new Map(), error: httpRefusal(response, 'the upload', await answerText(response)).message, ...(permanent ? { permanent } : {}) }
   }
   const text = await response.text()
   let answer: unknown

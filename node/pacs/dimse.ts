@@ -36,6 +36,8 @@ export interface StoreReport {
   outcomes: Map<string, InstanceOutcome>
   /** why the association ended before every instance was answered */
   error?: string
+  /** the destination refused for good (a permanent association rejection, a wrong URL or password): retrying cannot help */
+  permanent?: boolean
 }
 
 // PS3.8 9.3.4: A-ASSOCIATE-RJ result, source and reason
@@ -106,6 +108,8 @@ interface Association {
   ended: Promise<void>
   /** the first reason it failed, if it did */
   failure: () => string | undefined
+  /** whether the PACS rejected the association permanently */
+  rejectedPermanently: () => boolean
 }
 
 /** Opens one association with the requests already added; `ended` settles when it is over, whatever happened. */
@@ -113,6 +117,7 @@ function associate (destination: DimseDestinationFields, prepare: (client: Insta
   const client = new Client()
   prepare(client)
   let failure: string | undefined
+  let permanent = false
   const fail = (message: string): void => { failure ??= message }
   const ended = new Promise<void>((resolve) => {
     let done = false
@@ -130,6 +135,8 @@ function associate (destination: DimseDestinationFields, prepare: (client: Insta
     }, timeouts.connectMs + timeouts.associationMs * 4)
     guard.unref()
     client.on('associationRejected', (reject: { result: number, source: number, reason: number }) => {
+      // PS3.8 9.3.4: result 1 is "rejected-permanent", 2 "rejected-transient"
+      permanent = reject.result === 1
       fail(describeRejection(reject, destination.aeTitle))
     })
     client.on('networkError', (err: unknown) => {
@@ -145,7 +152,7 @@ function associate (destination: DimseDestinationFields, prepare: (client: Insta
     pduTimeout: timeouts.associationMs,
     associationLingerTimeout: 0
   })
-  return { client, ended, failure: () => failure }
+  return { client, ended, failure: () => failure, rejectedPermanently: () => permanent }
 }
 
 /** C-ECHO: whether the PACS accepts an association from this lab and answers a verification. */
@@ -197,7 +204,7 @@ export async function dimseStore (destination: DimseDestinationFields, instances
   for (const [uid, error] of unreadable) outcomes.set(uid, { ok: false, error })
   const failure = association.failure()
   const unanswered = instances.filter((i) => !outcomes.has(i.sopInstanceUid)).length
-  if (failure !== undefined) return { outcomes, error: failure }
+  if (failure !== undefined) return { outcomes, error: failure, ...(association.rejectedPermanently() ? { permanent: true } : {}) }
   if (unanswered > 0) {
     return { outcomes, error: `the PACS at ${destination.host}:${destination.port} ended the association with ${unanswered} of ${instances.length} images unanswered (it may not accept their kind or transfer syntax)` }
   }

@@ -3,7 +3,8 @@
 // An export is a list of DICOM files (blobs, by sha-256) of an exam's or a task's results, to send to
 // one destination. Jobs live in <data>/pacs/exports.json, rewritten atomically at each change, so a
 // restarted peer resumes what was queued or being sent. A job that cannot reach its PACS is retried with
-// exponential backoff, up to MAX_ATTEMPTS, then it is `failed`. The PACS refusing one image is recorded
+// exponential backoff, up to RetryPolicy.maxAttempts, then it is `failed`; a PACS that refuses for good
+// (a permanent association rejection, a wrong URL or password) fails it at once. The PACS refusing one image is recorded
 // for that image (and not retried: sending it again gets the same answer).
 //
 // Never the same instance twice to one destination: each destination has a ledger of the SOP Instance
@@ -175,7 +176,11 @@ export class ExportQueue {
   /** Loads the queue; exports that were being sent when the peer stopped are sent again (the ledger skips what the PACS took). */
   async start (): Promise<void> {
     this.jobs = await readJson<ExportJob[]>(this.jobsFile) ?? []
-    for (const job of this.jobs) if (job.state === 'sending') job.state = 'queued'
+    for (const job of this.jobs) {
+      if (job.state === 'sending') job.state = 'queued'
+      // a restart is a new chance (the PACS or the network may have been fixed meanwhile): try now
+      if (job.state === 'queued') delete job.nextAttemptAt
+    }
     const pending = this.jobs.filter((j) => j.state === 'queued').length
     if (pending > 0) this.log(`pacs: ${pending} export${pending === 1 ? '' : 's'} to resume`)
     this.stopped = false
@@ -334,6 +339,7 @@ export class ExportQueue {
     }
     const ledger = await this.ledger(destination.id)
     let error: string | undefined
+    let permanent = false
     for (;;) {
       if (this.stopped) { error = 'the peer stopped'; break }
       const batch: Array<{ file: ExportFile, instance: DicomInstance }> = []
@@ -369,7 +375,7 @@ export class ExportQueue {
       }
       job.updatedAt = new Date(this.now()).toISOString()
       await this.save()
-      if (report.error !== undefined) { error = report.error; break }
+      if (report.error !== undefined) { error = report.error; permanent = report.permanent === true; break }
     }
     if (error === undefined) {
       const refused = job.files.filter((f) => f.status === 'failed').length
@@ -379,7 +385,9 @@ export class ExportQueue {
     } else {
       job.attempts++
       job.lastError = error
-      if (job.attempts >= this.retry.maxAttempts) {
+      if (permanent) {
+        this.finish(job, 'failed', error)
+      } else if (job.attempts >= this.retry.maxAttempts) {
         this.finish(job, 'failed', `${error} (gave up after ${job.attempts} tries)`)
       } else {
         job.state = 'queued'

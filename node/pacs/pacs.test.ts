@@ -154,7 +154,7 @@ describe.skipIf(!withOrthanc)('the export queue', () => {
     await queue.stop()
   }, 60_000)
 
-  it('a PACS that rejects the association makes the export fail with the reason, after its tries', async () => {
+  it('a PACS that rejects the association for good makes the export fail at once, with the reason', async () => {
     const dataDir = join(dir, 'queue-b')
     const blobs = await BlobStore.open(join(dataDir, 'blobs'))
     const { lab, examId } = await labWithImages(blobs, 2)
@@ -162,8 +162,8 @@ describe.skipIf(!withOrthanc)('the export queue', () => {
     const queue = queueOf(lab, blobs, dataDir, 2)
     await queue.start()
     const failed = await settled(queue, (await queue.create({ destinationId: destination.id, examId }, 'alice')).id)
-    expect(failed).toMatchObject({ state: 'failed', sent: 0, attempts: 2 })
-    expect(failed.lastError).toMatch(/rejected the association.*called AE title is not recognised.*gave up after 2 tries/)
+    expect(failed).toMatchObject({ state: 'failed', sent: 0, attempts: 1 })
+    expect(failed.lastError).toMatch(/rejected the association permanently: the called AE title is not recognised/)
     await queue.stop()
   }, 30_000)
 })

@@ -19,7 +19,10 @@ const TOOLS = [
   ['chromium', '/usr/bin/chromium'],
   ['iproute2', '/usr/sbin/ip'],
   ['curl', '/usr/bin/curl'],
-  ['libnss3-tools', '/usr/bin/certutil']
+  ['libnss3-tools', '/usr/bin/certutil'],
+  // a real PACS for the DICOM networking tests (C-ECHO, C-STORE) and its DICOMweb plugin (STOW-RS, QIDO-RS)
+  ['orthanc', '/usr/sbin/Orthanc'],
+  ['orthanc-dicomweb', '/usr/share/orthanc/plugins/libOrthancDicomWeb.so']
 ]
 
 const missing = TOOLS.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg)
