@@ -87,13 +87,17 @@ export class WorklistProvider {
     }), 10_000, `wlmscpfs listening on ${this.port} (${this.output})`)
   }
 
+  /** Stops wlmscpfs and removes its folder; a second call does nothing. */
   async stop (): Promise<void> {
     const child = this.child
-    if (child !== undefined && child.exitCode === null) {
+    this.child = undefined
+    // a child killed by a signal keeps exitCode null: signalCode tells it has gone
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       child.kill('SIGTERM')
       await exited
     }
     if (this.root !== undefined) await rm(this.root, { recursive: true, force: true })
+    this.root = undefined
   }
 }

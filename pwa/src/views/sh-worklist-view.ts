@@ -65,6 +65,7 @@ export class ShWorklistView extends SessionElement {
     form.query .field { width: 170px; }
     .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     td.actions { white-space: nowrap; text-align: right; width: 1%; }
+    td.mono { white-space: nowrap; }
     .lacks { font-size: 12px; color: var(--sh-text-muted); }
     .lacks.blocking { color: var(--sh-danger); }
   `]
