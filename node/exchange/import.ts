@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DicomReadError } from '../../protocol/dicom/index.ts'
-import { decodeMrdStream, encodeAcquisitionMessage, encodeCloseMessage, encodeHeaderMessage, parseIsmrmrdXml } from '../../protocol/mrd/index.ts'
+import { MrdStreamDecoder, encodeAcquisitionMessage, encodeCloseMessage, encodeHeaderMessage, parseIsmrmrdXml } from '../../protocol/mrd/index.ts'
 import type { Acquisition } from '../../protocol/mrd/index.ts'
 import type { IsmrmrdHeader } from '../../protocol/mrd/xml-header.ts'
 import type { Patient, ResultType, Sex, TaskKindInput } from '../../protocol/lab/index.ts'
@@ -56,6 +56,7 @@ export class ImportError extends Error {
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])
 const MRD_FIRST_IDS = new Set([1, 2, 3, 5, 1008])
+const MRD_CHECK_SLICE_BYTES = 4 * 1024 * 1024
 
 export function detectKind (bytes: Uint8Array): ImportKind | undefined {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -202,19 +203,26 @@ function addResult (context: PeerContext, id: string, taskId: string, type: Resu
 interface RawData { stream: Uint8Array, header: IsmrmrdHeader, acquisitions: number }
 
 function readMrdStream (bytes: Uint8Array, name: string): RawData {
-  let messages
+  // decoded a slice at a time and only counted: a stream of a GB would otherwise be held twice
+  let xml: string | undefined
+  let acquisitions = 0
   try {
-    messages = decodeMrdStream(bytes)
+    const decoder = new MrdStreamDecoder()
+    for (let at = 0; at < bytes.length; at += MRD_CHECK_SLICE_BYTES) {
+      for (const message of decoder.push(bytes.subarray(at, at + MRD_CHECK_SLICE_BYTES))) {
+        if (message.type === 'header') xml ??= message.xml
+        else if (message.type === 'acquisition') acquisitions++
+      }
+    }
+    decoder.finish()
   } catch (err) {
     throw new ImportError(`${name} is not a readable MRD stream: ${(err as Error).message}`)
   }
-  const headerMessage = messages.find((m) => m.type === 'header')
-  if (headerMessage === undefined || headerMessage.type !== 'header') throw new ImportError(`${name} is an MRD stream without an ISMRMRD header`)
-  const acquisitions = messages.filter((m) => m.type === 'acquisition').length
+  if (xml === undefined) throw new ImportError(`${name} is an MRD stream without an ISMRMRD header`)
   if (acquisitions === 0) throw new ImportError(`${name} is an MRD stream without acquisitions (not raw data)`)
   let header: IsmrmrdHeader
   try {
-    header = parseIsmrmrdXml(headerMessage.xml)
+    header = parseIsmrmrdXml(xml)
   } catch (err) {
     throw new ImportError(`${name}: its ISMRMRD header cannot be read: ${(err as Error).message}`)
   }
