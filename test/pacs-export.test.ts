@@ -125,6 +125,37 @@ describe.skipIf(!withOrthanc)('sending images to a PACS', () => {
     expect(paths).toEqual(expect.arrayContaining(['/api/v1/destinations', '/api/v1/destinations/{id}/echo', '/api/v1/exports', '/api/v1/exports/{id}']))
   }, 30_000)
 
+  it('users: an engineer may change destinations, a medical user may test and send but not change them, a viewer only reads', async () => {
+    const tokens: Record<string, string> = {}
+    for (const role of ['engineer', 'medical', 'viewer']) {
+      const user = { username: `${role}1`, firstName: role, lastName: 'User', role, password: 'correct horse battery staple' }
+      expect((await peer.api('POST', '/api/v1/users', user)).status).toBe(201)
+      const login = await fetch(`${peer.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user.username, password: user.password }) })
+      tokens[role] = (await login.json() as { token: string }).token
+    }
+    const as = async (role: string, method: string, path: string, body?: unknown): Promise<{ status: number, body: Record<string, unknown> }> => {
+      const response = await fetch(peer.baseUrl + path, {
+        method,
+        headers: { authorization: `Bearer ${tokens[role]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {})
+      })
+      return { status: response.status, body: await response.json().catch(() => ({})) as Record<string, unknown> }
+    }
+    const destination = { name: 'By engineer', kind: 'dimse', aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort }
+    const created = await as('engineer', 'POST', '/api/v1/destinations', destination)
+    expect(created.status).toBe(201)
+    expect(created.body.createdBy).toBe('engineer1')
+    const id = created.body.id as string
+    expect((await as('medical', 'POST', '/api/v1/destinations', destination)).status).toBe(401)
+    expect((await as('medical', 'PATCH', `/api/v1/destinations/${id}`, { port: 1 })).status).toBe(401)
+    expect((await as('medical', 'POST', `/api/v1/destinations/${id}/echo`)).body).toMatchObject({ ok: true })
+    expect((await as('medical', 'POST', '/api/v1/exports', { destinationId: id, examId: 'no-such-exam' })).status).toBe(404)
+    expect((await as('viewer', 'GET', '/api/v1/destinations')).status).toBe(200)
+    expect((await as('viewer', 'POST', `/api/v1/destinations/${id}/echo`)).status).toBe(401)
+    expect((await as('viewer', 'POST', '/api/v1/exports', { destinationId: id, examId: 'x' })).status).toBe(401)
+    expect((await as('engineer', 'DELETE', `/api/v1/destinations/${id}`)).status).toBe(204)
+  }, 30_000)
+
   it('a scan\'s series arrives in Orthanc with its patient, study and every image; sending it again sends nothing twice', async () => {
     const destinationId = await createDestination({ name: 'Orthanc C-STORE', kind: 'dimse', aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort })
     const { examId, reconId } = await scannedExam({ firstName: 'Ada', lastName: 'Lovelace', mrn: 'MRN-0815' }, { accessionNumber: 'ACC-42' })

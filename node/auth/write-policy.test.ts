@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { auditRewrite, UpdatePreview } from './write-policy.ts'
+import { auditRewrite, refusalFor, UpdatePreview } from './write-policy.ts'
 
 const entry = (n: number): Record<string, string> => ({ at: `2026-01-0${n}T00:00:00.000Z`, actor: 'ada', peerId: 'p', action: 'create', entity: 'patient', entityId: `e${n}` })
 
@@ -31,5 +31,20 @@ describe('the audit log is append-only for every peer', () => {
     expect(auditRewrite(new UpdatePreview(doc, updateBy(doc, (c) => { c.getArray('audit').delete(0, 3) })))).toMatch(/remove or change entry 0 of the 3 entries/)
     expect(auditRewrite(new UpdatePreview(doc, updateBy(doc, (c) => { c.getArray('audit').delete(2, 1) })))).toMatch(/entry 2 of the 3/)
     expect(auditRewrite(new UpdatePreview(doc, updateBy(doc, (c) => { c.transact(() => { c.getArray('audit').delete(1, 1); c.getArray('audit').insert(1, [entry(8)]) }) })))).toMatch(/entry 1/)
+  })
+})
+
+describe('PACS destinations in the lab document', () => {
+  it('admins and engineers may change them through sync; other roles may not', () => {
+    const doc = new Y.Doc()
+    const update = updateBy(doc, (c) => {
+      const destination = new Y.Map()
+      destination.set('name', 'Hospital PACS')
+      c.getMap('destinations').set('d1', destination)
+    })
+    expect(refusalFor('admin', 'lab', new UpdatePreview(doc, update))).toBeUndefined()
+    expect(refusalFor('engineer', 'lab', new UpdatePreview(doc, update))).toBeUndefined()
+    for (const role of ['medical', 'scientist'] as const) expect(refusalFor(role, 'lab', new UpdatePreview(doc, update))).toBe(`a ${role} may not change destinations of the lab document`)
+    expect(refusalFor('viewer', 'lab', new UpdatePreview(doc, update))).toBe('viewers cannot change anything')
   })
 })
