@@ -195,6 +195,8 @@ describe('scanhub import into another lab', () => {
     expect(patients[0]).toMatchObject({ mrn: 'MRN-4711', firstName: 'Ada', lastName: 'Lovelace', birthDate: '1985-12-10', sex: 'FEMALE' })
     const exams = (await target.api<Array<Record<string, string>>>('GET', `/api/v1/exams?patientId=${patients[0].id}`)).body
     expect(exams.map((e) => [e.name, e.accessionNumber])).toEqual([['Head', 'ACC-99']])
+    // the exam keeps the study's UID: its later reconstructions join the same study
+    expect(exams[0].studyInstanceUid).toBe(manifest.files.find((f) => f.kind === 'DICOM')?.studyInstanceUid)
     const tasks = (await target.api<Array<{ name: string, type: string, status: string, results: Array<{ type: string, files: Array<{ sha256: string }> }> }>>('GET', `/api/v1/tasks?examId=${exams[0].id}`)).body
     const series = new Set(manifest.files.filter((f) => f.kind === 'DICOM').map((f) => f.seriesInstanceUid))
     const dicomTasks = tasks.filter((t) => t.results.some((r) => r.type === 'DICOM'))

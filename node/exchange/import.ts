@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DicomReadError } from '../../protocol/dicom/index.ts'
+import { DicomReadError, isValidUid } from '../../protocol/dicom/index.ts'
 import { MrdStreamDecoder, encodeAcquisitionMessage, encodeCloseMessage, encodeHeaderMessage, parseIsmrmrdXml } from '../../protocol/mrd/index.ts'
 import type { Acquisition } from '../../protocol/mrd/index.ts'
 import type { IsmrmrdHeader } from '../../protocol/mrd/xml-header.ts'
@@ -129,11 +129,19 @@ function findOrCreatePatient (context: PeerContext, identity: PatientIdentity, h
 }
 
 /** The exam, workflow and task a file goes to, each created when missing. */
-function placeTask (context: PeerContext, patient: Patient, place: { studyKey: string, examName: string, accessionNumber?: string, seriesKey: string, taskName: string, kind: TaskKindInput }): { examId: string, taskId: string } {
+function placeTask (context: PeerContext, patient: Patient, place: { studyKey: string, studyInstanceUid?: string, examName: string, accessionNumber?: string, seriesKey: string, taskName: string, kind: TaskKindInput }): { examId: string, taskId: string } {
   const { lab, actor } = context
   const examId = hashId('import-exam-', patient.id, place.studyKey)
   if (lab.exams.get(examId) === undefined) {
-    lab.exams.create({ id: examId, patientId: patient.id, name: place.examName.slice(0, 200) || 'Imported study', description: 'imported', ...(place.accessionNumber !== undefined && place.accessionNumber !== '' ? { accessionNumber: place.accessionNumber } : {}) }, actor)
+    lab.exams.create({
+      id: examId,
+      patientId: patient.id,
+      name: place.examName.slice(0, 200) || 'Imported study',
+      description: 'imported',
+      ...(place.accessionNumber !== undefined && place.accessionNumber !== '' ? { accessionNumber: place.accessionNumber } : {}),
+      // what the exam's later reconstructions write, so that they join the imported study
+      ...(place.studyInstanceUid !== undefined && isValidUid(place.studyInstanceUid) ? { studyInstanceUid: place.studyInstanceUid } : {})
+    }, actor)
   }
   const workflowId = hashId('import-workflow-', examId)
   if (lab.workflows.get(workflowId) === undefined) lab.workflows.create({ id: workflowId, examId, name: 'Imported' }, actor)
@@ -183,6 +191,7 @@ async function importDicom (context: PeerContext, bytes: Uint8Array, name: strin
   const description = dicomDescription(facts)
   const { examId, taskId } = placeTask(context, patient, {
     studyKey: facts.studyInstanceUid,
+    studyInstanceUid: facts.studyInstanceUid,
     examName: hints.examName ?? description.examName,
     accessionNumber: hints.accessionNumber ?? facts.accessionNumber,
     seriesKey: facts.seriesInstanceUid,
@@ -271,10 +280,12 @@ async function importRaw (context: PeerContext, raw: RawData, kind: ImportKind, 
   if (context.lab.results.get(resultId) !== undefined) return { ...base, status: 'duplicate' }
   const study = raw.header.studyInformation ?? {}
   const measurement = raw.header.measurementInformation ?? {}
-  const studyKey = hints.studyInstanceUid ?? study.studyInstanceUID ?? study.studyID ?? 'raw-data'
+  const studyInstanceUid = hints.studyInstanceUid ?? study.studyInstanceUID
+  const studyKey = studyInstanceUid ?? study.studyID ?? 'raw-data'
   const taskName = hints.taskName ?? measurement.protocolName ?? name.replace(/\.[^.]*$/, '')
   const { examId, taskId } = placeTask(context, patient, {
     studyKey,
+    ...(studyInstanceUid !== undefined ? { studyInstanceUid } : {}),
     examName: hints.examName ?? study.studyDescription ?? 'Imported raw data',
     accessionNumber: hints.accessionNumber ?? (study.accessionNumber !== undefined ? String(study.accessionNumber) : undefined),
     seriesKey: `raw:${sha256}`,
