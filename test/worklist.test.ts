@@ -130,6 +130,27 @@ describe.skipIf(!ready)('modality worklist from wlmscpfs', () => {
     }
   }, 120_000)
 
+  it('lets admin, medical and scientist users ask and pick, and nobody else', async () => {
+    const token = async (username: string, role: string): Promise<string> => {
+      const password = 'correct horse battery staple'
+      const made = await peer.api('POST', '/api/v1/users', { username, firstName: 'A', lastName: role, email: `${username}@lab.example`, role, password })
+      expect(made.status, JSON.stringify(made.body)).toBe(201)
+      const login = await fetch(`${peer.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+      return (await login.json() as { token: string }).token
+    }
+    const ask = async (bearer: string | undefined): Promise<number> => (await fetch(`${peer.baseUrl}/api/v1/worklist?date=${DAY}&destinationId=${destinationId}`, {
+      headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }
+    })).status
+    expect(await ask(await token('marie', 'medical'))).toBe(200)
+    const engineer = await token('ed', 'engineer')
+    expect(await ask(engineer)).toBe(403)
+    expect(await ask(await token('vera', 'viewer'))).toBe(403)
+    expect(await ask(undefined)).toBe(401)
+    const pick = await fetch(`${peer.baseUrl}/api/v1/worklist/pick`, { method: 'POST', headers: { authorization: `Bearer ${engineer}`, 'content-type': 'application/json' }, body: JSON.stringify({ accessionNumber: 'ACC-WL-2' }) })
+    expect(pick.status).toBe(403)
+    expect((await pick.json() as { error: string }).error).toMatch(/admin, medical, scientist/)
+  }, 60_000)
+
   it('says why when the provider rejects the AE title or cannot be reached', async () => {
     const wrongAe = (await peer.api('POST', '/api/v1/destinations', { name: 'Wrong AE', kind: 'dimse', aeTitle: 'NOTTHERIS', host: '127.0.0.1', port: provider.port })).body
     const rejected = await peer.api('GET', `/api/v1/worklist?date=${DAY}&destinationId=${wrongAe.id}`)
