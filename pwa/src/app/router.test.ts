@@ -8,6 +8,7 @@ describe('parseRoute', () => {
     expect(parseRoute('/library', '?tab=templates')).toEqual({ name: 'library', tab: 'templates' })
     expect(parseRoute('/library', '?tab=nonsense')).toEqual({ name: 'library', tab: 'devices' })
     expect(parseRoute('/members', '')).toEqual({ name: 'members' })
+    expect(parseRoute('/worklist', '')).toEqual({ name: 'worklist' })
     const sha = 'a'.repeat(64)
     expect(parseRoute('/viewer', `?sha256=${sha}&sha256=bad`)).toEqual({ name: 'viewer', resultId: undefined, blobs: [sha] })
     expect(parseRoute('/nowhere/else', '')).toEqual({ name: 'not-found', path: '/nowhere/else' })

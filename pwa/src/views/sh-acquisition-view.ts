@@ -429,6 +429,7 @@ export class ShAcquisitionView extends SessionElement {
           <dt>Description</dt><dd>${exam.description || '—'}</dd>
           <dt>Indication</dt><dd>${exam.indication ?? '—'}</dd>
           <dt>Accession number</dt><dd>${exam.accessionNumber ?? '—'}</dd>
+          ${exam.studyInstanceUid !== undefined ? html`<dt>Study UID</dt><dd class="mono" title="The hospital's StudyInstanceUID, from its worklist: every image of this exam carries it">${exam.studyInstanceUid}</dd>` : nothing}
           <dt>Workflows</dt><dd>${lab.workflows.list({ examId: exam.id }).length}</dd>
           <dt>Created</dt><dd>${formatDateTime(exam.createdAt)} by ${exam.createdBy}</dd>
           <dt>Updated</dt><dd>${formatDateTime(exam.updatedAt)} by ${exam.updatedBy}</dd>
