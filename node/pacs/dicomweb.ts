@@ -37,7 +37,11 @@ async function request (destination: DicomwebDestinationFields, url: string, ini
 
 /** What a refusing server said, shortened: an HTML error page is no message. */
 async function answerText (response: Response): Promise<string> {
-  const text = (await response.text().catch(() => '')).trim()
+  return answerTextOf(await response.text().catch(() => ''))
+}
+
+function answerTextOf (answer: string): string {
+  const text = answer.trim()
   if (text === '' || /^<(!doctype|html)/i.test(text)) return ''
   try {
     // servers answer errors as JSON with a message (Orthanc: Message; others: message, error)
@@ -127,22 +131,24 @@ export async function dicomwebStore (destination: DicomwebDestinationFields, ins
   } catch (err) {
     return { outcomes: new Map(), error: (err as Error).message }
   }
-  // 200: all stored; 202: some refused or with warnings; 409: none stored (PS3.18 10.5.3)
-  if (response.status !== 200 && response.status !== 202 && response.status !== 409) {
-    // a wrong URL, password or request stays wrong; an overloaded or failing server may recover
-    const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429
-    return { outcomes: new Map(), error: httpRefusal(response, 'the upload', await answerText(response)).message, ...(permanent ? { permanent } : {}) }
-  }
-  const text = await response.text()
+  // 200: all stored; 202: some refused or with warnings; 409: none stored (PS3.18 10.5.3). Some servers
+  // (Orthanc) answer another 4xx with the same data set when they refuse an image: what it lists counts.
+  const text = await response.text().catch(() => '')
   let answer: unknown
   try { answer = text === '' ? undefined : JSON.parse(text) } catch { answer = undefined }
   const outcomes = parseStowAnswer(answer)
+  if (response.status !== 200 && response.status !== 202 && response.status !== 409 && outcomes.size === 0) {
+    // a wrong URL, password or request stays wrong; an overloaded or failing server may recover
+    const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429
+    return { outcomes, error: httpRefusal(response, 'the upload', answerTextOf(text)).message, ...(permanent ? { permanent } : {}) }
+  }
   // a server that answers 200 without listing the instances stored them all
   if (response.status === 200) for (const i of instances) if (!outcomes.has(i.sopInstanceUid)) outcomes.set(i.sopInstanceUid, { ok: true })
   const unanswered = instances.filter((i) => !outcomes.has(i.sopInstanceUid)).length
   if (unanswered > 0) {
+    // 409: the server stored none of them (PS3.18 10.5.3); elsewhere an image not named may yet be sent again
     if (response.status === 409) {
-      for (const i of instances) if (!outcomes.has(i.sopInstanceUid)) outcomes.set(i.sopInstanceUid, { ok: false, error: 'the DICOMweb server refused the upload (HTTP 409) without naming this instance' })
+      for (const i of instances) if (!outcomes.has(i.sopInstanceUid)) outcomes.set(i.sopInstanceUid, { ok: false, error: `the DICOMweb server refused the upload (HTTP ${response.status}) without naming this instance` })
       return { outcomes }
     }
     return { outcomes, error: `the DICOMweb server answered HTTP ${response.status} without saying what became of ${unanswered} of ${instances.length} images` }

@@ -7,8 +7,8 @@ import type { DimseDestinationFields } from '../../protocol/lab/index.ts'
 import { PacsError } from './pacs-error.ts'
 
 const { Client, Dataset, constants, requests, log: dimseLog } = dimse
-// the library logs every PDU at info level; our own messages say what matters
-dimseLog.setLevel('error')
+// the library logs every PDU, and every failure it reports to us as well: our own messages say what matters
+dimseLog.setLevel('silent')
 
 /** The AE title the lab calls as when a destination names none. */
 export const DEFAULT_CALLING_AE_TITLE = 'SCANHUB'
@@ -95,8 +95,10 @@ export function describeNetworkError (err: unknown, host: string, port: number):
     case 'ECONNRESET': case 'EPIPE': return `the PACS at ${where} closed the connection`
     case 'ETIMEDOUT': return `no answer from ${where}: the connection timed out`
     default: {
-      const message = (e?.message ?? String(err)).replace(/^\s*->\s*/, '')
-      if (/timeout|timed out/i.test(message)) return `no answer from ${where}: ${message}`
+      // its messages start with the called AE title and an arrow: "PACS -> Connection timeout"
+      const message = (e?.message ?? String(err)).replace(/^[^>]*->\s*/, '')
+      // the connection, the association or a later answer took longer than its timeout
+      if (/timeout|timed out/i.test(message)) return `no answer from ${where}: timed out`
       return `network error talking to ${where}: ${message}`
     }
   }

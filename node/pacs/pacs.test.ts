@@ -1,5 +1,6 @@
 // C-ECHO, C-STORE, STOW-RS and the export queue against a real Orthanc started here on loopback.
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -57,6 +58,36 @@ describe.skipIf(!withOrthanc)('DICOM networking with Orthanc', () => {
     await expect(dimseEcho(dimseTo(orthanc, 'NOT-ORTHANC'))).rejects.toThrow(/rejected the association.*called AE title is not recognised/)
     const closed = await freePort()
     await expect(dimseEcho({ kind: 'dimse', aeTitle: 'ANY', host: '127.0.0.1', port: closed })).rejects.toThrow(/connection refused by 127\.0\.0\.1:\d+/)
+  })
+
+  it('a PACS that accepts the connection but never answers: a timeout in plain words', async () => {
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (silent.address() as { port: number }).port
+      await expect(dimseEcho({ kind: 'dimse', aeTitle: 'PACS', host: '127.0.0.1', port }, { connectMs: 1000, associationMs: 1000 }))
+        .rejects.toThrow(`no answer from 127.0.0.1:${port}: timed out`)
+    } finally {
+      silent.close()
+    }
+  })
+
+  it('C-STORE and STOW-RS report the image the PACS refused, with its status, and store the others', async () => {
+    const study = `2.25.${Date.now()}99`
+    // Orthanc indexes by study and series: an image without their UIDs is refused
+    const refused = (): { sopInstanceUid: string, bytes: Uint8Array } => {
+      const sopInstanceUid = `2.25.${Date.now()}${++uidCounter}`
+      return { sopInstanceUid, bytes: buildTestFile(EXPLICIT_LE, { rows: 2, columns: 2, pixels: new Uint16Array(4), extra: { SOPInstanceUID: sopInstanceUid, PatientID: 'NO-STUDY' } }) }
+    }
+    const bad = refused()
+    const report = await dimseStore(dimseTo(orthanc), [instance('KEEP-1', study), bad])
+    expect(report.error).toBeUndefined()
+    expect([...report.outcomes.values()][0]).toEqual({ ok: true })
+    expect(report.outcomes.get(bad.sopInstanceUid)).toEqual({ ok: false, error: expect.stringMatching(/^the PACS .* \(status 0x[0-9A-F]{4}\)/) })
+    const web = await dicomwebStore({ kind: 'dicomweb', url: orthanc.dicomWebUrl }, [instance('KEEP-2', `${study}.2`), refused()])
+    expect(web.error).toBeUndefined()
+    expect([...web.outcomes.values()].map((o) => o.ok)).toEqual([true, false])
+    expect([...web.outcomes.values()][1]).toEqual({ ok: false, error: expect.stringMatching(/\(status 0x[0-9A-F]{4}\)/) })
   })
 
   it('C-STORE sends each instance, and Orthanc holds them', async () => {
@@ -153,6 +184,23 @@ describe.skipIf(!withOrthanc)('the export queue', () => {
     expect(queue.list().map((v) => v.id)).toContain(first.id)
     await queue.stop()
   }, 60_000)
+
+  it('an image the PACS refuses is listed with its status; the others are sent and the export is failed', async () => {
+    const dataDir = join(dir, 'queue-c')
+    const blobs = await BlobStore.open(join(dataDir, 'blobs'))
+    const { lab, examId, taskId } = await labWithImages(blobs, 2)
+    // Orthanc indexes by study and series: an image without their UIDs is refused
+    const refusedUid = `2.25.${Date.now()}${++uidCounter}`
+    const refused = await blobs.put(buildTestFile(EXPLICIT_LE, { rows: 2, columns: 2, pixels: new Uint16Array(4), extra: { SOPInstanceUID: refusedUid, PatientID: 'NO-STUDY' } }))
+    lab.results.create({ taskId, type: 'DICOM', files: [{ name: 'BROKEN.dcm', sha256: refused.sha256, size: refused.size, type: 'application/dicom' }] }, actor)
+    const destination = lab.destinations.create({ name: 'Orthanc', kind: 'dimse', aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort }, actor)
+    const queue = queueOf(lab, blobs, dataDir)
+    await queue.start()
+    const view = await settled(queue, (await queue.create({ destinationId: destination.id, examId }, 'alice')).id)
+    expect(view).toMatchObject({ state: 'failed', total: 3, sent: 2, failed: 1, attempts: 0, lastError: 'the destination refused 1 of 3 images' })
+    expect(view.errors).toEqual([{ file: 'BROKEN.dcm', sopInstanceUid: refusedUid, error: expect.stringMatching(/\(status 0x[0-9A-F]{4}\)/) }])
+    await queue.stop()
+  }, 30_000)
 
   it('a PACS that rejects the association for good makes the export fail at once, with the reason', async () => {
     const dataDir = join(dir, 'queue-b')
