@@ -5,9 +5,9 @@
 //   a header naming a patient ID the lab does not know makes a new patient from the header (name, birth
 //   date, sex, height, weight). A header without a patient ID goes to one patient, "Unknown (MRD
 //   client)", from where the users move the exam to whom it belongs.
-// - The exam: the patient's exam with the header's accession number, else a new one with it (and the
-//   header's study description as its name). The header's study instance UID, when valid, is the study
-//   of the DICOM files (describeSeries) and is kept in the exam's description.
+// - The exam: the patient's exam with the header's study instance UID, else with its accession number
+//   (a worklist's exam, an earlier stream's), else a new one with both (and the header's study
+//   description as its name). The exam's study instance UID is the study of the DICOM files.
 // - A workflow per stream with two tasks: an ACQUISITION whose RAW result is the stream as received
 //   (header, acquisitions, close: an MRD v1 stream file, as a scanner records it) and a RECONSTRUCTION
 //   whose DICOM results are the images, one result per unit (slice, echo, repetition...) as the
@@ -176,16 +176,17 @@ export class MrdLabStore implements MrdResultStore {
     const study = header.studyInformation ?? {}
     // DICOM AccessionNumber is SH: at most 16 characters
     const accessionNumber = study.accessionNumber !== undefined ? identifier(String(study.accessionNumber), 16) : undefined
-    if (accessionNumber !== undefined) {
-      const existing = this.lab.exams.list({ patientId: patient.id }).find((e) => e.accessionNumber === accessionNumber)
-      if (existing !== undefined) return existing
-    }
     const uid = study.studyInstanceUID !== undefined && isValidUid(study.studyInstanceUID) ? study.studyInstanceUID : undefined
+    const exams = this.lab.exams.list({ patientId: patient.id })
+    const existing = (uid !== undefined ? exams.find((e) => e.studyInstanceUid === uid) : undefined) ??
+      (accessionNumber !== undefined ? exams.find((e) => e.accessionNumber === accessionNumber) : undefined)
+    if (existing !== undefined) return existing
     return this.lab.exams.create({
       patientId: patient.id,
       name: oneLine(study.studyDescription, 200) ?? 'MRD stream',
-      description: `Received over MRD${uid !== undefined ? `; Study Instance UID ${uid}` : ''}`,
-      ...(accessionNumber !== undefined ? { accessionNumber } : {})
+      description: 'Received over MRD',
+      ...(accessionNumber !== undefined ? { accessionNumber } : {}),
+      ...(uid !== undefined ? { studyInstanceUid: uid } : {})
     }, actor)
   }
 
@@ -206,6 +207,8 @@ export class MrdLabStore implements MrdResultStore {
       },
       study: {
         id: exam.id,
+        // the exam's study UID (the hospital's, or the header's when it made the exam) over the header's
+        ...(exam.studyInstanceUid !== undefined ? { uid: exam.studyInstanceUid } : {}),
         name: exam.name,
         ...(exam.accessionNumber !== undefined ? { accessionNumber: exam.accessionNumber } : {}),
         // the study's date is the header's when it gives one (describeSeries), else the exam's

@@ -127,7 +127,7 @@ describe('MRD over TCP', () => {
     expect(patient).toMatchObject({ lastName: 'Doe', firstName: 'Jane', birthDate: '1980-02-29', sex: 'FEMALE' })
     const exams = lab.exams.list({ patientId: patient!.id })
     expect(exams).toHaveLength(1)
-    expect(exams[0]).toMatchObject({ accessionNumber: '4711', name: 'Phantom study' })
+    expect(exams[0]).toMatchObject({ accessionNumber: '4711', name: 'Phantom study', studyInstanceUid: '1.2.826.0.1.3680043.2.1125.42.1' })
     const tasks = lab.tasks.list({ examId: exams[0].id })
     expect(tasks.map((t) => [t.type, t.status])).toEqual([['ACQUISITION', 'FINISHED'], ['RECONSTRUCTION', 'FINISHED']])
     expect(tasks[1].parameters).toMatchObject({ inputTaskId: tasks[0].id, pipeline: 'default' })
@@ -166,6 +166,15 @@ describe('MRD over TCP', () => {
     expect(lab.patients.list().filter((p) => p.mrn === 'MRN-0042')).toHaveLength(1)
     expect(lab.exams.list({ patientId: patient!.id })).toHaveLength(1)
     expect(lab.workflows.list({ examId: exams[0].id })).toHaveLength(2)
+
+    // an exam the lab made beforehand (as from the hospital's worklist): a stream naming its study joins it
+    const listed = lab.patients.create({ mrn: 'MRN-WL', firstName: 'Wendy', lastName: 'List', birthDate: '1990-01-02', sex: 'FEMALE' }, { name: 'alice', peerId: 'peer-a' })
+    const ordered = lab.exams.create({ patientId: listed.id, name: 'MR head', accessionNumber: 'ACC-77', studyInstanceUid: '1.2.826.0.1.3680043.2.1125.77' }, { name: 'alice', peerId: 'peer-a' })
+    await expectGoodClientServedWith((h) => ({ ...h, subjectInformation: { patientID: 'MRN-WL' }, studyInformation: { studyInstanceUID: '1.2.826.0.1.3680043.2.1125.77' } }))
+    expect(lab.exams.list({ patientId: listed.id }).map((e) => e.id)).toEqual([ordered.id])
+    const [orderedRecon] = lab.tasks.list({ examId: ordered.id }).filter((t) => t.type === 'RECONSTRUCTION')
+    const orderedDicom = readDicom(await blobs.read(lab.results.list({ taskId: orderedRecon.id })[0].files[0].sha256))
+    expect(orderedDicom.dataset).toMatchObject({ PatientID: 'MRN-WL', AccessionNumber: 'ACC-77', StudyInstanceUID: '1.2.826.0.1.3680043.2.1125.77' })
 
     // a header without a patient ID: the unknown patient
     await expectGoodClientServedWith((h) => ({ ...h, subjectInformation: undefined }))
