@@ -10,7 +10,7 @@ import { Awareness } from 'y-protocols/awareness'
 import { swarmKeyFromHex } from '../../../protocol/lab-key.ts'
 import { normalisePairingCode, pairingConfirmation } from '../../../protocol/pairing.ts'
 import { Lab } from '../../../protocol/lab/index.ts'
-import type { Actor, Device, Role } from '../../../protocol/lab/index.ts'
+import type { Actor, Destination, DestinationInput, DestinationPatch, Device, Role } from '../../../protocol/lab/index.ts'
 import type { MemberKind } from '../../../protocol/lab/members.ts'
 import { listPeerRecords } from '../../../protocol/peers.ts'
 import type { PeerPresence, PeerRole } from '../../../protocol/peers.ts'
@@ -82,6 +82,38 @@ export interface WorklistAnswerView {
   provider: { id: string, name: string, aeTitle: string, host: string, port: number }
   entries: WorklistEntryView[]
   truncated: boolean
+}
+
+/** A PACS destination as the hub answers it (GET /api/v1/destinations): a DICOMweb password is never answered, only whether one is set. */
+export type DestinationView = Extract<Destination, { kind: 'dimse' }> | (Omit<Extract<Destination, { kind: 'dicomweb' }>, 'password'> & { hasPassword: boolean })
+
+/** "Test connection" (POST /api/v1/destinations/:id/echo): how long the answer took, or why there was none. */
+export type EchoResult = { ok: true, ms: number } | { ok: false, error: string }
+
+/** An export of images to a destination, a job of the hub's queue (GET /api/v1/exports); see node/http/pacs-routes.ts. */
+export interface ExportView {
+  id: string
+  destinationId: string
+  patientId: string
+  examId?: string
+  taskId?: string
+  state: 'queued' | 'sending' | 'done' | 'failed'
+  total: number
+  sent: number
+  /** the destination had them from an earlier export */
+  skipped: number
+  /** refused by the destination */
+  failed: number
+  errors: Array<{ file: string, sopInstanceUid?: string, error: string }>
+  attempts: number
+  /** when the next try is due, while queued after a failed one */
+  nextAttemptAt?: string
+  lastError?: string
+  /** queued by the exam's automatic sending */
+  automatic: boolean
+  createdAt: string
+  updatedAt: string
+  createdBy: string
 }
 
 /** A member of the lab as the hub lists it (GET /api/v1/members). */
@@ -352,6 +384,16 @@ export class LabSession extends EventTarget {
     return this.user?.role === 'admin' || this.user?.role === 'medical' || this.user?.role === 'scientist'
   }
 
+  /** PACS destinations: admin, engineer (node/auth/write-policy.ts); everyone reads them. */
+  get canEditDestinations (): boolean {
+    return this.user?.role === 'admin' || this.user?.role === 'engineer'
+  }
+
+  /** Testing a destination and sending images to it: anyone logged in but a viewer (node/http/pacs-routes.ts). */
+  get canSendToPacs (): boolean {
+    return this.canEdit
+  }
+
   /** The sequence library: admin, scientist, engineer. */
   get canEditSequences (): boolean {
     return this.user?.role === 'admin' || this.user?.role === 'scientist' || this.user?.role === 'engineer'
@@ -561,6 +603,50 @@ export class LabSession extends EventTarget {
   /** Creates or updates the entry's patient and exam on the hub; they reach this page by sync. */
   async pickWorklistEntry (entry: WorklistEntryView): Promise<{ patientId: string, examId: string }> {
     return await request<{ patientId: string, examId: string }>('/api/v1/worklist/pick', { method: 'POST', token: this.token, body: { entry }, timeoutMs: 30_000 })
+  }
+
+  // ---- sending images to a PACS (the hub keeps the destinations in the lab document and sends from its queue) ----
+
+  /** The lab's destinations, from the synced lab document: shown offline too, without their passwords. */
+  destinations (): DestinationView[] {
+    return (this.lab?.destinations.list() ?? []).map((d) => {
+      if (d.kind !== 'dicomweb') return d
+      const { password, ...rest } = d
+      return { ...rest, hasPassword: password !== undefined && password !== '' }
+    })
+  }
+
+  /** Added through the hub, which checks the fields as the lab model does and reaches this page by sync. */
+  async createDestination (input: DestinationInput): Promise<DestinationView> {
+    return await request<DestinationView>('/api/v1/destinations', { method: 'POST', token: this.token, body: input })
+  }
+
+  /** Fields of the destination's kind; null clears an optional one. */
+  async updateDestination (id: string, patch: DestinationPatch): Promise<DestinationView> {
+    return await request<DestinationView>(`/api/v1/destinations/${encodeURIComponent(id)}`, { method: 'PATCH', token: this.token, body: patch })
+  }
+
+  async removeDestination (id: string): Promise<void> {
+    await request(`/api/v1/destinations/${encodeURIComponent(id)}`, { method: 'DELETE', token: this.token })
+  }
+
+  /** A C-ECHO, or a QIDO-RS query of a DICOMweb server, from the hub. */
+  async testDestination (id: string): Promise<EchoResult> {
+    return await request<EchoResult>(`/api/v1/destinations/${encodeURIComponent(id)}/echo`, { method: 'POST', token: this.token, timeoutMs: 60_000 })
+  }
+
+  /** Queues the DICOM images of an exam (all its tasks) or of one task on the hub; answered at once, sent after. */
+  async createExport (what: { destinationId: string, examId: string } | { destinationId: string, taskId: string }): Promise<ExportView> {
+    return await request<ExportView>('/api/v1/exports', { method: 'POST', token: this.token, body: what })
+  }
+
+  /** The hub's exports, newest first. */
+  async listExports (): Promise<ExportView[]> {
+    return await request<ExportView[]>('/api/v1/exports', { token: this.token, timeoutMs: 5000 })
+  }
+
+  async getExport (id: string): Promise<ExportView> {
+    return await request<ExportView>(`/api/v1/exports/${encodeURIComponent(id)}`, { token: this.token, timeoutMs: 5000 })
   }
 
   /** Dial the hub now (the user pressed "retry"). */
