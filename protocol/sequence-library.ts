@@ -1,7 +1,7 @@
 // The lab's sequence library: what is kept of a Pulseq file in the lab document (metadata and summary;
 // the file itself is a blob), and the built-in sequences every lab starts with. Isomorphic: a hub
 // seeds the library and the app reads it with the same code.
-import { BUILTIN_SEQUENCES, parseSeq, summarize, verifySignature, writeSeq, type SeqSummary, type Sequence } from './pulseq/index.ts'
+import { BUILTIN_SEQUENCES, detectSequenceType, parseSeq, summarize, verifySignature, writeSeq, type SeqSummary, type Sequence } from './pulseq/index.ts'
 
 export interface BuiltinSequence {
   /** stable id in the lab document, the same on every peer: `builtin-<name>` */
@@ -46,18 +46,11 @@ export function builtinSequences (): BuiltinSequence[] {
 }
 
 /**
- * The library type of a sequence, from what it does: FID (no spatial encoding), EPI, TSE (refocused
- * echo train), SE, IR (inversion-prepared gradient echo, e.g. MPRAGE) or GRE (radial, spiral and UTE
- * included: gradient echoes whatever their trajectory).
+ * The library type of a sequence, from what it does (pulseq/sequence-type.ts): FID, EPI, TSE, SE, IR,
+ * UTE or GRE (radial and spiral included), or OTHER when the events fit none of them.
  */
 export function sequenceTypeOf (seq: Sequence, summary: SeqSummary): string {
-  if (summary.trajectory === 'fid') return 'FID'
-  if (summary.trajectory === 'epi') return 'EPI'
-  // before 1.5 a refocusing pulse is any pulse above 90°, inversions included: those are TI's
-  const refocused = [...seq.rf.values()].some((rf) => rf.use === 'refocusing') && summary.tiS === undefined
-  if (refocused) return (summary.echoTrainLength ?? 1) > 1 ? 'TSE' : 'SE'
-  if (summary.tiS !== undefined) return 'IR'
-  return 'GRE'
+  return detectSequenceType(seq, summary).type
 }
 
 /** The summary kept in the lab document (JSON-safe, small), with the type the sequence's events show. */
@@ -65,9 +58,12 @@ export function sequenceSummaryRecord (text: string): Record<string, unknown> {
   const seq = parseSeq(text)
   const summary = summarize(seq)
   const signature = verifySignature(text)
+  const detected = detectSequenceType(seq, summary)
   return JSON.parse(JSON.stringify({
     ...summary,
-    sequenceType: sequenceTypeOf(seq, summary),
+    sequenceType: detected.type,
+    // why that type, in words: what the events show, or what is missing for OTHER
+    sequenceTypeReason: detected.reason,
     signatureValid: signature.present ? signature.valid : null,
     warnings: seq.warnings.slice(0, 20)
   })) as Record<string, unknown>

@@ -46,8 +46,27 @@ describe('the sequence library', () => {
     expect(first.status).toBe(201)
     const again = await upload(text, 'copy')
     expect(again.status).toBe(409)
-    expect(again.body).toMatchObject({ id: first.body.id })
-    expect(again.body.error).toMatch(/in the library already, as "original"/)
+    expect(again.body).toMatchObject({ id: first.body.id, name: 'original' })
+    expect(again.body.error).toBe(`this file is in the library already, as "original" (id ${first.body.id}): use that sequence, or rename it`)
+    const copies = (await hub.api('GET', '/api/v1/sequences')).body as Array<{ name: string }>
+    expect(copies.filter((s) => s.name === 'original' || s.name === 'copy').map((s) => s.name)).toEqual(['original'])
+  })
+
+  it('types a file that fits no pattern as OTHER and says why', async () => {
+    // a GRE with its ADCs taken out acquires nothing
+    const lines = file('gre', { matrix: [24, 24] }).split('\n')
+    const start = lines.indexOf('[BLOCKS]')
+    for (let i = start + 1; i < lines.length && lines[i].trim() !== ''; i++) {
+      const columns = lines[i].trim().split(/\s+/) // id duration rf gx gy gz adc ext
+      columns[6] = '0'
+      lines[i] = columns.join(' ')
+    }
+    const text = lines.join('\n')
+    const response = await upload(text, 'no readouts')
+    expect(response.status).toBe(201)
+    expect(response.body.type).toBe('OTHER')
+    const stored = (await hub.api('GET', `/api/v1/sequences/${response.body.id}`)).body as { summary: { sequenceTypeReason: string } }
+    expect(stored.summary.sequenceTypeReason).toBe('the sequence has no ADC event: it acquires nothing')
   })
 
   it('renames, and deletes only what no task uses', async () => {

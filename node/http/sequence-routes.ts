@@ -63,7 +63,7 @@ export function sequenceRoutes (context: PeerContext): Route[] {
         // the same file twice is one sequence: the upload points at the first
         const same = lab.sequences.list().find((s) => s.blob.sha256 === blob.sha256)
         if (same !== undefined) {
-          return { status: 409, body: { error: `this file is in the library already, as "${same.name}"`, id: same.id } }
+          return { status: 409, body: { error: `this file is in the library already, as "${same.name}" (id ${same.id}): use that sequence, or rename it`, id: same.id, name: same.name } }
         }
         const sequence = lab.sequences.create({
           name,

@@ -44,6 +44,8 @@ export type { AdcReadout, KspaceOptions, KspaceSamples } from './kspace.ts'
 export { summarize, summarizeEncoding } from './summary.ts'
 export type { EncodingLimit, IsmrmrdEncoding, SeqSummary } from './summary.ts'
 export { encodeReadouts } from './encoding.ts'
+export { detectSequenceType, SEQUENCE_TYPES } from './sequence-type.ts'
+export type { SequenceType, SequenceTypeReport } from './sequence-type.ts'
 export type {
   CounterLimit, CounterLimits, EncodedReadout, EncodeOptions, EpiFlags, IsmrmrdTrajectory, ReadoutRole, SequenceEncoding,
   TrajectoryClass
