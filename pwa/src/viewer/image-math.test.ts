@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { autoWindow, distance, edgeMarkers, orientationLetters, probe, rectangleStats, toRgba, INITIAL_VIEW } from './image-math.ts'
+import { autoWindow, distance, edgeMarkers, ellipseStats, orientationLetters, probe, rectangleStats, toRgba, INITIAL_VIEW } from './image-math.ts'
 import type { Frame } from './image-math.ts'
 
 function frame (values: number[], columns: number, slope = 1, intercept = 0): Frame {
@@ -51,5 +51,34 @@ describe('orientation', () => {
     expect(edgeMarkers(axial, INITIAL_VIEW)).toEqual({ left: 'R', right: 'L', top: 'A', bottom: 'P' })
     expect(edgeMarkers(axial, { ...INITIAL_VIEW, flipH: true })).toMatchObject({ left: 'L', right: 'R' })
     expect(edgeMarkers(axial, { ...INITIAL_VIEW, rotation: 1 })).toEqual({ left: 'P', right: 'A', top: 'R', bottom: 'L' })
+  })
+})
+
+describe('ellipse ROI', () => {
+  it('averages the pixels whose centres are inside the inscribed ellipse', () => {
+    // 8×8: 100 in the inner 4×4 square, 0 around it
+    const values = Array.from({ length: 64 }, (_, i) => (i % 8 >= 2 && i % 8 < 6 && Math.floor(i / 8) >= 2 && Math.floor(i / 8) < 6) ? 100 : 0)
+    const inner = ellipseStats(frame(values, 8), { x: 2, y: 2 }, { x: 6, y: 6 })
+    // a circle of radius 2 centred at (4, 4) holds the 12 centres of the square's pixels but its corners
+    expect(inner.count).toBe(12)
+    expect(inner.mean).toBe(100)
+    expect(inner.std).toBe(0)
+    expect(inner.area).toBeCloseTo(Math.PI * 4)
+    expect(inner.areaUnit).toBe('px')
+    const whole = ellipseStats(frame(values, 8), { x: 0, y: 0 }, { x: 8, y: 8 }, [0.5, 2])
+    expect(whole.mean).toBeGreaterThan(0)
+    expect(whole.mean).toBeLessThan(100)
+    expect(whole.std).toBeGreaterThan(0)
+    expect(whole.area).toBeCloseTo(Math.PI * 16)
+    expect(whole.areaUnit).toBe('mm²')
+  })
+
+  it('gives the standard deviation of two values and nothing for a flat ellipse', () => {
+    const f = frame([0, 10, 0, 10], 2, 2, 1)
+    const s = ellipseStats(f, { x: 0, y: 0 }, { x: 2, y: 2 })
+    expect(s.count).toBe(4)
+    expect(s.mean).toBe(11)
+    expect(s.std).toBe(10)
+    expect(ellipseStats(f, { x: 0, y: 1 }, { x: 2, y: 1 }).count).toBe(0)
   })
 })

@@ -1,5 +1,5 @@
 // The image viewer's arithmetic, apart from the screen: windowing (PS3.3 C.11.2.1.2), the "Auto"
-// window from the pixel range, ROI statistics, lengths, orientation letters and the view transform.
+// window from the pixel range, rectangle and ellipse ROI statistics, lengths, orientation letters and the view transform.
 
 export type Pixels = ArrayLike<number>
 
@@ -90,6 +90,42 @@ export function rectangleStats (frame: Frame, a: Point, b: Point, spacing?: [num
   const std = n === 0 ? 0 : Math.sqrt(Math.max(0, sumSq / n - mean * mean))
   const pixelArea = spacing === undefined ? 1 : spacing[0] * spacing[1]
   return { mean, std, count: n, area: n * pixelArea, areaUnit: spacing === undefined ? 'px' : 'mm²' }
+}
+
+/**
+ * Mean and (population) standard deviation of the rescaled values of the pixels whose centres lie
+ * inside the ellipse inscribed in the rectangle a–b; the area is the ellipse's own (π·rx·ry), in mm²
+ * when the pixel spacing is known.
+ */
+export function ellipseStats (frame: Frame, a: Point, b: Point, spacing?: [number, number]): RoiStats {
+  const cx = (a.x + b.x) / 2
+  const cy = (a.y + b.y) / 2
+  const rx = Math.abs(b.x - a.x) / 2
+  const ry = Math.abs(b.y - a.y) / 2
+  let n = 0
+  let sum = 0
+  let sumSq = 0
+  if (rx > 0 && ry > 0) {
+    const y0 = Math.max(0, Math.floor(cy - ry))
+    const y1 = Math.min(frame.rows - 1, Math.ceil(cy + ry))
+    const x0 = Math.max(0, Math.floor(cx - rx))
+    const x1 = Math.min(frame.columns - 1, Math.ceil(cx + rx))
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const dx = (x + 0.5 - cx) / rx
+        const dy = (y + 0.5 - cy) / ry
+        if (dx * dx + dy * dy > 1) continue
+        const v = frame.pixels[frame.offset + y * frame.columns + x] * frame.slope + frame.intercept
+        n++
+        sum += v
+        sumSq += v * v
+      }
+    }
+  }
+  const mean = n === 0 ? 0 : sum / n
+  const std = n === 0 ? 0 : Math.sqrt(Math.max(0, sumSq / n - mean * mean))
+  const area = Math.PI * rx * ry * (spacing === undefined ? 1 : spacing[0] * spacing[1])
+  return { mean, std, count: n, area, areaUnit: spacing === undefined ? 'px' : 'mm²' }
 }
 
 /** Distance between two image points; spacing is DICOM's [row spacing, column spacing] in mm. */
