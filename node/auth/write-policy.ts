@@ -132,7 +132,7 @@ export function refusalFor (role: Role, docId: string, preview: UpdatePreview, o
 }
 
 /** Fields of a task a scanner or recon peer sets while it runs it (see milestones in patient-collections.ts). */
-const TASK_RUN_FIELDS = new Set(['status', 'startedAt', 'startedBy', 'finishedAt', 'error', 'updatedAt', 'updatedBy'])
+const TASK_RUN_FIELDS = new Set(['status', 'startedAt', 'startedBy', 'finishedAt', 'error', 'run', 'inputRun', 'updatedAt', 'updatedBy'])
 
 interface EntryChanges { added: string[], removed: string[], changed: string[] }
 

@@ -14,7 +14,9 @@ export {
   validateWorkflowTemplatePatch
 } from './validate.ts'
 export type { Validation } from './validate.ts'
-export { deriveStatus } from './status.ts'
+export { countStatuses, deriveStatus, statusNote } from './status.ts'
+export type { StatusCounts } from './status.ts'
+export { isStale, latestInputRun, resultRun, resultsByRun, runFileName, runOf } from './runs.ts'
 export { appendAudit, auditLog, mergeAudit, readAudit } from './audit.ts'
 export type { AuditAction, AuditEntry, AuditQuery, AuditRecord } from './audit.ts'
 export {

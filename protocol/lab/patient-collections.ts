@@ -13,6 +13,7 @@ import type {
   TaskPatch, TaskStatus, TaskStatusExtra, Workflow, WorkflowInput, WorkflowPatch
 } from './schema.ts'
 import { deriveStatus } from './status.ts'
+import { runOf } from './runs.ts'
 import {
   MAX_TEXT_LENGTH, validateExamInput, validateExamPatch, validateResultInput, validateTaskInput, validateTaskPatch,
   validateWorkflowInput, validateWorkflowPatch
@@ -261,17 +262,24 @@ export class Workflows extends PatientScoped {
   }
 }
 
-/** What setStatus writes besides the status: the milestones of a run. */
-function milestones (current: Task, status: TaskStatus, at: string, by: string, extra: TaskStatusExtra): Row {
+/**
+ * What setStatus writes besides the status: the milestones of a run. `input` is the task a
+ * reconstruction or processing reads, if it has one.
+ */
+function milestones (current: Task, status: TaskStatus, at: string, by: string, extra: TaskStatusExtra, input: Task | undefined): Row {
+  // The input's run this task reads, noted when it starts and again when it takes its input (a task
+  // started before its input ran reads the run that comes): a newer input makes it stale (runs.ts).
+  const inputRun = input === undefined ? {} : { inputRun: runOf(input) }
   switch (status) {
     case 'NEW':
     case 'UPDATED':
       return { startedAt: null, startedBy: null, finishedAt: null, error: null }
     case 'STARTED':
-      // who started the run: the operator the images name
-      return { startedAt: at, startedBy: by, finishedAt: null, error: null }
+      // who started the run: the operator the images name. Two peers starting the same task while
+      // apart both count the same next run, and the merge keeps one: it is one run on the scanner.
+      return { startedAt: at, startedBy: by, finishedAt: null, error: null, run: runOf(current) + 1, ...inputRun }
     case 'INPROGRESS':
-      return { startedAt: current.startedAt ?? at, finishedAt: null, error: null }
+      return { startedAt: current.startedAt ?? at, finishedAt: null, error: null, ...inputRun }
     case 'FINISHED':
     case 'CANCELLED':
       return { finishedAt: at, error: null }
@@ -382,8 +390,10 @@ export class Tasks extends PatientScoped {
     }
     const current = this.require(id)
     if (current.status === status && (extra.error === undefined || extra.error === current.error)) return current
+    const inputTaskId = current.type === 'ACQUISITION' ? undefined : current.parameters.inputTaskId
+    const input = inputTaskId === undefined ? undefined : this.get(inputTaskId)
     this.core.write(patientDocId(current.patientId), actor, (w) => {
-      w.update('task', 'tasks', id, { status, ...milestones(current, status, w.at, w.actor.name, extra) }, true)
+      w.update('task', 'tasks', id, { status, ...milestones(current, status, w.at, w.actor.name, extra, input) }, true)
     })
     return this.require(id)
   }
@@ -424,11 +434,15 @@ export class Results extends PatientScoped {
 
   /** Records a result of a task. Results are not updated: a new run gives a new result. */
   create (input: ResultInput, actor: Actor): Result {
-    const { id: given, taskId, ...fields } = check(validateResultInput(input))
+    const { id: given, taskId, run: givenRun, ...fields } = check(validateResultInput(input))
     const patientId = this.patientOf('tasks', 'task', taskId)
     const id = this.newId('results', 'result', given)
+    // a result belongs to the run of its task that is current when it is recorded, unless told otherwise
+    const doc = this.core.patientDoc(patientId)
+    const task = doc === undefined ? undefined : readEntity(collectionOf(doc, 'tasks'), taskId) as Task | undefined
+    const run = givenRun ?? Math.max(1, task === undefined ? 1 : runOf(task))
     this.core.write(patientDocId(patientId), actor, (w) => {
-      w.create('result', 'results', id, { id, taskId, patientId, ...fields, createdAt: w.at, createdBy: w.actor.name })
+      w.create('result', 'results', id, { id, taskId, patientId, ...fields, run, createdAt: w.at, createdBy: w.actor.name })
       this.core.remember('results', id, patientId)
     })
     const result = this.get(id)

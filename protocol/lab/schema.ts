@@ -161,6 +161,16 @@ export interface TaskFields extends Stamps {
   startedBy?: string
   finishedAt?: string
   error?: string
+  /**
+   * How many times the task was started (1 for its first run), counted up at each STARTED: its results
+   * carry the run they belong to (runs.ts). Absent on a task that never ran, or ran before runs were counted.
+   */
+  run?: number
+  /**
+   * A reconstruction's or processing's input task's run count when this task last started and took its
+   * input (runs.ts): a newer raw result of the input makes this task's output stale.
+   */
+  inputRun?: number
 }
 export type Task = TaskFields & TaskKind
 
@@ -183,6 +193,8 @@ export interface Result {
   createdBy: string
   /** The job lease epoch this result was produced under; results of stale epochs are ignored. */
   epoch?: number
+  /** The run of its task that produced it (Task.run at the time); absent on results older than run counts. */
+  run?: number
 }
 
 export interface BlobRef {
@@ -373,6 +385,8 @@ export interface ResultInput {
   type: ResultType
   files: ResultFile[]
   epoch?: number
+  /** The task's run; its current run when left out. */
+  run?: number
 }
 
 export interface SequenceInput {

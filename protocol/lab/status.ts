@@ -15,20 +15,12 @@ import type { DerivedStatus, TaskStatus } from './schema.ts'
  * 7. otherwise: NEW or UPDATED, perhaps some CANCELLED → NEW (nothing has run yet)
  *
  * A status this peer does not know (written by a newer peer) counts as NEW.
+ *
+ * The status alone hides tasks that did not run to their end under FINISHED or INPROGRESS (rules 5
+ * and 6): statusNote says how many were cancelled or failed, and is shown beside it.
  */
 export function deriveStatus (statuses: Iterable<TaskStatus>): DerivedStatus {
-  let total = 0
-  let error = 0
-  let running = 0
-  let finished = 0
-  let cancelled = 0
-  for (const status of statuses) {
-    total++
-    if (status === 'ERROR') error++
-    else if (status === 'STARTED' || status === 'INPROGRESS') running++
-    else if (status === 'FINISHED') finished++
-    else if (status === 'CANCELLED') cancelled++
-  }
+  const { total, error, running, finished, cancelled } = countStatuses(statuses)
   if (total === 0) return 'NEW'
   if (error > 0) return 'ERROR'
   if (running > 0) return 'INPROGRESS'
@@ -36,4 +28,41 @@ export function deriveStatus (statuses: Iterable<TaskStatus>): DerivedStatus {
   if (finished + cancelled === total) return 'FINISHED'
   if (finished > 0) return 'INPROGRESS'
   return 'NEW'
+}
+
+/** How many tasks have each kind of status. */
+export interface StatusCounts {
+  total: number
+  /** ERROR */
+  error: number
+  /** STARTED or INPROGRESS */
+  running: number
+  finished: number
+  cancelled: number
+}
+
+export function countStatuses (statuses: Iterable<TaskStatus>): StatusCounts {
+  const counts: StatusCounts = { total: 0, error: 0, running: 0, finished: 0, cancelled: 0 }
+  for (const status of statuses) {
+    counts.total++
+    if (status === 'ERROR') counts.error++
+    else if (status === 'STARTED' || status === 'INPROGRESS') counts.running++
+    else if (status === 'FINISHED') counts.finished++
+    else if (status === 'CANCELLED') counts.cancelled++
+  }
+  return counts
+}
+
+/**
+ * What the derived status leaves unsaid about an exam's or workflow's tasks, for a note beside it:
+ * "1 cancelled", "2 failed, 1 cancelled"; empty when the status says it all (every task cancelled,
+ * or the only task failed). A workflow whose scan was stopped reads "Finished · 1 cancelled", never
+ * a plain "Finished".
+ */
+export function statusNote (statuses: Iterable<TaskStatus>): string {
+  const { total, error, cancelled } = countStatuses(statuses)
+  const notes: string[] = []
+  if (error > 0 && total > 1) notes.push(`${error} failed`)
+  if (cancelled > 0 && cancelled < total) notes.push(`${cancelled} cancelled`)
+  return notes.join(', ')
 }

@@ -358,7 +358,7 @@ const PARAMETER_RULES: Record<TaskType, Rules> = {
   PROCESSING: processingRules
 }
 
-const TASK_MANAGED = [...STAMPS, 'examId', 'patientId', 'position', 'status', 'startedAt', 'startedBy', 'finishedAt', 'error']
+const TASK_MANAGED = [...STAMPS, 'examId', 'patientId', 'position', 'status', 'startedAt', 'startedBy', 'finishedAt', 'error', 'run', 'inputRun']
 const TEMPLATE_MANAGED = [...STAMPS, 'position']
 
 /** Checks the parameters of a task of this type, filling in defaults. */
@@ -446,7 +446,8 @@ const resultRules: Rules = {
   taskId: { check: id, presence: 'required', fixed: true },
   type: { check: oneOf(RESULT_TYPES), presence: 'required' },
   files: { check: listOf(object(fileRules), 1, 10_000), presence: 'required' },
-  epoch: { check: count, presence: 'optional' }
+  epoch: { check: count, presence: 'optional' },
+  run: { check: count, presence: 'optional' }
 }
 
 const examTemplateRules: Rules = {
