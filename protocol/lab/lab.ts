@@ -11,10 +11,11 @@ import { ChangeFeed } from './events.ts'
 import type { ChangeListener } from './events.ts'
 import { Exams, Results, Tasks, Workflows } from './patient-collections.ts'
 import { LAB_DOC_ID, META } from './schema.ts'
-import type { Actor, Exam, LabInfo, Task, Workflow } from './schema.ts'
+import type { Actor, Exam, ExamTemplate, LabInfo, Task, Workflow } from './schema.ts'
 import { MIGRATIONS, checkSchema, schemaVersionOf } from './schema-version.ts'
 import type { Migration, SchemaState } from './schema-version.ts'
-import { ExamTemplates, TaskTemplates, TemplateInstantiator, WorkflowTemplates } from './templates.ts'
+import { ExamTemplates, TaskTemplates, TemplateInstantiator, TemplateTrees, WorkflowTemplates } from './templates.ts'
+import type { ExamTemplateTree, StarterTemplate } from './templates.ts'
 import { validateId, validateLabName } from './validate.ts'
 
 export interface LabOptions {
@@ -46,6 +47,7 @@ export class Lab {
   private readonly core: LabCore
   private readonly feed: ChangeFeed
   private readonly instantiator: TemplateInstantiator
+  private readonly templateTrees: TemplateTrees
 
   constructor (docs: DocSource, options: LabOptions = {}) {
     this.core = new LabCore(docs, options.now ?? (() => new Date()), options.migrations ?? MIGRATIONS)
@@ -63,7 +65,7 @@ export class Lab {
     this.examTemplates = new ExamTemplates(this.core)
     this.workflowTemplates = new WorkflowTemplates(this.core)
     this.taskTemplates = new TaskTemplates(this.core)
-    this.instantiator = new TemplateInstantiator({
+    const templateParts = {
       core: this.core,
       exams: this.exams,
       workflows: this.workflows,
@@ -71,7 +73,9 @@ export class Lab {
       examTemplates: this.examTemplates,
       workflowTemplates: this.workflowTemplates,
       taskTemplates: this.taskTemplates
-    })
+    }
+    this.instantiator = new TemplateInstantiator(templateParts)
+    this.templateTrees = new TemplateTrees(templateParts)
   }
 
   /** The lab document's meta: schema version, lab id and name, creation time. */
@@ -141,6 +145,21 @@ export class Lab {
   /** A new task at the end of the workflow, deep-copied from a task template. */
   instantiateTask (taskTemplateId: string, workflowId: string, actor: Actor): Task {
     return this.instantiator.task(taskTemplateId, workflowId, actor)
+  }
+
+  /** A new exam template (with workflow and task templates) made of an exam: its tasks' parameters, without run state or results. */
+  saveExamAsTemplate (examId: string, name: string | undefined, actor: Actor): ExamTemplate {
+    return this.templateTrees.saveExam(examId, name, actor)
+  }
+
+  /** An exam template with its workflow and task templates, written in one transaction. */
+  createTemplateTree (tree: ExamTemplateTree, actor: Actor): ExamTemplate {
+    return this.templateTrees.create(tree, actor)
+  }
+
+  /** Adds the starter templates this lab was never given (recorded in the lab's meta); returns the keys added. */
+  seedStarterTemplates (starters: readonly StarterTemplate[], actor: Actor): string[] {
+    return this.templateTrees.seed(starters, actor)
   }
 
   /**

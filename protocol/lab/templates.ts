@@ -3,15 +3,16 @@
 // `isTemplate` (as in ScanHub): they then stay out of patient documents, and a patient document
 // holds only that patient's data.
 import { RecordCollection, byName } from './collections.ts'
+import { stampsOf } from './core.ts'
 import type { LabCore, Writer } from './core.ts'
 import { collectionOf, copyJson, hasEntity, readAll } from './entity-map.ts'
-import { LabNotFoundError } from './errors.ts'
+import { LabNotFoundError, LabValidationError } from './errors.ts'
 import { patientExists } from './patient-collections.ts'
 import type { Exams, Tasks, Workflows } from './patient-collections.ts'
 import { byPosition, compareText, moveTo, nextPosition } from './positions.ts'
-import { LAB_DOC_ID, patientDocId } from './schema.ts'
+import { LAB_DOC_ID, META, patientDocId } from './schema.ts'
 import type {
-  Actor, Exam, ExamTemplate, ExamTemplateInput, ExamTemplatePatch, Task, TaskKind, TaskTemplate, TaskTemplateInput,
+  Actor, Exam, ExamTemplate, ExamTemplateInput, ExamTemplatePatch, Task, TaskKind, TaskKindInput, TaskTemplate, TaskTemplateInput,
   TaskTemplatePatch, Workflow, WorkflowTemplate, WorkflowTemplateInput, WorkflowTemplatePatch
 } from './schema.ts'
 import {
@@ -234,5 +235,171 @@ export class TemplateInstantiator {
   private found<T> (value: T | undefined, entity: string, id: string): T {
     if (value === undefined) throw new LabNotFoundError(entity, id)
     return value
+  }
+}
+
+/**
+ * A task template inside an ExamTemplateTree. A reconstruction's `parameters.inputTaskId` names the
+ * `id` of an acquisition node of the same tree.
+ */
+export type TaskTemplateNode = { id: string, name: string, description?: string } & TaskKindInput
+
+export interface WorkflowTemplateNode {
+  id: string
+  name: string
+  description?: string
+  tasks: TaskTemplateNode[]
+}
+
+/**
+ * An exam template with its workflow and task templates as one value: what a lab's starter set holds
+ * and what "save as template" makes of an exam. Every node has its id, so that the same tree written
+ * by two peers at once converges to one template.
+ */
+export interface ExamTemplateTree {
+  id: string
+  name: string
+  description?: string
+  indication?: string
+  autoExportDestinationIds?: string[]
+  workflows: WorkflowTemplateNode[]
+}
+
+/** A tree the lab starts with, under a stable key recorded in the lab's meta once it was added. */
+export interface StarterTemplate {
+  key: string
+  tree: ExamTemplateTree
+}
+
+/** Lab meta key: the keys of the starter templates this lab was given (deleted ones are not given again). */
+export const STARTER_TEMPLATES_META = 'starterTemplates'
+
+function valid<T> (checked: { ok: true, value: T } | { ok: false, error: string }, where: string): T {
+  if (!checked.ok) throw new LabValidationError(`${where}: ${checked.error}`)
+  return checked.value
+}
+
+/** The keys of the starter templates recorded in the lab document's meta. */
+function seededKeys (w: Writer | LabCore): string[] {
+  const doc = 'labDoc' in w ? w.labDoc() : w.doc
+  const value = doc.getMap(META).get(STARTER_TEMPLATES_META)
+  return Array.isArray(value) ? value.filter((k): k is string => typeof k === 'string') : []
+}
+
+/**
+ * Whole exam template trees: written in one transaction of the lab document, read back from an
+ * exam (Save as template), and the lab's starter set given once.
+ */
+export class TemplateTrees {
+  private readonly parts: TemplateParts
+
+  constructor (parts: TemplateParts) {
+    this.parts = parts
+  }
+
+  /** Writes the tree as an exam template with its workflow and task templates; everything is checked before anything is written. */
+  create (tree: ExamTemplateTree, actor: Actor): ExamTemplate {
+    const { core, examTemplates } = this.parts
+    core.write(LAB_DOC_ID, actor, (w) => { this.insert(w, tree) })
+    const created = examTemplates.get(tree.id)
+    if (created === undefined) throw new LabNotFoundError('examTemplate', tree.id)
+    return created
+  }
+
+  /**
+   * The tree of an exam as it stands, with new ids: names, descriptions and every task parameter
+   * (sequence and its protocol, device, calibrations, pipeline and options), a reconstruction's
+   * input pointed at the copy of its acquisition. Run state and results stay with the exam.
+   */
+  fromExam (examId: string, name?: string): ExamTemplateTree {
+    const { core, exams, workflows, tasks } = this.parts
+    const exam = exams.get(examId)
+    if (exam === undefined) throw new LabNotFoundError('exam', examId)
+    const examWorkflows = workflows.list({ examId })
+    const examTasks = examWorkflows.map((w) => tasks.list({ workflowId: w.id }))
+    const copies = new Map(examTasks.flat().map((t) => [t.id, core.newId(undefined)] as const))
+    return {
+      id: core.newId(undefined),
+      name: name ?? exam.name,
+      description: exam.description,
+      ...(exam.indication !== undefined ? { indication: exam.indication } : {}),
+      ...(exam.autoExportDestinationIds !== undefined ? { autoExportDestinationIds: [...exam.autoExportDestinationIds] } : {}),
+      workflows: examWorkflows.map((workflow, i) => ({
+        id: core.newId(undefined),
+        name: workflow.name,
+        description: workflow.description,
+        tasks: examTasks[i].map((task) => {
+          const parameters = copyJson(task.parameters) as unknown as Record<string, unknown>
+          if (typeof parameters.inputTaskId === 'string') {
+            const copy = copies.get(parameters.inputTaskId)
+            if (copy !== undefined) parameters.inputTaskId = copy
+            else delete parameters.inputTaskId
+          }
+          return { id: copies.get(task.id) ?? core.newId(undefined), name: task.name, description: task.description, type: task.type, parameters } as unknown as TaskTemplateNode
+        })
+      }))
+    }
+  }
+
+  /** Saves an exam as a new exam template (see fromExam). */
+  saveExam (examId: string, name: string | undefined, actor: Actor): ExamTemplate {
+    return this.create(this.fromExam(examId, name), actor)
+  }
+
+  /**
+   * Adds the starters this lab has not been given yet, and records their keys in the lab's meta in the
+   * same transaction: one deleted by a user is never added again, and a peer that sees another's
+   * record adds nothing. Returns the keys added.
+   */
+  seed (starters: readonly StarterTemplate[], actor: Actor): string[] {
+    const { core } = this.parts
+    const given = new Set(seededKeys(core))
+    const wanted = starters.filter((s) => !given.has(s.key))
+    if (wanted.length === 0) return []
+    return core.write(LAB_DOC_ID, actor, (w) => {
+      const added: string[] = []
+      for (const starter of wanted) {
+        // written by another peer before its record reached this one: recorded, not written twice
+        if (!hasEntity(collectionOf(w.doc, 'examTemplates'), starter.tree.id)) {
+          this.insert(w, starter.tree)
+          added.push(starter.key)
+        }
+      }
+      const keys = [...new Set([...seededKeys(w), ...wanted.map((s) => s.key)])]
+      w.doc.getMap(META).set(STARTER_TEMPLATES_META, keys)
+      w.audit('update', 'lab', String(w.doc.getMap(META).get('labId') ?? LAB_DOC_ID), [STARTER_TEMPLATES_META])
+      return added
+    })
+  }
+
+  /** Checks every node, then writes them: Yjs cannot undo half a tree. */
+  private insert (w: Writer, tree: ExamTemplateTree): void {
+    const ids = [tree.id, ...tree.workflows.flatMap((wf) => [wf.id, ...wf.tasks.map((t) => t.id)])]
+    if (new Set(ids).size !== ids.length) throw new LabValidationError(`the template "${tree.name}" uses an id twice`)
+    for (const [collection, id] of [['examTemplates', tree.id], ...tree.workflows.flatMap((wf) => [['workflowTemplates', wf.id], ...wf.tasks.map((t) => ['taskTemplates', t.id])])]) {
+      if (hasEntity(collectionOf(w.doc, collection), id)) throw new LabValidationError(`a template with id ${id} already exists`)
+    }
+    const { workflows: nodes, ...examFields } = tree
+    const exam = valid(validateExamTemplateInput(examFields), `exam template "${tree.name}"`)
+    const acquisitions = new Set(nodes.flatMap((wf) => wf.tasks.filter((t) => t.type === 'ACQUISITION').map((t) => t.id)))
+    const workflows = nodes.map((node, position) => {
+      const { tasks: taskNodes, ...fields } = node
+      const workflow = valid(validateWorkflowTemplateInput({ ...fields, examTemplateId: tree.id }), `workflow template "${node.name}"`)
+      const tasks = taskNodes.map((taskNode, taskPosition) => {
+        const task = valid(validateTaskTemplateInput({ ...taskNode, workflowTemplateId: node.id }), `task template "${taskNode.name}"`)
+        const input = (task.parameters as { inputTaskId?: string }).inputTaskId
+        if (task.type !== 'ACQUISITION' && input !== undefined && !acquisitions.has(input)) {
+          throw new LabValidationError(`task template "${taskNode.name}": its input ${input} is no acquisition of the template "${tree.name}"`)
+        }
+        return { ...task, position: taskPosition }
+      })
+      return { workflow: { ...workflow, position }, tasks }
+    })
+    const stamps = stampsOf(w)
+    w.create('examTemplate', 'examTemplates', tree.id, { ...exam, id: tree.id, ...stamps })
+    for (const { workflow, tasks } of workflows) {
+      w.create('workflowTemplate', 'workflowTemplates', workflow.id as string, { ...workflow, ...stamps })
+      for (const task of tasks) w.create('taskTemplate', 'taskTemplates', task.id as string, { ...task, ...stamps })
+    }
   }
 }
