@@ -115,6 +115,25 @@ export interface Workflow extends Stamps {
   status: DerivedStatus
 }
 
+/**
+ * The protocol a user set for a built-in sequence, in the units a console shows; the scanner peer
+ * regenerates the sequence from it when the task runs (protocol/pulseq/protocol-params.ts). A field
+ * left out takes the built-in's default.
+ */
+export interface SequenceProtocol {
+  trMs?: number
+  teMs?: number
+  flipAngleDeg?: number
+  /** Square in-plane field of view. */
+  fovMm?: number
+  /** [read, phase] */
+  matrix?: [number, number]
+  slices?: number
+  sliceThicknessMm?: number
+  /** Receiver bandwidth per pixel: 1 / readout duration. */
+  bandwidthHzPerPixel?: number
+}
+
 export interface AcquisitionParameters {
   sequenceId?: string
   deviceId?: string
@@ -122,6 +141,8 @@ export interface AcquisitionParameters {
   fovOffsetMm: Vec3
   fovRotationDeg: Vec3
   calibrations: Calibration[]
+  /** Only for a built-in sequence: the parameters it is regenerated with. */
+  protocol?: SequenceProtocol
 }
 
 export interface ReconstructionParameters {

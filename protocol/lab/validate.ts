@@ -3,6 +3,7 @@
 // Error messages never repeat the value, since patient data must not end up in logs.
 import { malformedTextAt } from '../unicode.ts'
 import { isValidUid, MAX_UID_LENGTH } from '../dicom/uid.ts'
+import { PROTOCOL_FIELDS, PROTOCOL_RANGES } from '../pulseq/protocol-params.ts'
 import { CALIBRATIONS, DESTINATION_KINDS, RESULT_TYPES, ROLES, SEXES, TASK_TYPES } from './schema.ts'
 import type {
   Actor, Destination, DestinationInput, DestinationPatch, DeviceInput, DevicePatch, ExamInput, ExamPatch, ExamTemplateInput, ExamTemplatePatch, PatientInput,
@@ -332,13 +333,42 @@ const workflowRules: Rules = {
   description
 }
 
+/**
+ * A built-in sequence's protocol: each value within the widest range any built-in takes. Whether it
+ * suits the chosen sequence (the shortest TR for its TE, the gradients' limits) is checked where the
+ * sequence is built, which says which limit was passed.
+ */
+function protocolRules (): Rules {
+  const rules: Rules = {}
+  for (const field of PROTOCOL_FIELDS) {
+    const { min, max } = PROTOCOL_RANGES[field]
+    const check = field === 'matrix'
+      ? wholeNumbers(2, min, max)
+      : field === 'slices' ? wholeNumbers(undefined, min, max) : numberBetween(min, max)
+    rules[field] = { check, presence: 'optional' }
+  }
+  return rules
+}
+
+/** A whole number from min to max, or (with a length) a list of that many. */
+function wholeNumbers (length: number | undefined, min: number, max: number): Check {
+  const whole = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max
+  return (value, field) => {
+    if (length === undefined) return whole(value) ? ok(value) : fail(`${field} must be a whole number from ${min} to ${max}`)
+    return Array.isArray(value) && value.length === length && value.every(whole)
+      ? ok([...value])
+      : fail(`${field} must be ${length} whole numbers from ${min} to ${max}`)
+  }
+}
+
 const acquisitionRules: Rules = {
   sequenceId: { check: id, presence: 'optional' },
   deviceId: { check: id, presence: 'optional' },
   fovScaling: { check: vec3(0.01, 100), presence: () => [1, 1, 1] },
   fovOffsetMm: { check: vec3(-1000, 1000), presence: () => [0, 0, 0] },
   fovRotationDeg: { check: vec3(-360, 360), presence: () => [0, 0, 0] },
-  calibrations: { check: calibrations, presence: () => [] }
+  calibrations: { check: calibrations, presence: () => [] },
+  protocol: { check: object(protocolRules()), presence: 'optional' }
 }
 
 const processingRules: Rules = {

@@ -44,7 +44,7 @@ export function ms (seconds: number): string {
 export function checkTime (what: string, wanted: number | undefined, minimum: number, preferred = 0): number {
   if (wanted === undefined) return Math.max(minimum, preferred)
   if (!(wanted >= minimum - 1e-9)) {
-    throw new SeqBuildError(`${what} of ${ms(wanted)} ms is too short; the minimum is ${ms(minimum)} ms`)
+    throw new SeqBuildError(`${what} of ${ms(wanted)} ms is too short; the minimum is ${ms(minimum)} ms`, { what: what.split(' (')[0], minimumS: minimum })
   }
   return wanted
 }

@@ -224,7 +224,7 @@ function setImagingDefinitions (b: SequenceBuilder, name: string, g: Geometry, r
 function checkTime (what: string, wanted: number | undefined, minimum: number, preferred = 0): number {
   if (wanted === undefined) return Math.max(minimum, preferred)
   if (!(wanted >= minimum - 1e-9)) {
-    throw new SeqBuildError(`${what} of ${(wanted * 1e3).toFixed(3)} ms is too short; the minimum is ${(minimum * 1e3).toFixed(3)} ms`)
+    throw new SeqBuildError(`${what} of ${(wanted * 1e3).toFixed(3)} ms is too short; the minimum is ${(minimum * 1e3).toFixed(3)} ms`, { what: what.split(' (')[0], minimumS: minimum })
   }
   return wanted
 }

@@ -25,4 +25,14 @@ export class SeqWriteError extends Error {
 /** Sequence parameters that cannot be realised within the timing and hardware limits. */
 export class SeqBuildError extends Error {
   override readonly name = 'SeqBuildError'
+  /**
+   * For a time asked for below what the timing allows: which one ('TE', 'TR', 'echo spacing') and its
+   * minimum in s, so that a protocol editor can show the limit beside the field.
+   */
+  readonly tooShort?: { what: string, minimumS: number }
+
+  constructor (message: string, tooShort?: { what: string, minimumS: number }) {
+    super(message)
+    this.tooShort = tooShort
+  }
 }
