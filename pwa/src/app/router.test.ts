@@ -9,6 +9,8 @@ describe('parseRoute', () => {
     expect(parseRoute('/library', '?tab=nonsense')).toEqual({ name: 'library', tab: 'devices' })
     expect(parseRoute('/members', '')).toEqual({ name: 'members' })
     expect(parseRoute('/worklist', '')).toEqual({ name: 'worklist' })
+    expect(parseRoute('/pacs', '')).toEqual({ name: 'pacs' })
+    expect(parseRoute('/pacs/extra', '')).toEqual({ name: 'not-found', path: '/pacs/extra' })
     const sha = 'a'.repeat(64)
     expect(parseRoute('/viewer', `?sha256=${sha}&sha256=bad`)).toEqual({ name: 'viewer', resultId: undefined, blobs: [sha] })
     expect(parseRoute('/nowhere/else', '')).toEqual({ name: 'not-found', path: '/nowhere/else' })

@@ -19,6 +19,7 @@ import '../views/sh-library-view.ts'
 import '../views/sh-users-view.ts'
 import '../views/sh-members-view.ts'
 import '../views/sh-worklist-view.ts'
+import '../views/sh-pacs-view.ts'
 import '../views/sh-pairing-view.ts'
 import { loadImageViewer } from '../views/load-viewer.ts'
 
@@ -61,6 +62,7 @@ export class ShApp extends LitElement {
       case 'worklist': return this.session.canEditPatients
         ? html`<sh-worklist-view></sh-worklist-view>`
         : html`<div class="center"><div class="card"><h2>Worklist</h2><p class="muted">Only admin, medical and scientist users take patients from the hospital's worklist.</p><a href="/">Patients</a></div></div>`
+      case 'pacs': return html`<sh-pacs-view></sh-pacs-view>`
       case 'viewer':
         loadImageViewer()
         return html`<sh-image-viewer .resultId=${route.resultId} .blobs=${route.blobs}></sh-image-viewer>`

@@ -33,6 +33,7 @@ export class ShNavBar extends SessionElement {
       <div class="links">
         <a href="/" aria-current=${current(['patients', 'patient'])}>Patients</a>
         <a href="/library" aria-current=${current(['library'])}>Library</a>
+        <a href="/pacs" aria-current=${current(['pacs'])}>PACS</a>
         ${this.session.isAdmin
           ? html`<a href="/users" aria-current=${current(['users'])}>Users</a><a href="/members" aria-current=${current(['members'])}>Members</a>`
           : ''}
