@@ -17,6 +17,22 @@ export interface PeerRecord {
   updatedAt: string
 }
 
+/** Live progress of one task, as its peer reports it a few times a second. */
+export interface TaskProgress {
+  /** the part done, 0 to 1 */
+  fraction: number
+  message?: string
+  /** when the work began (ms since the epoch, the reporting peer's clock) */
+  startedAt?: number
+  /**
+   * How far a scan is through its sequence and how long the sequence plays, in seconds of sequence
+   * time (the time of the last readout played, and the sequence's total duration): the app shows
+   * elapsed and remaining time from these, so they never disagree with the sequence.
+   */
+  positionS?: number
+  durationS?: number
+}
+
 /** Presence a peer announces (awareness state); never persisted. */
 export interface PeerPresence {
   peerId: string
@@ -25,7 +41,7 @@ export interface PeerPresence {
   /** ONLINE, BUSY or ERROR for scanners; ONLINE otherwise */
   status: 'ONLINE' | 'BUSY' | 'ERROR'
   /** live progress of whatever the peer is doing, keyed by task id */
-  progress?: Record<string, { fraction: number, message?: string, startedAt?: number }>
+  progress?: Record<string, TaskProgress>
   /** local changes not yet seen by any other peer (browsers) */
   unsynced?: number
 }

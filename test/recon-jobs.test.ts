@@ -476,7 +476,7 @@ describe('reconstruction jobs between libp2p hosts', () => {
     expect(createHash('sha256').update(body).digest('hex')).toBe(createHash('sha256').update(await readFile(recording.path)).digest('hex'))
   }, 60_000)
 
-  it('stops the worker when the task is cancelled, and fails the task when the acquisition stops without its data', async () => {
+  it('stops the worker when the task is cancelled, fails the task when the acquisition stops without its data, and cancels it with a scan the operator stopped', async () => {
     const swarm = generateSwarmKeyHex()
     const scanner = await startScanner(swarm)
     const worker = await startWorker(swarm, scanner, 'w')
@@ -508,6 +508,17 @@ describe('reconstruction jobs between libp2p hosts', () => {
     const failed = await until(() => { const t = scanner.lab.tasks.get(second.reconId); return t?.status === 'ERROR' ? t : undefined }, 5000, 'task ERROR')
     expect(failed.error).toMatch(/the acquisition stopped \(stopped by the operator\)/)
     await until(() => worker.worker.running().length === 0, 5000, 'the worker stops')
+    // the operator stops the scan: its reconstruction is cancelled with it, not failed
+    const third = planExam(scanner)
+    const r3 = await scanner.recordings.start(third.acquisitionId)
+    await r3.append(encodeHeaderMessage(writeIsmrmrdXml(scan.header)))
+    for (const a of scan.slices[0]) await r3.append(encodeAcquisitionMessage(a))
+    scanner.lab.tasks.setStatus(third.reconId, 'STARTED', actor)
+    await until(() => dicomResults(scanner.lab, third.reconId).length === 1, 20_000, 'the first slice')
+    scanner.lab.tasks.setStatus(third.acquisitionId, 'CANCELLED', actor)
+    await r3.abort('stopped')
+    await until(() => scanner.lab.tasks.get(third.reconId)?.status === 'CANCELLED' ? true : undefined, 5000, 'reconstruction CANCELLED')
+    expect(scanner.lab.tasks.get(third.reconId)?.error).toBeUndefined()
   }, 60_000)
 
   it('answers garbage and oversized frames on the job and raw protocols with an error, and keeps working', async () => {

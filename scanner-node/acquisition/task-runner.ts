@@ -6,6 +6,7 @@
 import { createReadStream, existsSync } from 'node:fs'
 import { encodeAcquisitionMessage, encodeCloseMessage, encodeHeaderMessage, writeIsmrmrdXml } from '../../protocol/mrd/index.ts'
 import { planSequence } from './sequence-plan.ts'
+import { sequenceToPlay } from './protocol-sequence.ts'
 import { parseSequenceText } from './load-sequence.ts'
 import { virtualScan } from './virtual-scan.ts'
 import { calibrate, type Calibration } from './calibrate.ts'
@@ -14,6 +15,7 @@ import type { RawRecordings } from '../raw/raw-recordings.ts'
 import type { ScannerDriver } from '../driver.ts'
 import type { Acquisition } from '../../protocol/mrd/types.ts'
 import type { PeerContext } from '../../node/peer.ts'
+import { runFileName, runOf } from '../../protocol/lab/index.ts'
 import type { Task, AcquisitionParameters, Device, Patient } from '../../protocol/lab/index.ts'
 
 export interface TaskRunnerInit {
@@ -142,8 +144,7 @@ export class AcquisitionTaskRunner {
     if (parameters.sequenceId === undefined) throw new Error('the task has no sequence')
     const sequence = lab.sequences.get(parameters.sequenceId)
     if (sequence === undefined) throw new Error(`sequence ${parameters.sequenceId} is not in the lab's library`)
-    await this.context.blobService.ensure(sequence.blob.sha256)
-    const sequenceBytes = await blobs.read(sequence.blob.sha256)
+    const sequenceBytes = await sequenceToPlay(this.context, task, sequence)
     const plan = planSequence(parseSequenceText(new TextDecoder().decode(sequenceBytes)))
     const device = this.device()
     const larmor = Number(device.parameters.larmorFrequencyHz ?? this.init.magnet.trueLarmorHz)
@@ -168,6 +169,7 @@ export class AcquisitionTaskRunner {
     try {
       await recording.append(encodeHeaderMessage(writeIsmrmrdXml(scan.header)))
       const started = performance.now()
+      const startedAt = Date.now()
       const durationS = plan.summary.durationS
       let lastProgress = 0
       let done = 0
@@ -184,13 +186,18 @@ export class AcquisitionTaskRunner {
         const now = performance.now()
         if (now - lastProgress > PROGRESS_INTERVAL_MS || done === scan.count) {
           lastProgress = now
-          const elapsedS = (now - started) / 1000
+          // Where the scan is in the sequence: the time of the readout just recorded (its time stamp
+          // counts 2.5 ms ticks from the sequence's start), not the wall clock, which runs on through
+          // calibrations and a slow disk and would report "1.0 s of 0.5 s".
+          const positionS = done === scan.count ? durationS : Math.min(durationS, acquisition.head.acquisitionTimeStamp * 0.0025)
           this.context.setPresence({
             progress: {
               [task.id]: {
                 fraction: done / scan.count,
-                message: `${done}/${scan.count} readouts, ${elapsedS.toFixed(1)} s of ${durationS.toFixed(1)} s`,
-                startedAt: Date.now() - elapsedS * 1000
+                message: `${done}/${scan.count} readouts`,
+                startedAt,
+                positionS,
+                durationS
               }
             }
           })
@@ -202,10 +209,12 @@ export class AcquisitionTaskRunner {
       throw err
     }
     const blob = await blobs.putStream(createReadStream(recording.path))
+    // each run's raw data has its own file name (FID.mrd, FID-run2.mrd), so that two runs saved side by side stay apart
+    const name = runFileName(`${task.name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'raw'}.mrd`, runOf(task))
     lab.results.create({
       taskId: task.id,
       type: 'RAW',
-      files: [{ name: `${task.name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'raw'}.mrd`, sha256: blob.sha256, size: blob.size, type: 'application/x-ismrmrd-stream' }]
+      files: [{ name, sha256: blob.sha256, size: blob.size, type: 'application/x-ismrmrd-stream' }]
     }, actor)
   }
 
@@ -254,7 +263,7 @@ export class AcquisitionTaskRunner {
     }
     const record = new TextEncoder().encode(JSON.stringify({ ...outcome, at: new Date().toISOString() }, null, 2))
     const blob = await blobs.put(record)
-    lab.results.create({ taskId: task.id, type: 'CALIBRATION', files: [{ name: `${which.toLowerCase()}-calibration.json`, sha256: blob.sha256, size: blob.size, type: 'application/json' }] }, actor)
+    lab.results.create({ taskId: task.id, type: 'CALIBRATION', files: [{ name: runFileName(`${which.toLowerCase()}-calibration.json`, runOf(task)), sha256: blob.sha256, size: blob.size, type: 'application/json' }] }, actor)
     log(`scanner: ${outcome.message}`)
   }
 }

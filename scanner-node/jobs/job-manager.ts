@@ -233,7 +233,7 @@ export class JobManager {
     const recording = recordings.get(job.inputTaskId)
     if (recording !== undefined) {
       if (recording.aborted && !recording.complete) {
-        this.failJob(job, `the acquisition ${job.inputTaskId} stopped before its end, so its raw data is incomplete`)
+        this.endWithInput(job, `the acquisition ${job.inputTaskId} stopped before its end, so its raw data is incomplete`)
         return
       }
       this.watchRecording(job, recording)
@@ -258,7 +258,7 @@ export class JobManager {
 
   private watchRecording (job: Job, recording: RawRecording): void {
     if (job.stopWatching !== undefined || recording.complete) return
-    const onAbort = (reason: string): void => { this.failJob(job, `the acquisition stopped (${reason}), so its raw data is incomplete`) }
+    const onAbort = (reason: string): void => { this.endWithInput(job, `the acquisition stopped (${reason}), so its raw data is incomplete`) }
     recording.once('abort', onAbort)
     job.stopWatching = () => { recording.off('abort', onAbort) }
   }
@@ -381,6 +381,24 @@ export class JobManager {
     if (task !== undefined && ACTIVE.has(task.status)) lab.tasks.setStatus(job.taskId, 'ERROR', actor, { error: message.slice(0, 1000) })
     this.log(`jobs: ${job.id} failed: ${message}`)
     this.dropJob(job, message)
+    void this.components.flush?.()
+  }
+
+  /**
+   * Ends a job whose acquisition stopped before its end: cancelled with it when the operator stopped
+   * the scan (nothing failed, and the workflow then reads as cancelled, not as an error), failed otherwise.
+   */
+  private endWithInput (job: Job, message: string): void {
+    if (job.ended) return
+    const { lab, actor } = this.components
+    if (lab.tasks.get(job.inputTaskId)?.status !== 'CANCELLED') {
+      this.failJob(job, message)
+      return
+    }
+    const task = lab.tasks.get(job.taskId)
+    if (task !== undefined && ACTIVE.has(task.status)) lab.tasks.setStatus(job.taskId, 'CANCELLED', actor)
+    this.log(`jobs: ${job.id} cancelled with its acquisition`)
+    this.dropJob(job, 'its acquisition was cancelled')
     void this.components.flush?.()
   }
 
