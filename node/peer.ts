@@ -18,6 +18,7 @@ import { sequenceRoutes } from './http/sequence-routes.ts'
 import { exchangeRoutes, importRequestAuthorised } from './http/exchange-routes.ts'
 import { worklistRoutes } from './http/worklist-routes.ts'
 import { seedBuiltinSequences } from './lab/seed-sequences.ts'
+import { seedStarterTemplates } from './lab/starter-templates.ts'
 import { authRoutes } from './http/auth-routes.ts'
 import { AuthService } from './auth/auth-service.ts'
 import { lanWsAddrs, loopbackWsAddrs } from './auth/bootstrap.ts'
@@ -222,6 +223,8 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const context: PeerContext = { options, labConfig, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, admitLocalHost, log }
   router.add(...labRoutes(context), ...sequenceRoutes(context), ...exchangeRoutes(context))
   await seedBuiltinSequences(context)
+  // a hub gives its lab the starter exam templates, once (a template a user deleted stays deleted)
+  if (options.roles.includes('hub')) await seedStarterTemplates(context)
   /** What a page needs to find this hub: not a secret (the lab key comes only with pairing). */
   const bootstrapInfo = (req: IncomingMessage): BootstrapInfo => ({
     labId: labConfig.labId,
