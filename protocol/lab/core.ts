@@ -2,8 +2,8 @@
 // transaction per document with its audit entries, and finding which patient document holds an
 // exam, workflow, task or result.
 import type * as Y from 'yjs'
-import { appendAudit } from './audit.ts'
-import type { AuditAction } from './audit.ts'
+import { appendAudit, auditLabel, auditedChanges } from './audit.ts'
+import type { AuditAction, AuditDetails } from './audit.ts'
 import type { DocSource } from './doc-source.ts'
 import { collectionOf, deleteEntity, hasEntity, insertEntity, patchEntity } from './entity-map.ts'
 import { LabSchemaError, LabValidationError } from './errors.ts'
@@ -30,7 +30,7 @@ export interface Writer {
   /** Deletes an entity and audits 'delete'. */
   remove (entity: EntityKind, collection: string, id: string): boolean
   /** Appends an audit entry for a change made directly on the document. */
-  audit (action: AuditAction, entity: EntityKind, entityId: string, fields?: string[]): void
+  audit (action: AuditAction, entity: EntityKind, entityId: string, fields?: string[], details?: AuditDetails): void
 }
 
 /** createdAt/updatedAt/createdBy/updatedBy of an entity created by this write. */
@@ -102,9 +102,18 @@ export class LabCore {
     prepareForWrite(doc, docId, this.migrations, actor)
     const at = this.now().toISOString()
     let changed = false
-    const audit = (action: AuditAction, entity: EntityKind, entityId: string, fields?: string[]): void => {
+    const audit = (action: AuditAction, entity: EntityKind, entityId: string, fields?: string[], details: AuditDetails = {}): void => {
       changed = true
-      appendAudit(doc, { at, actor: who.name, peerId: who.peerId, action, entity, entityId, fields })
+      appendAudit(doc, { at, actor: who.name, peerId: who.peerId, action, entity, entityId, fields, ...details })
+    }
+    // the entity's name and exam, so that its history reads in words even after it is deleted
+    const context = (entity: EntityKind, id: string, read: (field: string) => unknown): AuditDetails => {
+      const details: AuditDetails = {}
+      const label = auditLabel(entity, read('name'))
+      if (label !== undefined) details.label = label
+      const examId = entity === 'exam' ? id : entity === 'result' ? collectionOf(doc, 'tasks').get(String(read('taskId')))?.get('examId') : read('examId')
+      if (typeof examId === 'string') details.examId = examId
+      return details
     }
     const w: Writer = {
       doc,
@@ -113,20 +122,24 @@ export class LabCore {
       actor: who,
       create (entity, collection, id, fields) {
         insertEntity(collectionOf(doc, collection), id, fields)
-        audit('create', entity, id)
+        audit('create', entity, id, undefined, context(entity, id, (f) => fields[f]))
       },
       update (entity, collection, id, changes, stamp = false) {
         const map = collectionOf(doc, collection)
+        const before = map.get(id)?.toJSON() ?? {}
         const fields = patchEntity(map, id, changes)
         if (fields.length > 0) {
           if (stamp) patchEntity(map, id, { updatedAt: at, updatedBy: who.name })
-          audit('update', entity, id, fields)
+          const after = map.get(id)?.toJSON() ?? {}
+          const values = auditedChanges(entity, fields, (f) => before[f], (f) => after[f])
+          audit('update', entity, id, fields, { ...context(entity, id, (f) => after[f]), ...(values.length > 0 ? { changes: values } : {}) })
         }
         return fields
       },
       remove (entity, collection, id) {
+        const gone = collectionOf(doc, collection).get(id)?.toJSON() ?? {}
         if (!deleteEntity(collectionOf(doc, collection), id)) return false
-        audit('delete', entity, id)
+        audit('delete', entity, id, undefined, context(entity, id, (f) => gone[f]))
         return true
       },
       audit
