@@ -10,6 +10,7 @@ import { openApiDocument } from './openapi.ts'
 import * as schemas from './schemas.ts'
 import type { PeerContext } from '../peer.ts'
 import type { Actor } from '../../protocol/lab/index.ts'
+import { chooseScanner } from '../../protocol/scanner-choice.ts'
 
 const API = '/api/v1'
 
@@ -323,9 +324,13 @@ function taskControlRoutes (context: PeerContext): Route[] {
         if (task.type === 'ACQUISITION') {
           const p = task.parameters as { sequenceId?: string, deviceId?: string }
           if (p.sequenceId === undefined) throw new HttpError(400, 'choose a sequence for this acquisition task first (parameters.sequenceId)')
-          if (p.deviceId === undefined) throw new HttpError(400, 'choose a device for this acquisition task first (parameters.deviceId)')
           if (lab.sequences.get(p.sequenceId) === undefined) throw new HttpError(400, `the task's sequence ${p.sequenceId} is not in the lab's library`)
-          if (lab.devices.get(p.deviceId) === undefined) throw new HttpError(400, `the task's device ${p.deviceId} is not in the lab`)
+          if (p.deviceId === undefined) {
+            // "any scanner": the lab's scanner is written into the task, so that its peer takes it up
+            const choice = chooseScanner(lab.devices.list(), (d) => deviceStatus(context, d.peerId) !== 'OFFLINE')
+            if (!choice.ok) throw new HttpError(400, choice.problem.replace('(Edit → Device)', '(parameters.deviceId)'))
+            call(() => lab.tasks.update(task.id, { parameters: { deviceId: choice.device.id } }, context.actor))
+          } else if (lab.devices.get(p.deviceId) === undefined) throw new HttpError(400, `the task's device ${p.deviceId} is not in the lab`)
         } else {
           const p = task.parameters as { inputTaskId?: string }
           if (p.inputTaskId === undefined) throw new HttpError(400, 'choose the input task of this reconstruction first (parameters.inputTaskId)')

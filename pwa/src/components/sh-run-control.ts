@@ -1,17 +1,29 @@
 // The control under the acquisition tree: what of the patient runs now, with progress pushed by the
-// scanner as presence (elapsed and remaining time), a large Stop that says when the scanner has
-// stopped, and Run for the selected task. Starting and stopping are milestones in the task's
-// document, so they work from any peer (and offline: they take effect when they reach the scanner);
-// an acquisition first asks to check the patient's height and weight, the inputs of safety limits.
+// scanner as presence (elapsed and remaining time of the sequence, counting down between reports), a
+// large Stop that says when the scanner has stopped, and Run for the selected task. Starting and
+// stopping are milestones in the task's document, so they work from any peer (and offline: they take
+// effect when they reach the scanner, and until then the run says which scanner it waits for and that
+// it is not reachable); an acquisition first asks to check the patient's height and weight, the inputs
+// of safety limits. Reconstructions whose raw data was acquired again are listed with Re-run.
 import { css, html, nothing } from 'lit'
 import { customElement, property, query, state } from 'lit/decorators.js'
-import type { Patient, Task } from '../../../protocol/lab/index.ts'
+import type { Device, Patient, Task } from '../../../protocol/lab/index.ts'
+import type { TaskProgress } from '../../../protocol/peers.ts'
 import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import { errorsFromMessage, fieldError, formError, invalid } from './form-errors.ts'
 import type { FieldErrors } from './form-errors.ts'
 import { numberOrUndefined, patientName } from '../views/format.ts'
+import { ProgressClock, clock, scanTimes, scanTimesText } from './run-progress.ts'
+import { STALE_TEXT, staleInput } from './run-state.ts'
+
+/** A task that runs now: its latest progress report, if its peer sent one. */
+interface Running {
+  task: Task
+  report?: TaskProgress
+}
+import { chooseScanner } from '../../../protocol/scanner-choice.ts'
 
 @customElement('sh-run-control')
 export class ShRunControl extends SessionElement {
@@ -27,6 +39,10 @@ export class ShRunControl extends SessionElement {
     dialog::backdrop { background: rgba(0, 0, 0, 0.45); }
     dialog form { margin-top: 12px; }
     dialog h2 { margin-bottom: 6px; }
+    .waiting { display: flex; gap: 6px; align-items: center; color: var(--sh-warning); }
+    .waiting svg { width: 16px; height: 16px; flex: none; }
+    .stale { display: flex; flex-direction: column; gap: 6px; padding: 8px 10px; border-radius: var(--sh-radius); background: var(--sh-warning-soft); }
+    .stale button { align-self: flex-start; }
   `]
 
   /** the patient whose tasks are controlled */
@@ -45,6 +61,27 @@ export class ShRunControl extends SessionElement {
   @state() private preparing: Task[] | undefined
   @state() private prepareErrors: FieldErrors = {}
   @query('dialog#before-acquiring') private beforeDialog!: HTMLDialogElement
+  /** moves a scan's elapsed time on between the scanner's reports */
+  private readonly progressClock = new ProgressClock()
+  /** re-renders every second while something runs, so that the remaining time counts down */
+  private ticker: ReturnType<typeof setInterval> | undefined
+  private runningCount = 0
+
+  override updated (changed: Map<PropertyKey, unknown>): void {
+    super.updated(changed)
+    if (this.runningCount > 0 && this.ticker === undefined) this.ticker = setInterval(() => { this.requestUpdate() }, 1000)
+    if (this.runningCount === 0 && this.ticker !== undefined) this.stopTicker()
+  }
+
+  override disconnectedCallback (): void {
+    super.disconnectedCallback()
+    this.stopTicker()
+  }
+
+  private stopTicker (): void {
+    clearInterval(this.ticker)
+    this.ticker = undefined
+  }
 
   /** Why the task cannot start yet, or undefined (the same checks as the hub's start route). */
   private startProblem (task: Task): string | undefined {
@@ -53,13 +90,21 @@ export class ShRunControl extends SessionElement {
     const p = task.parameters as unknown as Record<string, unknown>
     if (task.type === 'ACQUISITION') {
       if (typeof p.sequenceId !== 'string') return 'choose a sequence for this acquisition first (Edit)'
-      if (typeof p.deviceId !== 'string') return 'choose a device for this acquisition first (Edit)'
       if (lab.sequences.get(p.sequenceId) === undefined) return 'the task\'s sequence is not in the library'
+      if (typeof p.deviceId !== 'string') {
+        const choice = this.anyScanner()
+        return choice.ok ? undefined : choice.problem
+      }
       if (lab.devices.get(p.deviceId) === undefined) return 'the task\'s device is not in the lab'
     } else if (typeof p.inputTaskId !== 'string') {
       return 'choose the input task first (Edit)'
     }
     return undefined
+  }
+
+  /** The device an acquisition on "any scanner" runs on (protocol/scanner-choice.ts). */
+  private anyScanner (): ReturnType<typeof chooseScanner> {
+    return chooseScanner(this.session.lab?.devices.list() ?? [], (d) => this.session.deviceStatus(d) !== 'OFFLINE')
   }
 
   /**
@@ -110,7 +155,14 @@ export class ShRunControl extends SessionElement {
         // Starting twice changes nothing: the status is the request, and it is set once.
         for (const task of tasks) {
           const current = lab.tasks.get(task.id)
-          if (current !== undefined && current.status !== 'STARTED' && current.status !== 'INPROGRESS') lab.tasks.setStatus(task.id, 'STARTED', actor)
+          if (current === undefined || current.status === 'STARTED' || current.status === 'INPROGRESS') continue
+          // "any scanner" becomes the scanner that will play it, so that its peer takes the task up
+          if (current.type === 'ACQUISITION' && current.parameters.deviceId === undefined) {
+            const choice = this.anyScanner()
+            if (!choice.ok) throw new Error(`${current.name}: ${choice.problem}`)
+            lab.tasks.update(current.id, { parameters: { deviceId: choice.device.id } }, actor)
+          }
+          lab.tasks.setStatus(task.id, 'STARTED', actor)
         }
       })
     } catch (err) {
@@ -157,18 +209,104 @@ export class ShRunControl extends SessionElement {
     }
   }
 
+  /** The device a task waits for: an acquisition's own, or the device of the acquisition a reconstruction reads (its scanner hands out the job). */
+  private deviceOf (task: Task): Device | undefined {
+    const lab = this.session.lab
+    if (lab === undefined) return undefined
+    const acquisition = task.type === 'ACQUISITION' ? task : task.parameters.inputTaskId === undefined ? undefined : lab.tasks.get(task.parameters.inputTaskId)
+    if (acquisition?.type !== 'ACQUISITION' || acquisition.parameters.deviceId === undefined) return undefined
+    return lab.devices.get(acquisition.parameters.deviceId)
+  }
+
+  /** What a started task without progress waits for, and whether that is out of reach. */
+  private waitingFor (task: Task): { text: string, unreachable: boolean } {
+    const device = this.deviceOf(task)
+    if (device !== undefined) {
+      const status = this.session.deviceStatus(device)
+      if (status === 'OFFLINE') return { text: `Waiting for ${device.name}: not reachable`, unreachable: true }
+      if (status === 'ERROR') return { text: `Waiting for ${device.name}: it reports an error`, unreachable: true }
+      if (task.type === 'ACQUISITION') {
+        return { text: status === 'BUSY' ? `Waiting for ${device.name}: it is running another task` : `Waiting for ${device.name} to start…`, unreachable: false }
+      }
+    }
+    if (task.type !== 'ACQUISITION') {
+      const reconPeer = this.session.peers().some((p) => !p.self && p.status !== 'OFFLINE' && p.roles.includes('recon'))
+      if (!reconPeer) return { text: 'Waiting for a reconstruction peer: none is reachable', unreachable: true }
+      return { text: 'Waiting for images…', unreachable: false }
+    }
+    return { text: 'Waiting for the scanner…', unreachable: false }
+  }
+
+  /** The sequence's duration from the library, for a scan whose scanner has not said it yet. */
+  private sequenceDuration (task: Task): number | undefined {
+    if (task.type !== 'ACQUISITION' || task.parameters.sequenceId === undefined) return undefined
+    const duration = this.session.lab?.sequences.get(task.parameters.sequenceId)?.summary?.durationS
+    return typeof duration === 'number' && duration > 0 ? duration : undefined
+  }
+
+  private renderRunning (r: Running, canEdit: boolean): unknown {
+    const stopping = this.stopping.has(r.task.id)
+    const stop = canEdit
+      ? html`<button class="danger stop" ?disabled=${stopping} @click=${() => { this.stop(r.task) }} aria-label="Stop ${r.task.name}">
+          ${stopping ? 'Stopping… waiting for the scanner' : 'Stop'}</button>`
+      : nothing
+    if (r.report === undefined) {
+      const waiting = this.waitingFor(r.task)
+      // Out of reach, nothing moves: say so in words rather than with a bar that seems to work.
+      return html`<div class="running">
+        <strong>${r.task.name}</strong>
+        ${waiting.unreachable
+          ? html`<span class="waiting" role="status">${icon('cloudOff')} ${waiting.text}</span>`
+          : html`<progress aria-label="Progress of ${r.task.name}"></progress><span class="muted" role="status">${waiting.text}</span>`}
+        ${stop}
+      </div>`
+    }
+    const report = r.report
+    const durationS = report.durationS ?? this.sequenceDuration(r.task)
+    let value: number
+    let text: string
+    if (report.positionS !== undefined && durationS !== undefined) {
+      const times = scanTimes(this.progressClock.position(r.task.id, report.positionS), durationS)
+      value = times.fraction
+      text = scanTimesText(times)
+    } else {
+      value = Number.isFinite(report.fraction) ? Math.min(1, Math.max(0, report.fraction)) : 0
+      text = `${Math.round(value * 100)} %${durationS !== undefined && r.task.type === 'ACQUISITION' ? ` · scan time ${durationS < 10 ? `${durationS.toFixed(1)} s` : clock(Math.round(durationS))}` : ''}`
+    }
+    return html`<div class="running">
+      <strong>${r.task.name}</strong> <span class="muted">${report.message ?? ''}</span>
+      <progress max="1" .value=${value} aria-label="Progress of ${r.task.name}"></progress>
+      <span class="muted times">${text}</span>
+      ${stop}
+    </div>`
+  }
+
+  private renderStale (tasks: Task[], canEdit: boolean): unknown {
+    const lab = this.session.lab
+    if (lab === undefined) return nothing
+    return tasks.filter((t) => staleInput(lab, t) !== undefined).map((t) => {
+      const what = t.type === 'RECONSTRUCTION' ? 'reconstruction' : 'processing'
+      return html`<div class="stale" role="status" aria-label="${t.name}: ${STALE_TEXT}">
+        <span><strong>${t.name}</strong> · ${STALE_TEXT}.</span>
+        ${canEdit ? html`<button class="small" aria-label="Re-run ${what} ${t.name}" @click=${() => { this.requestStart(t) }}>${icon('play')} Re-run ${what}</button>` : nothing}
+      </div>`
+    })
+  }
+
   private renderControl (tasks: Task[]): unknown {
     const byId = new Map(tasks.map((t) => [t.id, t]))
-    const running: Array<{ task: Task, fraction: number, message?: string, startedAt?: number }> = []
+    const running: Running[] = []
     for (const peer of this.session.peers()) {
-      for (const [taskId, p] of Object.entries(peer.progress ?? {})) {
+      for (const [taskId, report] of Object.entries(peer.progress ?? {})) {
         const task = byId.get(taskId)
-        if (task !== undefined) running.push({ task, ...p })
+        if (task !== undefined && !running.some((r) => r.task.id === taskId)) running.push({ task, report })
       }
     }
     for (const task of tasks) {
-      if ((task.status === 'STARTED' || task.status === 'INPROGRESS') && !running.some((r) => r.task.id === task.id)) running.push({ task, fraction: NaN })
+      if ((task.status === 'STARTED' || task.status === 'INPROGRESS') && !running.some((r) => r.task.id === task.id)) running.push({ task })
     }
+    this.runningCount = running.length
+    this.progressClock.keepOnly(new Set(running.filter((r) => r.report !== undefined).map((r) => r.task.id)))
     // A stop is confirmed once the task is no longer running anywhere: no status, no live progress.
     for (const id of this.stopping) {
       if (!running.some((r) => r.task.id === id)) {
@@ -180,21 +318,10 @@ export class ShRunControl extends SessionElement {
     const canEdit = this.session.canEditPatients
     return html`<div class="control" aria-live="polite" aria-label="Running">
       <h2>Running</h2>
-      ${running.length === 0 ? html`<span class="muted">Nothing of this patient is running.</span>` : running.map((r) => {
-        const elapsed = r.startedAt !== undefined ? (Date.now() - r.startedAt) / 1000 : undefined
-        const remaining = elapsed !== undefined && r.fraction > 0 ? elapsed * (1 - r.fraction) / r.fraction : undefined
-        const stopping = this.stopping.has(r.task.id)
-        return html`<div class="running">
-          <strong>${r.task.name}</strong> <span class="muted">${r.message ?? ''}</span>
-          <progress max="1" .value=${Number.isNaN(r.fraction) ? 0 : r.fraction} aria-label="Progress of ${r.task.name}"></progress>
-          <span class="muted">${Number.isNaN(r.fraction) ? 'waiting for the scanner…' : `${Math.round(r.fraction * 100)} %`}
-            ${elapsed !== undefined ? ` · elapsed ${clock(elapsed)}` : ''}${remaining !== undefined ? ` · about ${clock(remaining)} left` : ''}</span>
-          ${canEdit ? html`<button class="danger stop" ?disabled=${stopping} @click=${() => { this.stop(r.task) }} aria-label="Stop ${r.task.name}">
-            ${stopping ? 'Stopping… waiting for the scanner' : 'Stop'}</button>` : nothing}
-        </div>`
-      })}
+      ${running.length === 0 ? html`<span class="muted">Nothing of this patient is running.</span>` : running.map((r) => this.renderRunning(r, canEdit))}
       ${[...this.stopped].map((id) => byId.get(id)).filter((t): t is Task => t !== undefined).map((t) => html`<p class="notice" role="status">
         ${t.name} stopped: the scanner confirmed (${t.status === 'CANCELLED' ? 'cancelled' : t.status.toLowerCase()}).</p>`)}
+      ${this.renderStale(tasks, canEdit)}
       ${canEdit && selected !== undefined && !running.some((r) => r.task.id === selected.id)
         ? html`<button class="primary run" @click=${() => { this.requestStart(selected) }}>${icon('play')} Run ${selected.name}</button>` : nothing}
       ${canEdit && this.scope !== undefined ? this.renderRunScope(this.scope) : nothing}
@@ -246,11 +373,6 @@ export class ShRunControl extends SessionElement {
     if (lab === undefined || patient === undefined) return nothing
     return html`${this.renderControl(lab.tasks.list({ patientId: patient.id }))}${this.renderBeforeAcquiring(patient)}`
   }
-}
-
-function clock (seconds: number): string {
-  const s = Math.max(0, Math.round(seconds))
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
 }
 
 declare global {
