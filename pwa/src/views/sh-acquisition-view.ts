@@ -13,6 +13,7 @@ import '../components/sh-status-badge.ts'
 import '../components/sh-task-form.ts'
 import '../components/sh-run-control.ts'
 import '../components/sh-exam-download.ts'
+import '../components/sh-send-to-pacs.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
 import { TASK_FORM_FIELDS } from '../components/sh-task-form.ts'
 import type { TaskFormValue } from '../components/sh-task-form.ts'
@@ -433,8 +434,11 @@ export class ShAcquisitionView extends SessionElement {
           <dt>Workflows</dt><dd>${lab.workflows.list({ examId: exam.id }).length}</dd>
           <dt>Created</dt><dd>${formatDateTime(exam.createdAt)} by ${exam.createdBy}</dd>
           <dt>Updated</dt><dd>${formatDateTime(exam.updatedAt)} by ${exam.updatedBy}</dd>
+          ${exam.autoExportDestinationIds !== undefined && exam.autoExportDestinationIds.length > 0
+            ? html`<dt>Sends automatically to</dt><dd title="Each finished reconstruction of this exam is sent there (a setting of its exam template)">${exam.autoExportDestinationIds.map((id) => lab.destinations.get(id)?.name ?? 'a deleted destination').join(', ')}</dd>` : nothing}
         </dl>
         <sh-exam-download .examId=${exam.id}></sh-exam-download>
+        <sh-send-to-pacs .examId=${exam.id}></sh-send-to-pacs>
       </div>`
     }
     if (sel.kind === 'workflow') {
@@ -476,7 +480,8 @@ export class ShAcquisitionView extends SessionElement {
             <dt>Created</dt><dd>${formatDateTime(task.createdAt)} by ${task.createdBy}</dd>
           </dl>
         </div>
-        <div class="card"><h2>Results</h2>${this.renderResults(lab.results.list({ taskId: task.id }))}</div>`
+        <div class="card"><h2>Results</h2>${this.renderResults(lab.results.list({ taskId: task.id }))}
+          ${task.status === 'FINISHED' && lab.results.list({ taskId: task.id }).some((r) => r.type === 'DICOM') ? html`<sh-send-to-pacs .taskId=${task.id}></sh-send-to-pacs>` : nothing}</div>`
     }
     return html`<p class="hint">Select an exam, workflow or task, or add an exam with +.</p>`
   }
