@@ -11,6 +11,8 @@ describe('parseRoute', () => {
     expect(parseRoute('/worklist', '')).toEqual({ name: 'worklist' })
     expect(parseRoute('/pacs', '')).toEqual({ name: 'pacs' })
     expect(parseRoute('/pacs/extra', '')).toEqual({ name: 'not-found', path: '/pacs/extra' })
+    expect(parseRoute('/audit', '')).toEqual({ name: 'audit' })
+    expect(parseRoute('/audit/x', '')).toEqual({ name: 'not-found', path: '/audit/x' })
     const sha = 'a'.repeat(64)
     expect(parseRoute('/viewer', `?sha256=${sha}&sha256=bad`)).toEqual({ name: 'viewer', resultId: undefined, blobs: [sha] })
     expect(parseRoute('/nowhere/else', '')).toEqual({ name: 'not-found', path: '/nowhere/else' })

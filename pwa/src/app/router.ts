@@ -9,6 +9,7 @@ export type Route =
   | { name: 'members' }
   | { name: 'worklist' }
   | { name: 'pacs' }
+  | { name: 'audit' }
   | { name: 'viewer', resultId?: string, blobs: string[] }
   | { name: 'not-found', path: string }
 
@@ -25,6 +26,7 @@ export function parseRoute (pathname: string, search: string): Route {
   if (parts[0] === 'members' && parts.length === 1) return { name: 'members' }
   if (parts[0] === 'worklist' && parts.length === 1) return { name: 'worklist' }
   if (parts[0] === 'pacs' && parts.length === 1) return { name: 'pacs' }
+  if (parts[0] === 'audit' && parts.length === 1) return { name: 'audit' }
   if (parts[0] === 'viewer' && parts.length <= 2) {
     return { name: 'viewer', resultId: parts[1], blobs: query.getAll('sha256').filter((s) => /^[0-9a-f]{64}$/.test(s)) }
   }

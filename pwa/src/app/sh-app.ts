@@ -20,6 +20,7 @@ import '../views/sh-users-view.ts'
 import '../views/sh-members-view.ts'
 import '../views/sh-worklist-view.ts'
 import '../views/sh-pacs-view.ts'
+import '../views/sh-audit-view.ts'
 import '../views/sh-pairing-view.ts'
 import { loadImageViewer } from '../views/load-viewer.ts'
 
@@ -63,6 +64,9 @@ export class ShApp extends LitElement {
         ? html`<sh-worklist-view></sh-worklist-view>`
         : html`<div class="center"><div class="card"><h2>Worklist</h2><p class="muted">Only admin, medical and scientist users take patients from the hospital's worklist.</p><a href="/">Patients</a></div></div>`
       case 'pacs': return html`<sh-pacs-view></sh-pacs-view>`
+      case 'audit': return this.session.isAdmin
+        ? html`<sh-audit-view></sh-audit-view>`
+        : html`<div class="center"><div class="card"><h2>Audit</h2><p class="muted">Only an administrator reads the lab's audit log. The history of a patient is on the patient's page.</p><a href="/">Patients</a></div></div>`
       case 'viewer':
         loadImageViewer()
         return html`<sh-image-viewer .resultId=${route.resultId} .blobs=${route.blobs}></sh-image-viewer>`

@@ -12,6 +12,9 @@ import { normalisePairingCode, pairingConfirmation } from '../../../protocol/pai
 import { Lab } from '../../../protocol/lab/index.ts'
 import type { Actor, Destination, DestinationInput, DestinationPatch, Device, Role } from '../../../protocol/lab/index.ts'
 import type { MemberKind } from '../../../protocol/lab/members.ts'
+import type { AuditRecord } from '../../../protocol/lab/audit.ts'
+import { labPeerNames } from '../../../protocol/lab/audit-wording.ts'
+import type { AuditNames } from '../../../protocol/lab/audit-wording.ts'
 import { listPeerRecords } from '../../../protocol/peers.ts'
 import type { PeerPresence, PeerRole } from '../../../protocol/peers.ts'
 import { BrowserPeer } from '../net/browser-peer.ts'
@@ -585,6 +588,54 @@ export class LabSession extends EventTarget {
   /** RF, gradients, ADC and k-space of a sequence, for its plot (computed by the hub from the file). */
   async sequenceWaveforms<T> (sequenceId: string): Promise<T> {
     return await request<T>(`/api/v1/sequences/${encodeURIComponent(sequenceId)}/waveforms`, { token: this.token, timeoutMs: 60_000 })
+  }
+
+  /**
+   * Deletes an uploaded sequence through the hub, which holds every task of the lab and refuses (409,
+   * naming them) while a task or template uses it.
+   */
+  async deleteSequence (id: string): Promise<void> {
+    try {
+      await request<undefined>(`/api/v1/sequences/${encodeURIComponent(id)}`, { method: 'DELETE', token: this.token })
+    } catch (err) {
+      if (err instanceof HubUnreachableError) throw new HubUnreachableError('deleting a sequence needs the hub, which checks that no task uses it, and it cannot be reached now')
+      throw err
+    }
+  }
+
+  // ---- the audit log ----
+
+  /** Names for the audit log in words: users by username, devices by peer id, entities by id. */
+  auditNames (): AuditNames {
+    const peers = this.docs === undefined ? new Map<string, string>() : labPeerNames(this.docs.get('lab'))
+    for (const peer of this.peers()) if (peer.name !== peer.peerId) peers.set(peer.peerId, peer.name)
+    const lab = this.lab
+    return {
+      user: (username) => {
+        const user = lab?.users.get(username)
+        const name = user === undefined ? '' : `${user.firstName} ${user.lastName}`.trim()
+        return name !== '' ? name : undefined
+      },
+      peer: (peerId) => peers.get(peerId),
+      entity: (entity, id) => {
+        if (lab === undefined) return undefined
+        const found = entity === 'exam' ? lab.exams.get(id) : entity === 'workflow' ? lab.workflows.get(id) : entity === 'task' ? lab.tasks.get(id) : entity === 'sequence' ? lab.sequences.get(id) : undefined
+        return found?.name
+      }
+    }
+  }
+
+  /**
+   * The whole audit log: the hub's, which holds every document; this device's own copy when the hub
+   * cannot be reached (patients never opened here are then missing from it).
+   */
+  async auditLog (): Promise<{ records: AuditRecord[], fromHub: boolean }> {
+    try {
+      return { records: await request<AuditRecord[]>('/api/v1/audit', { token: this.token, timeoutMs: 20_000 }), fromHub: true }
+    } catch (err) {
+      if (!(err instanceof HubUnreachableError)) throw err
+      return { records: this.lab?.audit() ?? [], fromHub: false }
+    }
   }
 
   async fetchBlob (sha256: string): Promise<ArrayBuffer> {
