@@ -35,7 +35,7 @@ export class ShNavBar extends SessionElement {
         <a href="/library" aria-current=${current(['library'])}>Library</a>
         <a href="/pacs" aria-current=${current(['pacs'])}>PACS</a>
         ${this.session.isAdmin
-          ? html`<a href="/users" aria-current=${current(['users'])}>Users</a><a href="/members" aria-current=${current(['members'])}>Members</a>`
+          ? html`<a href="/users" aria-current=${current(['users'])}>Users</a><a href="/members" aria-current=${current(['members'])}>Members</a><a href="/audit" aria-current=${current(['audit'])}>Audit</a>`
           : ''}
       </div>
       <span class="spacer"></span>
