@@ -40,6 +40,9 @@ export class ShLibraryView extends SessionElement {
     .upload { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; }
     .upload label { display: flex; flex-direction: column; gap: 4px; font-size: 13px; }
     .upload .form-error { flex-basis: 100%; margin: 0; }
+    form.rename { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; }
+    form.rename input { min-width: 10em; flex: 1; }
+    td.actions { white-space: nowrap; }
     .inspect { display: flex; flex-direction: column; gap: 10px; }
     .inspect h3 { margin: 0; } .inspect h3 small { font-weight: 400; color: var(--sh-text-muted); }
     .summary { display: grid; grid-template-columns: max-content 1fr max-content 1fr max-content 1fr; gap: 4px 12px; margin: 0; }
@@ -85,6 +88,9 @@ export class ShLibraryView extends SessionElement {
   @state() private inspected: string | undefined
   @state() private waveforms: SequenceWaveforms | undefined
   @state() private waveformError = ''
+  /** the sequence whose name is being edited */
+  @state() private sequenceRenaming: string | undefined
+  @state() private sequenceError = ''
   @query('sh-confirm-dialog') private confirm!: ShConfirmDialog
 
   // ---- devices ----
@@ -161,30 +167,73 @@ export class ShLibraryView extends SessionElement {
       <button type="submit" ?disabled=${this.uploading}>${this.uploading ? 'Uploading…' : 'Upload'}</button>
       ${this.uploadError !== '' ? html`<p class="form-error" role="alert">${this.uploadError}</p>` : nothing}
     </form>` : nothing}
+    ${this.sequenceError !== '' ? html`<p class="form-error" role="alert">${this.sequenceError}</p>` : nothing}
     <div class="table-wrap"><table class="table" aria-label="Sequences">
       <thead><tr><th>Name</th><th>Type</th><th>Description</th><th class="num">TE</th><th class="num">TR</th><th>Matrix</th><th class="num">Duration</th><th>Built in</th><th></th></tr></thead>
       <tbody>
         ${sequences.length === 0 ? html`<tr><td colspan="9" class="empty">No sequences yet.</td></tr>` : nothing}
         ${sequences.map((q) => {
-          const sum = (q.summary ?? {}) as { teS?: number, trS?: number, matrix?: number[], durationS?: number }
+          const sum = (q.summary ?? {}) as { teS?: number, trS?: number, matrix?: number[], durationS?: number, sequenceTypeReason?: string }
           return html`<tr>
-          <td><strong>${q.name}</strong></td><td>${q.type}</td><td>${q.description}</td>
+          <td>${this.sequenceRenaming === q.id ? this.renderSequenceRename(q) : html`<strong>${q.name}</strong>`}</td>
+          <td title=${sum.sequenceTypeReason ?? ''}>${q.type}</td><td>${q.description}</td>
           <td class="num">${ms(sum.teS)}</td><td class="num">${ms(sum.trS)}</td><td>${sum.matrix?.join(' × ') ?? ''}</td>
           <td class="num">${sum.durationS === undefined ? '' : `${sum.durationS.toFixed(2)} s`}</td>
           <td>${q.builtin === true ? 'yes' : ''}</td>
-          <td><button class="small" aria-expanded=${String(this.inspected === q.id)} @click=${() => { void this.inspect(q) }}>Inspect</button></td>
+          <td class="actions"><button class="small" aria-expanded=${String(this.inspected === q.id)} @click=${() => { void this.inspect(q) }}>Inspect</button>
+            ${this.session.canEditSequences
+              ? html`<button class="small" aria-label="Rename ${q.name}" @click=${() => { this.sequenceRenaming = q.id; this.sequenceError = '' }}>Rename</button>
+                ${q.builtin === true ? nothing : html`<button class="small danger" aria-label="Delete ${q.name}" @click=${() => { void this.deleteSequence(q) }}>Delete</button>`}`
+              : nothing}</td>
         </tr>`
         })}
       </tbody>
     </table></div>
-    ${inspected !== undefined ? this.renderInspected(inspected) : nothing}`
+    ${inspected !== undefined ? this.renderInspected(inspected) : nothing}
+    <sh-confirm-dialog></sh-confirm-dialog>`
+  }
+
+  private renderSequenceRename (q: Sequence): unknown {
+    return html`<form class="rename" aria-label="Rename ${q.name}" @submit=${(e: SubmitEvent) => { this.renameSequence(q, e) }}>
+      <input name="name" aria-label="New name of ${q.name}" required maxlength="200" .value=${q.name}
+        @keydown=${(e: KeyboardEvent) => { if (e.key === 'Escape') this.sequenceRenaming = undefined }}>
+      <button class="small primary" type="submit">Save</button>
+      <button class="small" type="button" @click=${() => { this.sequenceRenaming = undefined }}>Cancel</button>
+    </form>`
+  }
+
+  /** A rename is a change of the lab document: it works offline and reaches the hub with sync. */
+  private renameSequence (q: Sequence, event: SubmitEvent): void {
+    event.preventDefault()
+    const name = String(new FormData(event.target as HTMLFormElement).get('name') ?? '').trim()
+    if (name === '') { this.sequenceError = 'A sequence needs a name.'; return }
+    try {
+      if (name !== q.name) this.session.write((lab, actor) => lab.sequences.update(q.id, { name }, actor))
+      this.sequenceRenaming = undefined
+      this.sequenceError = ''
+    } catch (err) {
+      this.sequenceError = `Could not rename "${q.name}": ${(err as Error).message}`
+    }
+  }
+
+  private async deleteSequence (q: Sequence): Promise<void> {
+    this.sequenceError = ''
+    const ok = await this.confirm.ask(`Delete the sequence "${q.name}" from the library? Tasks and templates that use it must be changed first.`)
+    if (!ok) return
+    try {
+      await this.session.deleteSequence(q.id)
+      if (this.inspected === q.id) this.inspected = undefined
+    } catch (err) {
+      this.sequenceError = `Could not delete "${q.name}": ${(err as Error).message}`
+    }
   }
 
   private renderInspected (q: Sequence): unknown {
-    const sum = (q.summary ?? {}) as { version?: string, teS?: number, trS?: number, flipAngleDeg?: number, fovM?: number[], matrix?: number[], durationS?: number, adcReadouts?: number, adcSamples?: number, signatureValid?: boolean | null }
+    const sum = (q.summary ?? {}) as { version?: string, teS?: number, trS?: number, flipAngleDeg?: number, fovM?: number[], matrix?: number[], durationS?: number, adcReadouts?: number, adcSamples?: number, signatureValid?: boolean | null, sequenceTypeReason?: string }
     return html`<section class="inspect" aria-label="Sequence ${q.name}">
       <h3>${q.name} <small>${q.description}</small></h3>
       <dl class="summary">
+        <dt>Type</dt><dd>${q.type}${sum.sequenceTypeReason !== undefined ? html` <span class="hint">(${sum.sequenceTypeReason})</span>` : nothing}</dd>
         <dt>Pulseq</dt><dd>${sum.version ?? '?'}</dd>
         <dt>TE / TR</dt><dd>${ms(sum.teS)} / ${ms(sum.trS)}</dd>
         <dt>Flip angle</dt><dd>${sum.flipAngleDeg?.toFixed(1) ?? '?'}°</dd>
