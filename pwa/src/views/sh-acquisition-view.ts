@@ -14,6 +14,7 @@ import '../components/sh-task-form.ts'
 import '../components/sh-run-control.ts'
 import '../components/sh-exam-download.ts'
 import '../components/sh-send-to-pacs.ts'
+import '../components/sh-history.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
 import { TASK_FORM_FIELDS } from '../components/sh-task-form.ts'
 import type { TaskFormValue } from '../components/sh-task-form.ts'
@@ -439,6 +440,7 @@ export class ShAcquisitionView extends SessionElement {
         </dl>
         <sh-exam-download .examId=${exam.id}></sh-exam-download>
         <sh-send-to-pacs .examId=${exam.id}></sh-send-to-pacs>
+        <sh-history .patientId=${patient.id} .examId=${exam.id}></sh-history>
       </div>`
     }
     if (sel.kind === 'workflow') {
@@ -483,7 +485,8 @@ export class ShAcquisitionView extends SessionElement {
         <div class="card"><h2>Results</h2>${this.renderResults(lab.results.list({ taskId: task.id }))}
           ${task.status === 'FINISHED' && lab.results.list({ taskId: task.id }).some((r) => r.type === 'DICOM') ? html`<sh-send-to-pacs .taskId=${task.id}></sh-send-to-pacs>` : nothing}</div>`
     }
-    return html`<p class="hint">Select an exam, workflow or task, or add an exam with +.</p>`
+    return html`<p class="hint">Select an exam, workflow or task, or add an exam with +.</p>
+      <sh-history .patientId=${patient.id} open></sh-history>`
   }
 
   private renderTaskForm (task: Task | undefined, workflowId: string, heading: string): unknown {
