@@ -17,13 +17,13 @@ import type { FieldErrors } from './form-errors.ts'
 import { numberOrUndefined, patientName } from '../views/format.ts'
 import { ProgressClock, clock, scanTimes, scanTimesText } from './run-progress.ts'
 import { STALE_TEXT, staleInput } from './run-state.ts'
+import { chooseScanner } from '../../../protocol/scanner-choice.ts'
 
 /** A task that runs now: its latest progress report, if its peer sent one. */
 interface Running {
   task: Task
   report?: TaskProgress
 }
-import { chooseScanner } from '../../../protocol/scanner-choice.ts'
 
 @customElement('sh-run-control')
 export class ShRunControl extends SessionElement {

@@ -86,6 +86,8 @@ export class ShTaskForm extends LitElement {
   @property({ attribute: false }) devices: Device[] = []
   /** acquisition tasks a reconstruction may take as input */
   @property({ attribute: false }) inputTasks: Task[] = []
+  /** the input a new reconstruction starts with: the acquisition of its workflow */
+  @property({ attribute: false }) defaultInputTaskId: string | undefined
   /** pipeline names in use in the lab besides the standard ones (custom chains of older tasks) */
   @property({ attribute: false }) pipelines: string[] = []
 
@@ -102,12 +104,17 @@ export class ShTaskForm extends LitElement {
   @state() private draft: Draft = draftOf(undefined)
   private draftFor: Task | undefined | null = null
   private dragIndex = -1
+  /** the user picked an input (or none): the default no longer applies */
+  private inputChosen = false
 
   protected override willUpdate (changed: Map<PropertyKey, unknown>): void {
     if (changed.has('task') && this.draftFor !== this.task) {
       // A new task object for the same id is a remote change: keep what the user typed.
       if (this.draftFor === null || this.draftFor?.id !== this.task?.id) this.draft = draftOf(this.task)
       this.draftFor = this.task
+    }
+    if (this.task === undefined && !this.inputChosen && this.defaultInputTaskId !== undefined && this.draft.inputTaskId !== this.defaultInputTaskId) {
+      this.draft = { ...this.draft, inputTaskId: this.defaultInputTaskId }
     }
   }
 
@@ -226,7 +233,7 @@ export class ShTaskForm extends LitElement {
       </div>
       <div class="field">
         <label for="input-task">Input task</label>
-        <select id="input-task" .value=${d.inputTaskId} @change=${(e: Event) => { this.set({ inputTaskId: (e.target as HTMLSelectElement).value }) }}>
+        <select id="input-task" .value=${d.inputTaskId} @change=${(e: Event) => { this.inputChosen = true; this.set({ inputTaskId: (e.target as HTMLSelectElement).value }) }}>
           <option value="" ?selected=${d.inputTaskId === ''}>— choose an acquisition —</option>
           ${this.inputTasks.map((t) => html`<option value=${t.id} ?selected=${d.inputTaskId === t.id}>${t.name}</option>`)}
         </select>

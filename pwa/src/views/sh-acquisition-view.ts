@@ -14,6 +14,7 @@ import '../components/sh-task-form.ts'
 import '../components/sh-run-control.ts'
 import '../components/sh-exam-download.ts'
 import '../components/sh-send-to-pacs.ts'
+import '../components/sh-save-template.ts'
 import '../components/sh-history.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
 import { TASK_FORM_FIELDS } from '../components/sh-task-form.ts'
@@ -440,6 +441,7 @@ export class ShAcquisitionView extends SessionElement {
         </dl>
         <sh-exam-download .examId=${exam.id}></sh-exam-download>
         <sh-send-to-pacs .examId=${exam.id}></sh-send-to-pacs>
+        <sh-save-template .examId=${exam.id}></sh-save-template>
         <sh-history .patientId=${patient.id} .examId=${exam.id}></sh-history>
       </div>`
     }
@@ -463,7 +465,7 @@ export class ShAcquisitionView extends SessionElement {
       if (sel.editing) return this.renderTaskForm(task, task.workflowId, 'Edit task')
       const p = task.parameters as unknown as Record<string, unknown>
       const sequence = typeof p.sequenceId === 'string' ? lab.sequences.get(p.sequenceId)?.name ?? p.sequenceId : '—'
-      const device = typeof p.deviceId === 'string' ? lab.devices.get(p.deviceId)?.name ?? p.deviceId : '—'
+      const device = typeof p.deviceId === 'string' ? lab.devices.get(p.deviceId)?.name ?? p.deviceId : 'Any scanner (chosen when it runs)'
       return html`<div class="card">
           <div class="pane-head"><span class="type-label">${TYPE_LABEL[task.type]} task</span><h2>${task.name}</h2>
             <sh-status-badge .status=${task.status} label=${this.taskStatusLabel(task)}></sh-status-badge>
@@ -494,10 +496,12 @@ export class ShAcquisitionView extends SessionElement {
     if (lab === undefined) return nothing
     const workflow = lab.workflows.get(workflowId)
     const inputTasks = workflow === undefined ? [] : lab.tasks.list({ examId: workflow.examId }).filter((t) => t.type === 'ACQUISITION' && t.id !== task?.id)
+    // a new reconstruction reads the (last) acquisition of its own workflow unless the user picks another
+    const workflowAcquisition = inputTasks.filter((t) => t.workflowId === workflowId).at(-1)?.id
     const pipelines = [...new Set([...lab.tasks.list(), ...lab.taskTemplates.list()]
       .map((t) => (t.parameters as { pipeline?: unknown }).pipeline).filter((p): p is string => typeof p === 'string'))]
     return html`<div class="card"><h2>${heading}</h2>
-      <sh-task-form .task=${task} .sequences=${lab.sequences.list()} .devices=${lab.devices.list()} .inputTasks=${inputTasks}
+      <sh-task-form .task=${task} .sequences=${lab.sequences.list()} .devices=${lab.devices.list()} .inputTasks=${inputTasks} .defaultInputTaskId=${workflowAcquisition}
         .pipelines=${pipelines} .errors=${this.errors} submitLabel=${task === undefined ? 'Create task' : 'Save task'}
         @sh-task-submit=${this.handleTaskSubmit}
         @sh-cancel=${() => { this.select(task === undefined ? { kind: 'none' } : { kind: 'task', id: task.id, editing: false }) }}></sh-task-form>
