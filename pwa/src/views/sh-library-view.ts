@@ -58,6 +58,13 @@ export class ShLibraryView extends SessionElement {
     .column li:hover { background: var(--sh-hover); }
     .column li[aria-selected="true"] { background: var(--sh-primary-soft); }
     .column li .name { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .column li .what { flex: 1; min-width: 0; display: flex; flex-direction: column; }
+    .column li .what .name { flex: none; }
+    .column li .does, .overview .does { font-size: 12px; color: var(--sh-text-muted); overflow-wrap: anywhere; }
+    .overview { padding: 12px 16px; display: flex; flex-direction: column; gap: 8px; }
+    .overview h2 { font-size: 14px; }
+    .overview ol { margin: 0; padding-left: 20px; display: flex; flex-direction: column; gap: 6px; }
+    .overview ul { margin: 2px 0 0; padding-left: 18px; }
     .column form { display: flex; gap: 6px; padding: 8px; border-bottom: 1px solid var(--sh-border); flex-wrap: wrap; }
     .column form input { flex: 1; min-width: 120px; }
     .column form select { width: auto; }
@@ -279,6 +286,34 @@ export class ShLibraryView extends SessionElement {
 
   // ---- templates ----
 
+  /** What a task template does, in a line: its sequence and scanner, or its pipeline and input. */
+  private taskTemplateSummary (t: TaskTemplate): string {
+    const lab = this.session.lab
+    const p = t.parameters as unknown as Record<string, unknown>
+    if (t.type === 'ACQUISITION') {
+      const sequence = typeof p.sequenceId === 'string' ? lab?.sequences.get(p.sequenceId)?.name ?? `${p.sequenceId} (not in the library)` : 'no sequence yet'
+      const device = typeof p.deviceId === 'string' ? lab?.devices.get(p.deviceId)?.name ?? 'a device no longer in the lab' : 'any scanner'
+      const calibrations = Array.isArray(p.calibrations) && p.calibrations.length > 0 ? ` · calibrates ${(p.calibrations as string[]).map((c) => c.toLowerCase().replace('_', ' ')).join(', ')}` : ''
+      return `${sequence} on ${device}${calibrations}`
+    }
+    const input = typeof p.inputTaskId === 'string' ? lab?.taskTemplates.get(p.inputTaskId)?.name : undefined
+    return `pipeline ${String(p.pipeline)} · input ${input ?? 'chosen in the exam'}`
+  }
+
+  /** The selected exam template at a glance: its workflows in order, each with its tasks and what they do. */
+  private renderOverview (examTemplate: ExamTemplate): unknown {
+    const lab = this.session.lab
+    if (lab === undefined) return nothing
+    const workflows = lab.workflowTemplates.list({ examTemplateId: examTemplate.id })
+    return html`<section class="card overview" aria-label="Overview of ${examTemplate.name}">
+      <h2>${examTemplate.name}</h2>
+      ${examTemplate.description !== '' ? html`<span class="does">${examTemplate.description}</span>` : nothing}
+      ${workflows.length === 0 ? html`<p class="hint">No workflows yet.</p>` : html`<ol>${workflows.map((w) => html`<li><strong>${w.name}</strong>
+        <ul>${lab.taskTemplates.list({ workflowTemplateId: w.id }).map((t) => html`<li>${t.name} <span class="type-label">${t.type}</span> <span class="does">${this.taskTemplateSummary(t)}</span></li>`)}</ul>
+      </li>`)}</ol>`}
+    </section>`
+  }
+
   private addTemplate (level: Level, event: SubmitEvent): void {
     event.preventDefault()
     const data = new FormData(event.target as HTMLFormElement)
@@ -351,8 +386,10 @@ export class ShLibraryView extends SessionElement {
               <button type="button" class="small" @click=${() => { this.renaming = undefined }}>Cancel</button></form></li>`
           : html`<li role="option" aria-selected=${String(selected === t.id)} tabindex="0"
               @click=${() => { onSelect?.(t.id) }} @keydown=${(e: KeyboardEvent) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onSelect?.(t.id) } }}>
-              <span class="name" title=${t.description}>${t.name}</span>
-              ${'type' in t ? html`<span class="type-label">${t.type}</span>` : nothing}
+              ${'type' in t
+                ? html`<span class="what"><span class="name" title=${t.description}>${t.name}</span><span class="does">${this.taskTemplateSummary(t)}</span></span>
+                  <span class="type-label">${t.type}</span>`
+                : html`<span class="name" title=${t.description}>${t.name}</span>`}
               ${canEdit ? html`<button class="icon small ghost" aria-label="Rename ${t.name}" @click=${(e: Event) => { e.stopPropagation(); this.renaming = { level, id: t.id } }}>${icon('edit')}</button>
                 <button class="icon small ghost" aria-label="Delete ${t.name}" @click=${(e: Event) => { e.stopPropagation(); this.removeTemplate(level, t.id, t.name).catch(() => {}) }}>${icon('trash')}</button>` : nothing}
             </li>`)}
@@ -404,6 +441,7 @@ export class ShLibraryView extends SessionElement {
         ${this.renderColumn('workflow', 'Workflow templates', workflows, workflowId, (id) => { this.workflowTemplateId = id }, examId === undefined ? 'Select an exam template.' : undefined)}
         ${this.renderColumn('task', 'Task templates', tasks, undefined, undefined, workflowId === undefined ? 'Select a workflow template.' : undefined)}
       </div>
+      ${examId !== undefined ? this.renderOverview(exams.find((t) => t.id === examId) as ExamTemplate) : nothing}
       ${examId !== undefined ? this.renderAutoExport(lab.examTemplates.get(examId)) : nothing}
       <sh-confirm-dialog></sh-confirm-dialog>`
   }
