@@ -1,4 +1,6 @@
 // A status shown three ways at once, so that it reads without colour too: colour, icon and text.
+// A note says what the status leaves out ("Finished · 1 cancelled", "Finished · stale"), and turns a
+// status that would read as all done to the warning colour.
 import { LitElement, css, html } from 'lit'
 import { customElement, property } from 'lit/decorators.js'
 import { icon } from '../styles/icons.ts'
@@ -36,10 +38,15 @@ export class ShStatusBadge extends LitElement {
   /** replaces the status's own text (e.g. "Waiting for images") */
   @property() label = ''
 
+  /** what the status leaves out, shown after it (e.g. "1 cancelled", "stale") */
+  @property() note = ''
+
   override render (): unknown {
     const look = LOOK[this.status] ?? LOOK.NEW
-    const text = this.label !== '' ? this.label : look.label
-    return html`<span class="badge ${look.tone}" role="status" aria-label="Status: ${text}">${icon(look.icon)}<span>${text}</span></span>`
+    const note = this.note.trim()
+    const text = (this.label !== '' ? this.label : look.label) + (note !== '' ? ` · ${note}` : '')
+    const tone = note !== '' && look.tone !== 'danger' ? 'warning' : look.tone
+    return html`<span class="badge ${tone}" role="status" aria-label="Status: ${text}">${icon(look.icon)}<span>${text}</span></span>`
   }
 }
 
