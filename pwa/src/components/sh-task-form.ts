@@ -3,12 +3,14 @@
 // input task). Editing a task keeps its type: the other tab is then disabled.
 import { LitElement, css, html, nothing } from 'lit'
 import { customElement, property, state } from 'lit/decorators.js'
-import type { Calibration, Device, Sequence, Task, TaskType, Vec3 } from '../../../protocol/lab/index.ts'
+import type { Calibration, Device, Sequence, SequenceProtocol, Task, TaskType, Vec3 } from '../../../protocol/lab/index.ts'
 import { PIPELINES, type PipelineInfo } from '../../../protocol/reconstruction-pipelines.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import { fieldError, formError, invalid } from './form-errors.ts'
 import type { FieldErrors } from './form-errors.ts'
+import './sh-protocol-editor.ts'
+import type { ProtocolChange } from './sh-protocol-editor.ts'
 
 /** What the form hands back: the fields of a create, or of a patch when editing. */
 export interface TaskFormValue {
@@ -34,6 +36,10 @@ interface Draft {
   fovScaling: string[]
   fovRotationDeg: string[]
   fovOffsetMm: string[]
+  /** a built-in sequence's protocol; undefined: its defaults */
+  protocol?: SequenceProtocol
+  /** whether the protocol card's values can be played */
+  protocolValid: boolean
   pipeline: string
   inputTaskId: string
 }
@@ -56,6 +62,8 @@ function draftOf (task: Task | undefined): Draft {
     fovScaling: vec(acquisition?.fovScaling, 1),
     fovRotationDeg: vec(acquisition?.fovRotationDeg, 0),
     fovOffsetMm: vec(acquisition?.fovOffsetMm, 0),
+    protocol: acquisition?.protocol,
+    protocolValid: true,
     pipeline: processing?.pipeline ?? 'default',
     inputTaskId: processing?.inputTaskId ?? ''
   }
@@ -136,6 +144,7 @@ export class ShTaskForm extends LitElement {
       const clear = this.task === undefined ? undefined : null
       parameters.sequenceId = d.sequenceId === '' ? clear : d.sequenceId
       parameters.deviceId = d.deviceId === '' ? clear : d.deviceId
+      parameters.protocol = d.protocol ?? clear
       return { type: 'ACQUISITION', name: d.name, description: d.description, parameters }
     }
     const parameters: Record<string, unknown> = { pipeline: d.pipeline }
@@ -145,6 +154,11 @@ export class ShTaskForm extends LitElement {
 
   private handleSubmit (event: SubmitEvent): void {
     event.preventDefault()
+    if (this.draft.tab === 'acquisition' && !this.draft.protocolValid) {
+      // the protocol card shows what to correct beside each field
+      this.renderRoot.querySelector('sh-protocol-editor')?.shadowRoot?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+      return
+    }
     this.dispatchEvent(new CustomEvent<TaskFormValue>('sh-task-submit', { detail: this.value(), bubbles: true, composed: true }))
   }
 
@@ -173,7 +187,7 @@ export class ShTaskForm extends LitElement {
       <div class="form-grid">
         <div class="field">
           <label for="sequence">Sequence</label>
-          <select id="sequence" .value=${d.sequenceId} @change=${(e: Event) => { this.set({ sequenceId: (e.target as HTMLSelectElement).value }) }}>
+          <select id="sequence" .value=${d.sequenceId} @change=${(e: Event) => { this.set({ sequenceId: (e.target as HTMLSelectElement).value, protocol: undefined, protocolValid: true }) }}>
             <option value="" disabled ?selected=${d.sequenceId === ''}>Choose a sequence…</option>
             ${this.sequences.map((s) => html`<option value=${s.id} ?selected=${d.sequenceId === s.id}>${s.name}</option>`)}
           </select>
@@ -186,6 +200,8 @@ export class ShTaskForm extends LitElement {
           </select>
         </div>
       </div>
+      <sh-protocol-editor .sequence=${this.sequences.find((s) => s.id === d.sequenceId)} .protocol=${d.protocol}
+        @sh-protocol-change=${(e: CustomEvent<ProtocolChange>) => { this.set({ protocol: e.detail.protocol ?? undefined, protocolValid: e.detail.valid }) }}></sh-protocol-editor>
       <fieldset>
         <legend>Calibrations, in the order they run</legend>
         <div class="calibrations" role="list">
