@@ -15,10 +15,12 @@ export class ShTagBrowser extends LitElement {
     :host { display: flex; flex-direction: column; min-height: 0; background: var(--sh-surface); }
     .head { padding: 8px; display: flex; gap: 8px; align-items: center; border-bottom: 1px solid var(--sh-border); }
     .scroll { overflow: auto; flex: 1; }
-    table { font-size: 12px; }
-    td { padding: 3px 8px; border-bottom: 1px solid var(--sh-border); vertical-align: top; }
-    td.tag, td.vr { font-family: var(--sh-mono); white-space: nowrap; }
-    td.value { word-break: break-all; }
+    /* fixed columns for tag, VR and keyword; the value takes the rest of the width and wraps */
+    table { font-size: 12px; width: 100%; table-layout: fixed; }
+    col.tag { width: 14ch; } col.vr { width: 4.5ch; } col.keyword { width: 28%; }
+    td { padding: 3px 8px; border-bottom: 1px solid var(--sh-border); vertical-align: top; overflow-wrap: anywhere; }
+    td.tag, td.vr { font-family: var(--sh-mono); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+    td.value { white-space: pre-wrap; }
   `]
 
   /** rows from listTags() */
@@ -42,6 +44,7 @@ export class ShTagBrowser extends LitElement {
     return html`<div class="head"><input type="search" aria-label="Search tags" placeholder="Search tag, keyword, value…"
         .value=${this.query} @input=${(e: Event) => { this.query = (e.target as HTMLInputElement).value }}></div>
       <div class="scroll"><table class="table" aria-label="DICOM tags">
+        <colgroup><col class="tag"><col class="vr"><col class="keyword"><col class="value"></colgroup>
         <thead><tr><th>Tag</th><th>VR</th><th>Keyword</th><th>Value</th></tr></thead>
         <tbody>${this.renderRows(this.rows, 0, q)}</tbody>
       </table></div>`

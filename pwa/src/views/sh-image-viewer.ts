@@ -1,121 +1,103 @@
-// The image viewer for DICOM results, with the conventions of OHIF, Weasis and OsiriX: left-drag
-// window/level (or the chosen tool), right-drag zoom, middle-drag pan, wheel through the slices
-// (Ctrl + wheel zooms), touch W/L and pinch; length and rectangle ROI (mean, std, area), probe,
-// presets Default/Auto and saved ones on keys 1-5, invert, rotate, flip, a tag browser, download;
-// corner overlays and orientation markers. Images are blobs, fetched with the session's token and
-// kept in Cache Storage, so a result seen once opens offline.
+// The image viewer for DICOM results. Its images are series: the files of a patient's results grouped
+// by SeriesInstanceUID (however many results hold a series' slices) and shown as stacks in 1×1, 1×2
+// or 2×2 viewports (viewer/sh-viewport.ts) whose scrolling and W/L follow each other while linked.
+// Beside them a series browser with thumbnails, grouped by study, and the tags of the image shown.
+// While a reconstruction runs, its new slices join the stack as their results arrive. Images are
+// blobs, fetched with the session's token and kept in Cache Storage, so a result seen once opens
+// offline. The full-page viewer links back to the patient and task the series came from.
 import { css, html, nothing } from 'lit'
-import { customElement, property, query, state } from 'lit/decorators.js'
-import { listTags, readDicom } from '../../../protocol/dicom/index.ts'
-import type { DicomImage } from '../../../protocol/dicom/index.ts'
+import { customElement, property, state } from 'lit/decorators.js'
+import { listTags } from '../../../protocol/dicom/index.ts'
+import type { Result } from '../../../protocol/lab/schema.ts'
 import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import type { IconName } from '../styles/icons.ts'
 import '../components/sh-tag-browser.ts'
+import '../components/sh-series-browser.ts'
+import type { BrowserStudy } from '../components/sh-series-browser.ts'
 import { readJson, writeJson } from '../storage/local-store.ts'
-import {
-  INITIAL_VIEW, autoWindow, canvasToImage, distance, edgeMarkers, probe, rectangleStats, toRgba, viewMatrix
-} from '../viewer/image-math.ts'
-import type { Frame, Point, ViewState, Window } from '../viewer/image-math.ts'
-
-type Tool = 'wl' | 'zoom' | 'pan' | 'length' | 'roi'
-
-interface Slice {
-  image: DicomImage
-  frameIndex: number
-  file: { name: string, bytes: ArrayBuffer }
-}
-
-interface Measurement {
-  kind: 'length' | 'roi'
-  slice: number
-  a: Point
-  b: Point
-}
-
-interface Preset { name: string, center: number, width: number }
+import { patientName } from './format.ts'
+import { LAYOUTS, linkedIndex, viewportCount } from '../viewer/layout.ts'
+import type { LayoutName, LinkedStack } from '../viewer/layout.ts'
+import { dicomDate, dicomText, readViewerFile, seriesOf, slicesOfFile } from '../viewer/series-loader.ts'
+import type { ViewerFile, ViewerSeries, ViewerSlice } from '../viewer/series-loader.ts'
+import '../viewer/sh-viewport.ts'
+import { round } from '../viewer/sh-viewport.ts'
+import type { Preset, ShViewport, Tool } from '../viewer/sh-viewport.ts'
+import type { Window } from '../viewer/image-math.ts'
 
 const PRESETS_KEY = 'scanhub:wl-presets'
-const TOOLS: Array<{ id: Tool, label: string, icon: IconName }> = [
+const TOOLS: Array<{ id: Tool, label: string, icon?: IconName, text?: string }> = [
   { id: 'wl', label: 'Window/level', icon: 'contrast' },
   { id: 'zoom', label: 'Zoom', icon: 'zoom' },
   { id: 'pan', label: 'Pan', icon: 'pan' },
   { id: 'length', label: 'Length', icon: 'ruler' },
-  { id: 'roi', label: 'Rectangle ROI', icon: 'square' }
+  { id: 'roi', label: 'Rectangle ROI', icon: 'square' },
+  { id: 'ellipse', label: 'Ellipse ROI', icon: 'circle' }
 ]
 
-function frameOf (slice: Slice): Frame {
-  const { image, frameIndex } = slice
-  return { pixels: image.pixels, offset: frameIndex * image.rows * image.columns, rows: image.rows, columns: image.columns, slope: image.rescaleSlope, intercept: image.rescaleIntercept }
+function isDicomFile (result: Result, file: Result['files'][number]): boolean {
+  return file.type === 'application/dicom' || /\.dcm$/i.test(file.name) || result.type === 'DICOM'
 }
 
-function text (value: unknown): string {
-  const first = Array.isArray(value) ? value[0] : value
-  if (first === null || first === undefined) return ''
-  if (typeof first === 'object') return String((first as { Alphabetic?: string }).Alphabetic ?? '').replace(/\^/g, ' ').trim()
-  return String(first)
-}
-
-function dicomDate (value: unknown): string {
-  const m = /^(\d{4})(\d{2})(\d{2})/.exec(text(value))
-  return m === null ? '' : `${m[1]}-${m[2]}-${m[3]}`
-}
-
-function round (v: number): string {
-  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(3)
+function stackOf (series: ViewerSeries | undefined): LinkedStack {
+  if (series === undefined) return { length: 0 }
+  return { length: series.slices.length, positions: series.slices.map((s) => s.position) }
 }
 
 @customElement('sh-image-viewer')
 export class ShImageViewer extends SessionElement {
   static override styles = [sharedStyles, css`
-    :host { display: flex; flex-direction: column; min-height: 0; height: 100%; background: #000; color: #fff; outline: none; }
+    :host { display: flex; flex-direction: column; min-height: 0; height: 100%; background: #000; color: #fff; outline: none; container-type: inline-size; }
     :host(:focus-visible) { box-shadow: inset var(--sh-focus); }
-    .toolbar { background: var(--sh-surface); color: var(--sh-text); padding: 6px 8px; border-bottom: 1px solid var(--sh-border); gap: 4px; }
+    .toolbar { background: var(--sh-surface); color: var(--sh-text); padding: 6px 8px; border-bottom: 1px solid var(--sh-border); gap: 4px; flex-wrap: wrap; }
     .toolbar .sep { width: 1px; height: 22px; background: var(--sh-border); margin: 0 4px; }
     .toolbar button[aria-pressed="true"] { background: var(--sh-primary-soft); border-color: var(--sh-primary); color: var(--sh-primary); }
+    .back { display: inline-flex; align-items: center; gap: 4px; margin-right: 6px; font-weight: 600; max-width: 28ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .group { display: inline-flex; gap: 4px; }
+    .note { margin: 0; padding: 4px 10px; font-size: 12px; background: var(--sh-surface); color: var(--sh-text-muted); }
     .body { flex: 1; display: flex; min-height: 0; }
-    .stage { position: relative; flex: 1; min-width: 0; overflow: hidden; touch-action: none; user-select: none; }
-    canvas { position: absolute; inset: 0; width: 100%; height: 100%; display: block; }
-    .overlay { position: absolute; font: 12px/1.35 var(--sh-mono); color: #e8f0ff; text-shadow: 0 0 3px #000, 0 0 2px #000; pointer-events: none; white-space: pre; }
-    .tl { top: 8px; left: 10px; } .tr { top: 8px; right: 10px; text-align: right; }
-    .bl { bottom: 8px; left: 10px; } .br { bottom: 8px; right: 10px; text-align: right; }
-    .marker { position: absolute; font: 600 14px var(--sh-font); color: #ffd27a; text-shadow: 0 0 3px #000; pointer-events: none; }
-    .m-left { left: 6px; top: 50%; transform: translateY(-50%); } .m-right { right: 6px; top: 50%; transform: translateY(-50%); }
-    .m-top { top: 6px; left: 50%; transform: translateX(-50%); } .m-bottom { bottom: 6px; left: 50%; transform: translateX(-50%); }
-    .message { position: absolute; inset: 0; display: grid; place-items: center; color: #c9d1d9; padding: 24px; text-align: center; }
-    sh-tag-browser { width: min(520px, 45%); border-left: 1px solid var(--sh-border); }
+    .grid { flex: 1; min-width: 0; display: grid; gap: 2px; background: #111; }
+    sh-series-browser { width: 180px; flex: none; border-right: 1px solid var(--sh-border); }
+    sh-tag-browser { width: min(560px, 45%); flex: none; border-left: 1px solid var(--sh-border); }
     select { width: auto; min-height: 30px; }
+    /* narrow (a task's pane, a phone): the browser and the tags go above and below the images */
+    @container (max-width: 760px) {
+      .body { flex-direction: column; }
+      .grid { min-height: 240px; }
+      sh-series-browser { width: auto; max-height: 30%; border-right: 0; border-bottom: 1px solid var(--sh-border); }
+      sh-tag-browser { width: auto; height: 45%; border-left: 0; border-top: 1px solid var(--sh-border); }
+    }
   `]
 
-  /** the result whose DICOM files are shown */
+  /** the result whose series is shown first */
   @property() resultId: string | undefined
   /** blobs (sha-256) to show when there is no result */
   @property({ attribute: false }) blobs: string[] = []
+  /** inside a task's pane: only that task's series, the browser closed, no link back */
+  @property({ type: Boolean }) embedded = false
 
-  @state() private slices: Slice[] = []
-  @state() private index = 0
-  @state() private window: Window = { center: 0, width: 1 }
-  @state() private view: ViewState = { ...INITIAL_VIEW }
-  @state() private invert = false
+  @state() private series: ViewerSeries[] = []
+  @state() private layout: LayoutName = '1x1'
+  /** the series (uid) of each viewport */
+  @state() private ports: string[] = []
+  @state() private active = 0
   @state() private tool: Tool = 'wl'
-  @state() private measurements: Measurement[] = []
-  @state() private draft: Measurement | undefined
+  @state() private linked = true
   @state() private showTags = false
+  @state() private browserOpen: boolean | undefined
   @state() private status = 'Loading images…'
-  @state() private cursor: { point: Point, value: number } | undefined
   @state() private presets: Preset[] = readJson<Preset[]>(PRESETS_KEY) ?? []
-  @query('canvas') private canvas!: HTMLCanvasElement
-  @query('.stage') private stage!: HTMLElement
 
-  private loadedKey = ''
-  private loading = false
-  private offscreen: HTMLCanvasElement | undefined
-  private offscreenKey = ''
-  private resize: ResizeObserver | undefined
-  private drag: { button: number, tool: Tool, x: number, y: number, window: Window, view: ViewState, range: number } | undefined
-  private touches = new Map<number, Point>()
-  private pinch: { distance: number, mid: Point, view: ViewState } | undefined
+  /** what the lab says should be shown, in order */
+  private files: ViewerFile[] = []
+  private filesKey = ''
+  /** read files' slices, by sha-256 */
+  private readonly slicesByFile = new Map<string, ViewerSlice[]>()
+  private readonly problems = new Map<string, string>()
+  private readonly requested = new Set<string>()
+  private pumping = false
 
   override connectedCallback (): void {
     super.connectedCallback()
@@ -126,110 +108,161 @@ export class ShImageViewer extends SessionElement {
   override disconnectedCallback (): void {
     super.disconnectedCallback()
     this.removeEventListener('keydown', this.handleKey)
-    this.resize?.disconnect()
-  }
-
-  protected override firstUpdated (): void {
-    this.resize = new ResizeObserver(() => { this.draw() })
-    this.resize.observe(this.stage)
   }
 
   protected override updated (): void {
     this.loadIfNeeded()
-    this.draw()
   }
 
-  // ---- loading ----
+  // ---- what to show ----
 
-  private files (): Array<{ name: string, sha256: string }> | undefined {
-    if (this.resultId !== undefined && this.resultId !== '') {
-      const result = this.session.lab?.results.get(this.resultId)
-      if (result === undefined) return undefined
-      return result.files.filter((f) => f.type === 'application/dicom' || /\.dcm$/i.test(f.name) || result.type === 'DICOM')
+  private openedResult (): Result | undefined {
+    return this.resultId === undefined || this.resultId === '' ? undefined : this.session?.lab?.results.get(this.resultId)
+  }
+
+  /** The DICOM files to show: the patient's (the task's when embedded), the opened result's task first. */
+  private wantedFiles (): ViewerFile[] | undefined {
+    const lab = this.session?.lab
+    if (lab === undefined) return undefined
+    if (this.resultId === undefined || this.resultId === '') {
+      return this.blobs.map((sha256) => ({ name: `${sha256.slice(0, 12)}.dcm`, sha256 }))
     }
-    return this.blobs.map((sha256) => ({ name: `${sha256.slice(0, 12)}.dcm`, sha256 }))
+    const result = this.openedResult()
+    if (result === undefined) return undefined
+    const results = (this.embedded ? lab.results.list({ taskId: result.taskId }) : lab.results.list({ patientId: result.patientId }))
+      .filter((r) => r.type === 'DICOM' || r.files.some((f) => f.type === 'application/dicom'))
+    // the opened result's task first (a stable sort keeps the order of creation), so its series shows before the others load
+    results.sort((a, b) => Number(b.taskId === result.taskId) - Number(a.taskId === result.taskId))
+    return results.flatMap((r) => r.files.filter((f) => isDicomFile(r, f)).map((f) => ({ name: f.name, sha256: f.sha256, resultId: r.id, taskId: r.taskId })))
   }
 
   private loadIfNeeded (): void {
-    if (this.loading || this.session?.lab === undefined) return
-    const files = this.files()
+    const files = this.wantedFiles()
     if (files === undefined) {
-      if (this.status !== 'This result is not on this device yet.') this.status = 'This result is not on this device yet.'
+      if (this.session?.lab !== undefined && this.status !== 'This result is not on this device yet.') this.status = 'This result is not on this device yet.'
       return
     }
-    const key = files.map((f) => f.sha256).join(',')
-    if (key === this.loadedKey) return
-    this.loadedKey = key
-    this.loading = true
-    this.load(files).finally(() => { this.loading = false })
+    const key = files.map((f) => `${f.resultId ?? ''}:${f.sha256}`).join(',')
+    if (key === this.filesKey) return
+    this.filesKey = key
+    this.files = files
+    this.regroup()
+    void this.pump()
   }
 
-  private async load (files: Array<{ name: string, sha256: string }>): Promise<void> {
-    if (files.length === 0) {
-      this.status = 'No images to show.'
-      this.slices = []
-      return
-    }
-    this.status = `Loading ${files.length} image${files.length === 1 ? '' : 's'}…`
-    const slices: Slice[] = []
-    const problems: string[] = []
-    for (const file of files) {
-      try {
-        const bytes = await this.session.fetchBlob(file.sha256)
-        const image = readDicom(bytes)
-        for (let f = 0; f < image.frames; f++) slices.push({ image, frameIndex: f, file: { name: file.name, bytes } })
-      } catch (err) {
-        problems.push(`${file.name}: ${(err as Error).message}`)
+  /** Reads the files not read yet, one after the other, regrouping after each so that slices appear as they come. */
+  private async pump (): Promise<void> {
+    if (this.pumping) return
+    this.pumping = true
+    try {
+      for (let next = this.nextFile(); next !== undefined; next = this.nextFile()) {
+        this.requested.add(next.sha256)
+        try {
+          const { image, bytes } = await readViewerFile(next, async (sha256) => await this.session.fetchBlob(sha256))
+          this.slicesByFile.set(next.sha256, slicesOfFile(next, image, bytes))
+        } catch (err) {
+          this.problems.set(next.sha256, `${next.name}: ${(err as Error).message}`)
+        }
+        this.regroup()
       }
+    } finally {
+      this.pumping = false
     }
-    slices.sort((a, b) => (a.image.instanceNumber ?? 0) - (b.image.instanceNumber ?? 0) || (a.image.sliceLocation ?? 0) - (b.image.sliceLocation ?? 0) || a.frameIndex - b.frameIndex)
-    this.slices = slices
-    this.index = 0
-    this.measurements = []
-    this.status = slices.length === 0 ? `The images cannot be shown. ${problems.join(' ')}` : problems.length > 0 ? `Some files were skipped: ${problems.join(' ')}` : ''
-    if (slices.length > 0) this.applyPreset('default')
   }
 
-  // ---- presets and view ----
-
-  private get current (): Slice | undefined {
-    return this.slices[this.index]
+  private nextFile (): ViewerFile | undefined {
+    return this.files.find((f) => !this.requested.has(f.sha256))
   }
 
-  private applyPreset (which: 'default' | 'auto' | Preset): void {
-    const slice = this.current
-    if (slice === undefined) return
-    if (which === 'auto' || (which === 'default' && slice.image.windowWidth === undefined)) this.window = autoWindow(frameOf(slice))
-    else if (which === 'default') this.window = { center: slice.image.windowCenter as number, width: slice.image.windowWidth as number }
-    else this.window = { center: which.center, width: which.width }
+  private regroup (): void {
+    const seen = new Set<string>()
+    const slices: ViewerSlice[] = []
+    for (const file of this.files) {
+      if (seen.has(file.sha256)) continue
+      seen.add(file.sha256)
+      slices.push(...(this.slicesByFile.get(file.sha256) ?? []))
+    }
+    this.series = seriesOf(slices)
+    this.assignPorts()
+    const pending = this.files.some((f) => !this.requested.has(f.sha256))
+    const problems = this.files.map((f) => this.problems.get(f.sha256)).filter((p): p is string => p !== undefined)
+    this.status = this.files.length === 0
+      ? 'No images to show.'
+      : this.series.length === 0
+        ? pending ? `Loading ${this.files.length} image${this.files.length === 1 ? '' : 's'}…` : `The images cannot be shown. ${problems.join(' ')}`
+        : problems.length > 0 ? `Some files were skipped: ${problems.join(' ')}` : ''
   }
+
+  /** Gives each viewport of the layout a series: kept if it still exists, else the opened one, then the others in turn. */
+  private assignPorts (): void {
+    const uids = this.series.map((s) => s.uid)
+    if (uids.length === 0) return
+    const opened = this.series.find((s) => s.slices.some((x) => x.file.resultId !== undefined && x.file.resultId === this.resultId))?.uid ?? uids[0]
+    const ports: string[] = []
+    for (let i = 0; i < viewportCount(this.layout); i++) {
+      const kept = this.ports[i]
+      if (kept !== undefined && uids.includes(kept)) { ports.push(kept); continue }
+      if (i === 0) { ports.push(opened); continue }
+      // the next series after the previous viewport's, round the list
+      ports.push(uids[(uids.indexOf(ports[i - 1]) + 1) % uids.length])
+    }
+    if (ports.join('|') !== this.ports.join('|')) this.ports = ports
+  }
+
+  private seriesOf (uid: string | undefined): ViewerSeries | undefined {
+    return this.series.find((s) => s.uid === uid)
+  }
+
+  private viewports (): ShViewport[] {
+    return [...this.renderRoot.querySelectorAll('sh-viewport')]
+  }
+
+  private port (): ShViewport | undefined {
+    return this.viewports()[this.active]
+  }
+
+  private setLayout (layout: LayoutName): void {
+    this.layout = layout
+    this.active = Math.min(this.active, viewportCount(layout) - 1)
+    this.assignPorts()
+  }
+
+  private choose (uid: string): void {
+    const ports = [...this.ports]
+    ports[this.active] = uid
+    this.ports = ports
+  }
+
+  // ---- linking ----
+
+  private followScroll (from: number, index: number): void {
+    this.requestUpdate()
+    if (!this.linked) return
+    const source = stackOf(this.seriesOf(this.ports[from]))
+    this.viewports().forEach((vp, i) => {
+      if (i !== from) vp.showIndex(linkedIndex(source, index, stackOf(this.seriesOf(this.ports[i]))))
+    })
+  }
+
+  private followWindow (from: number, window: Window): void {
+    if (!this.linked) return
+    this.viewports().forEach((vp, i) => { if (i !== from) vp.setWindow(window) })
+  }
+
+  // ---- presets ----
 
   private savePreset (): void {
-    const name = `W ${round(this.window.width)} / L ${round(this.window.center)}`
-    this.presets = [...this.presets.filter((p) => p.name !== name), { name, ...this.window }].slice(-3)
+    const window = this.port()?.window
+    if (window === undefined) return
+    const name = `W ${round(window.width)} / L ${round(window.center)}`
+    this.presets = [...this.presets.filter((p) => p.name !== name), { name, ...window }].slice(-3)
     writeJson(PRESETS_KEY, this.presets)
   }
 
-  private reset (): void {
-    this.view = { ...INITIAL_VIEW }
-    this.invert = false
-    this.draft = undefined
-    this.applyPreset('default')
-  }
-
-  private goTo (index: number): void {
-    if (this.slices.length === 0) return
-    this.index = Math.max(0, Math.min(this.slices.length - 1, index))
-  }
-
-  private zoomBy (factor: number): void {
-    this.view = { ...this.view, zoom: Math.max(0.05, Math.min(50, this.view.zoom * factor)) }
-  }
-
   private download (): void {
-    const slice = this.current
+    const slice = this.port()?.current
     if (slice === undefined) return
-    const url = URL.createObjectURL(new Blob([slice.file.bytes], { type: 'application/dicom' }))
+    const url = URL.createObjectURL(new Blob([slice.bytes], { type: 'application/dicom' }))
     const a = document.createElement('a')
     a.href = url
     a.download = slice.file.name
@@ -237,234 +270,100 @@ export class ShImageViewer extends SessionElement {
     setTimeout(() => { URL.revokeObjectURL(url) }, 10_000)
   }
 
-  // ---- drawing ----
-
-  private matrix (): DOMMatrix | undefined {
-    const slice = this.current
-    if (slice === undefined || this.canvas === null) return undefined
-    return viewMatrix(this.view, slice.image, { width: this.canvas.width, height: this.canvas.height })
-  }
-
-  private draw (): void {
-    const canvas = this.canvas
-    const slice = this.current
-    if (canvas === null || canvas === undefined) return
-    const dpr = window.devicePixelRatio || 1
-    const width = Math.max(1, Math.round(canvas.clientWidth * dpr))
-    const height = Math.max(1, Math.round(canvas.clientHeight * dpr))
-    if (canvas.width !== width || canvas.height !== height) { canvas.width = width; canvas.height = height }
-    const ctx = canvas.getContext('2d')
-    if (ctx === null) return
-    ctx.setTransform(1, 0, 0, 1, 0, 0)
-    ctx.fillStyle = '#000'
-    ctx.fillRect(0, 0, width, height)
-    if (slice === undefined) return
-    const key = `${this.index}|${this.window.center}|${this.window.width}|${this.invert}|${this.loadedKey}`
-    if (this.offscreen === undefined || this.offscreenKey !== key) {
-      const frame = frameOf(slice)
-      this.offscreen ??= document.createElement('canvas')
-      this.offscreen.width = frame.columns
-      this.offscreen.height = frame.rows
-      const invert = this.invert !== (slice.image.photometricInterpretation === 'MONOCHROME1')
-      const data = new ImageData(toRgba(frame, this.window, { invert }) as Uint8ClampedArray<ArrayBuffer>, frame.columns, frame.rows)
-      this.offscreen.getContext('2d')?.putImageData(data, 0, 0)
-      this.offscreenKey = key
-    }
-    const m = this.matrix() as DOMMatrix
-    ctx.setTransform(m)
-    ctx.imageSmoothingEnabled = true
-    ctx.drawImage(this.offscreen, 0, 0)
-    ctx.setTransform(1, 0, 0, 1, 0, 0)
-    const items = [...this.measurements.filter((x) => x.slice === this.index), ...(this.draft !== undefined ? [this.draft] : [])]
-    for (const item of items) this.drawMeasurement(ctx, m, item, dpr)
-  }
-
-  private drawMeasurement (ctx: CanvasRenderingContext2D, m: DOMMatrix, item: Measurement, dpr: number): void {
-    const slice = this.current
-    if (slice === undefined) return
-    const a = m.transformPoint(item.a)
-    const b = m.transformPoint(item.b)
-    ctx.lineWidth = 1.5 * dpr
-    ctx.strokeStyle = '#3ee07f'
-    ctx.fillStyle = '#3ee07f'
-    ctx.font = `${12 * dpr}px ui-monospace, monospace`
-    let label: string
-    if (item.kind === 'length') {
-      ctx.beginPath()
-      ctx.moveTo(a.x, a.y)
-      ctx.lineTo(b.x, b.y)
-      ctx.stroke()
-      for (const p of [a, b]) { ctx.beginPath(); ctx.arc(p.x, p.y, 3 * dpr, 0, Math.PI * 2); ctx.fill() }
-      const d = distance(item.a, item.b, slice.image.pixelSpacing)
-      label = `${d.value.toFixed(1)} ${d.unit}`
-    } else {
-      const corners = [item.a, { x: item.b.x, y: item.a.y }, item.b, { x: item.a.x, y: item.b.y }].map((p) => m.transformPoint(p))
-      ctx.setLineDash([5 * dpr, 3 * dpr])
-      ctx.beginPath()
-      corners.forEach((p, i) => { if (i === 0) ctx.moveTo(p.x, p.y); else ctx.lineTo(p.x, p.y) })
-      ctx.closePath()
-      ctx.stroke()
-      ctx.setLineDash([])
-      const s = rectangleStats(frameOf(slice), item.a, item.b, slice.image.pixelSpacing)
-      label = `mean ${round(s.mean)}  std ${round(s.std)}  area ${round(s.area)} ${s.areaUnit}`
-    }
-    ctx.lineWidth = 3 * dpr
-    ctx.strokeStyle = '#000'
-    const x = Math.max(a.x, b.x) + 6 * dpr
-    const y = Math.min(a.y, b.y) - 6 * dpr
-    ctx.strokeText(label, x, y)
-    ctx.fillText(label, x, y)
-  }
-
-  // ---- input ----
-
-  private point (event: { clientX: number, clientY: number }): Point {
-    const rect = this.canvas.getBoundingClientRect()
-    const dpr = window.devicePixelRatio || 1
-    return { x: (event.clientX - rect.left) * dpr, y: (event.clientY - rect.top) * dpr }
-  }
-
-  private imagePoint (event: { clientX: number, clientY: number }): Point | undefined {
-    const m = this.matrix()
-    return m === undefined ? undefined : canvasToImage(m, this.point(event))
-  }
-
-  private handlePointerDown (event: PointerEvent): void {
-    const slice = this.current
-    if (slice === undefined) return
-    this.focus()
-    this.canvas.setPointerCapture(event.pointerId)
-    if (event.pointerType === 'touch') {
-      this.touches.set(event.pointerId, { x: event.clientX, y: event.clientY })
-      if (this.touches.size === 2) {
-        const [p, q] = [...this.touches.values()]
-        this.drag = undefined
-        this.pinch = { distance: Math.hypot(p.x - q.x, p.y - q.y), mid: { x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 }, view: { ...this.view } }
-        return
-      }
-    }
-    const tool: Tool = event.button === 2 ? 'zoom' : event.button === 1 ? 'pan' : event.pointerType === 'touch' ? 'wl' : this.tool
-    event.preventDefault()
-    this.drag = { button: event.button, tool, x: event.clientX, y: event.clientY, window: { ...this.window }, view: { ...this.view }, range: autoWindow(frameOf(slice)).width }
-    if (tool === 'length' || tool === 'roi') {
-      const p = this.imagePoint(event)
-      if (p !== undefined) this.draft = { kind: tool, slice: this.index, a: p, b: p }
-    }
-  }
-
-  private handlePointerMove (event: PointerEvent): void {
-    const slice = this.current
-    if (slice === undefined) return
-    if (this.pinch !== undefined && this.touches.has(event.pointerId)) {
-      this.touches.set(event.pointerId, { x: event.clientX, y: event.clientY })
-      const [p, q] = [...this.touches.values()]
-      const dist = Math.hypot(p.x - q.x, p.y - q.y)
-      const mid = { x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 }
-      const dpr = window.devicePixelRatio || 1
-      this.view = { ...this.pinch.view, zoom: Math.max(0.05, Math.min(50, this.pinch.view.zoom * dist / Math.max(1, this.pinch.distance))),
-        panX: this.pinch.view.panX + (mid.x - this.pinch.mid.x) * dpr, panY: this.pinch.view.panY + (mid.y - this.pinch.mid.y) * dpr }
-      return
-    }
-    const drag = this.drag
-    if (drag === undefined) {
-      const p = this.imagePoint(event)
-      const value = p === undefined ? undefined : probe(frameOf(slice), p)
-      this.cursor = p === undefined || value === undefined ? undefined : { point: p, value }
-      return
-    }
-    const dx = event.clientX - drag.x
-    const dy = event.clientY - drag.y
-    const dpr = window.devicePixelRatio || 1
-    if (drag.tool === 'wl') {
-      const step = Math.max(drag.range / 400, 1e-6)
-      this.window = { center: drag.window.center + dy * step, width: Math.max(1e-6, drag.window.width + dx * step) }
-    } else if (drag.tool === 'zoom') {
-      this.view = { ...drag.view, zoom: Math.max(0.05, Math.min(50, drag.view.zoom * Math.exp(-dy / 150))) }
-    } else if (drag.tool === 'pan') {
-      this.view = { ...drag.view, panX: drag.view.panX + dx * dpr, panY: drag.view.panY + dy * dpr }
-    } else if (this.draft !== undefined) {
-      const p = this.imagePoint(event)
-      if (p !== undefined) this.draft = { ...this.draft, b: p }
-    }
-  }
-
-  private handlePointerUp (event: PointerEvent): void {
-    this.touches.delete(event.pointerId)
-    if (this.touches.size < 2) this.pinch = undefined
-    if (this.drag !== undefined && this.draft !== undefined) {
-      const { a, b } = this.draft
-      if (Math.hypot(b.x - a.x, b.y - a.y) > 0.5) this.measurements = [...this.measurements, this.draft]
-      this.draft = undefined
-    }
-    this.drag = undefined
-  }
-
-  private handleWheel (event: WheelEvent): void {
-    if (this.current === undefined) return
-    event.preventDefault()
-    if (event.ctrlKey) this.zoomBy(Math.exp(-event.deltaY / 300))
-    else this.goTo(this.index + Math.sign(event.deltaY))
-  }
+  // ---- keys ----
 
   private readonly handleKey = (event: KeyboardEvent): void => {
     if ((event.composedPath()[0] as HTMLElement).matches?.('input, select, textarea')) return
+    const vp = this.port()
+    if (vp === undefined) return
+    const last = (this.seriesOf(this.ports[this.active])?.slices.length ?? 1) - 1
     const keys: Record<string, () => void> = {
-      ArrowUp: () => { this.goTo(this.index - 1) },
-      ArrowDown: () => { this.goTo(this.index + 1) },
-      ArrowLeft: () => { this.goTo(this.index - 1) },
-      ArrowRight: () => { this.goTo(this.index + 1) },
-      Home: () => { this.goTo(0) },
-      End: () => { this.goTo(this.slices.length - 1) },
-      PageUp: () => { this.goTo(0) },
-      PageDown: () => { this.goTo(this.slices.length - 1) },
-      '+': () => { this.zoomBy(1.25) },
-      '-': () => { this.zoomBy(0.8) },
-      '=': () => { this.view = { ...this.view, zoom: 1, panX: 0, panY: 0 } },
-      i: () => { this.invert = !this.invert },
-      r: () => { this.view = { ...this.view, rotation: (this.view.rotation + 1) % 4 } },
-      h: () => { this.view = { ...this.view, flipH: !this.view.flipH } },
-      v: () => { this.view = { ...this.view, flipV: !this.view.flipV } },
-      ' ': () => { this.reset() },
-      Escape: () => { this.draft = undefined; this.drag = undefined },
-      1: () => { this.applyPreset('default') },
-      2: () => { this.applyPreset('auto') }
+      ArrowUp: () => { vp.goTo(vp.index - 1) },
+      ArrowDown: () => { vp.goTo(vp.index + 1) },
+      ArrowLeft: () => { vp.goTo(vp.index - 1) },
+      ArrowRight: () => { vp.goTo(vp.index + 1) },
+      Home: () => { vp.goTo(0) },
+      End: () => { vp.goTo(last) },
+      PageUp: () => { vp.goTo(0) },
+      PageDown: () => { vp.goTo(last) },
+      '+': () => { vp.zoomBy(1.25) },
+      '-': () => { vp.zoomBy(0.8) },
+      '=': () => { vp.view = { ...vp.view, zoom: 1, panX: 0, panY: 0 } },
+      i: () => { vp.invert = !vp.invert },
+      r: () => { vp.view = { ...vp.view, rotation: (vp.view.rotation + 1) % 4 } },
+      h: () => { vp.view = { ...vp.view, flipH: !vp.view.flipH } },
+      v: () => { vp.view = { ...vp.view, flipV: !vp.view.flipV } },
+      ' ': () => { vp.reset() },
+      Escape: () => { vp.cancelDraft() },
+      1: () => { vp.applyPreset('default') },
+      2: () => { vp.applyPreset('auto') }
     }
-    this.presets.forEach((p, i) => { keys[String(i + 3)] = () => { this.applyPreset(p) } })
+    this.presets.forEach((p, i) => { keys[String(i + 3)] = () => { vp.applyPreset(p) } })
     const action = keys[event.key]
     if (action === undefined || event.ctrlKey || event.metaKey || event.altKey) return
     event.preventDefault()
     action()
+    this.requestUpdate()
   }
 
   // ---- rendering ----
 
-  private renderOverlays (): unknown {
-    const slice = this.current
-    if (slice === undefined) return nothing
-    const ds = slice.image.dataset
-    const position = slice.image.sliceLocation ?? slice.image.imagePositionPatient?.[2]
-    const markers = edgeMarkers(slice.image.imageOrientationPatient, this.view)
-    return html`
-      <div class="overlay tl">${text(ds.PatientName)}\n${dicomDate(ds.StudyDate)}</div>
-      <div class="overlay tr">${text(ds.SeriesDescription)}\n${text(ds.ProtocolName)}</div>
-      <div class="overlay bl" data-testid="wl-overlay">W: ${round(this.window.width)} L: ${round(this.window.center)}\nZoom: ${Math.round(this.view.zoom * 100)} %${this.cursor !== undefined ? `\nValue: ${round(this.cursor.value)} at (${Math.floor(this.cursor.point.x)}, ${Math.floor(this.cursor.point.y)})` : ''}</div>
-      <div class="overlay br" data-testid="slice-overlay">Im: ${this.index + 1}/${this.slices.length}${position !== undefined ? `\nPos: ${position.toFixed(1)} mm` : ''}</div>
-      ${markers !== undefined ? html`<span class="marker m-left">${markers.left}</span><span class="marker m-right">${markers.right}</span>
-        <span class="marker m-top">${markers.top}</span><span class="marker m-bottom">${markers.bottom}</span>` : nothing}`
+  /** The way back to the patient and task of the active viewport's series (the full-page viewer only). */
+  private renderBack (): unknown {
+    if (this.embedded) return nothing
+    const lab = this.session?.lab
+    const opened = this.openedResult()
+    if (lab === undefined || opened === undefined) return html`<a class="back" href="/">${icon('arrowUp')} Patients</a>`
+    const taskId = this.seriesOf(this.ports[this.active])?.taskId ?? opened.taskId
+    const patient = lab.patients.get(opened.patientId)
+    const task = lab.tasks.get(taskId)
+    const name = patient !== undefined ? patientName(patient) : 'Patient'
+    return html`<a class="back" href="/patients/${encodeURIComponent(opened.patientId)}?task=${encodeURIComponent(taskId)}"
+      title="Back to ${name}${task !== undefined ? `, task ${task.name}` : ''}">${icon('arrowUp')} ${name}${task !== undefined ? ` · ${task.name}` : ''}</a>`
+  }
+
+  /** The series for the browser, grouped by study: titled by the exam when the lab knows it, else by the DICOM study. */
+  private studies (): BrowserStudy[] {
+    const lab = this.session?.lab
+    const studies = new Map<string, BrowserStudy>()
+    for (const s of this.series) {
+      const first = s.slices[0]
+      const ds = first.image.dataset
+      const task = s.taskId !== undefined ? lab?.tasks.get(s.taskId) : undefined
+      const workflow = task !== undefined ? lab?.workflows.get(task.workflowId) : undefined
+      const exam = workflow !== undefined ? lab?.exams.get(workflow.examId) : undefined
+      const key = s.studyInstanceUid !== '' ? s.studyInstanceUid : `series:${s.uid}`
+      const study = studies.get(key) ?? {
+        title: exam?.name ?? (dicomText(ds.StudyDescription) || 'Study'),
+        subtitle: [dicomDate(ds.StudyDate), dicomText(ds.AccessionNumber)].filter((t) => t !== '').join(' · '),
+        series: []
+      }
+      const number = dicomText(ds.SeriesNumber)
+      const name = dicomText(ds.SeriesDescription) || task?.name || 'Series'
+      study.series.push({ uid: s.uid, label: `${number !== '' ? `${number} · ` : ''}${name}`, count: s.slices.length, thumbnail: s.slices[Math.floor(s.slices.length / 2)] })
+      studies.set(key, study)
+    }
+    return [...studies.values()]
   }
 
   override render (): unknown {
-    const has = this.slices.length > 0
+    const has = this.series.length > 0
+    const layout = LAYOUTS.find((l) => l.name === this.layout) ?? LAYOUTS[0]
+    const count = layout.columns * layout.rows
+    const showBrowser = (this.browserOpen ?? !this.embedded) && has
+    const vp = this.port()
+    const current = vp?.current
     return html`
       <div class="toolbar" role="toolbar" aria-label="Viewer tools">
+        ${this.renderBack()}
         ${TOOLS.map((t) => html`<button class="icon small" title="${t.label} (left button)" aria-label=${t.label} aria-pressed=${String(this.tool === t.id)}
-          @click=${() => { this.tool = t.id }}>${icon(t.icon)}</button>`)}
+          @click=${() => { this.tool = t.id }}>${icon(t.icon ?? 'square')}</button>`)}
         <span class="sep"></span>
         <label class="visually-hidden" for="preset">Window preset</label>
         <select id="preset" ?disabled=${!has} @change=${(e: Event) => {
           const v = (e.target as HTMLSelectElement).value
-          if (v === 'default' || v === 'auto') this.applyPreset(v)
-          else { const p = this.presets[Number(v)]; if (p !== undefined) this.applyPreset(p) }
+          if (v === 'default' || v === 'auto') this.port()?.applyPreset(v)
+          else { const p = this.presets[Number(v)]; if (p !== undefined) this.port()?.applyPreset(p) }
           ;(e.target as HTMLSelectElement).value = ''
         }}>
           <option value="">W/L preset…</option>
@@ -474,26 +373,37 @@ export class ShImageViewer extends SessionElement {
         </select>
         <button class="small" ?disabled=${!has} title="Save the current window as a preset" @click=${() => { this.savePreset() }}>Save W/L</button>
         <span class="sep"></span>
-        <button class="icon small" title="Invert (i)" aria-label="Invert" aria-pressed=${String(this.invert)} @click=${() => { this.invert = !this.invert }}>${icon('invert')}</button>
-        <button class="icon small" title="Rotate (r)" aria-label="Rotate" @click=${() => { this.view = { ...this.view, rotation: (this.view.rotation + 1) % 4 } }}>${icon('sync')}</button>
-        <button class="small" title="Flip horizontally (h)" aria-pressed=${String(this.view.flipH)} @click=${() => { this.view = { ...this.view, flipH: !this.view.flipH } }}>Flip H</button>
-        <button class="small" title="Flip vertically (v)" aria-pressed=${String(this.view.flipV)} @click=${() => { this.view = { ...this.view, flipV: !this.view.flipV } }}>Flip V</button>
-        <button class="icon small" title="Reset (space)" aria-label="Reset" @click=${() => { this.reset() }}>${icon('reset')}</button>
-        <button class="icon small" title="Clear measurements" aria-label="Clear measurements" ?disabled=${this.measurements.length === 0} @click=${() => { this.measurements = [] }}>${icon('trash')}</button>
+        <button class="icon small" title="Invert (i)" aria-label="Invert" aria-pressed=${String(vp?.invert ?? false)} @click=${() => { if (vp !== undefined) { vp.invert = !vp.invert; this.requestUpdate() } }}>${icon('invert')}</button>
+        <button class="icon small" title="Rotate (r)" aria-label="Rotate" @click=${() => { if (vp !== undefined) vp.view = { ...vp.view, rotation: (vp.view.rotation + 1) % 4 } }}>${icon('sync')}</button>
+        <button class="small" title="Flip horizontally (h)" aria-pressed=${String(vp?.view.flipH ?? false)} @click=${() => { if (vp !== undefined) { vp.view = { ...vp.view, flipH: !vp.view.flipH }; this.requestUpdate() } }}>Flip H</button>
+        <button class="small" title="Flip vertically (v)" aria-pressed=${String(vp?.view.flipV ?? false)} @click=${() => { if (vp !== undefined) { vp.view = { ...vp.view, flipV: !vp.view.flipV }; this.requestUpdate() } }}>Flip V</button>
+        <button class="icon small" title="Reset (space)" aria-label="Reset" @click=${() => { vp?.reset() }}>${icon('reset')}</button>
+        <button class="icon small" title="Clear the measurements of this series" aria-label="Clear measurements" ?disabled=${(vp?.measurementCount ?? 0) === 0} @click=${() => { vp?.clearMeasurements() }}>${icon('trash')}</button>
+        <span class="sep"></span>
+        <span role="group" aria-label="Layout" class="group">
+          ${LAYOUTS.map((l) => html`<button class="small" aria-pressed=${String(this.layout === l.name)} title="${l.label} viewports" aria-label="Layout ${l.label}"
+            @click=${() => { this.setLayout(l.name) }}>${l.label}</button>`)}
+        </span>
+        <button class="small" aria-pressed=${String(this.linked)} ?disabled=${count === 1} title="Scroll and window the viewports together"
+          @click=${() => { this.linked = !this.linked }}>Link</button>
         <span class="spacer"></span>
+        <button class="small" aria-pressed=${String(showBrowser)} ?disabled=${!has} @click=${() => { this.browserOpen = !showBrowser }}>${icon('image')} Series</button>
         <button class="small" aria-pressed=${String(this.showTags)} ?disabled=${!has} @click=${() => { this.showTags = !this.showTags }}>${icon('tags')} Tags</button>
         <button class="icon small" title="Download this image" aria-label="Download" ?disabled=${!has} @click=${() => { this.download() }}>${icon('download')}</button>
       </div>
+      ${has && this.status !== '' ? html`<p class="note" role="status">${this.status}</p>` : nothing}
       <div class="body">
-        <div class="stage" @contextmenu=${(e: Event) => { e.preventDefault() }}>
-          <canvas aria-label="Image ${this.index + 1} of ${this.slices.length}" role="img"
-            @pointerdown=${this.handlePointerDown} @pointermove=${this.handlePointerMove} @pointerup=${this.handlePointerUp}
-            @pointercancel=${this.handlePointerUp} @pointerleave=${() => { if (this.drag === undefined) this.cursor = undefined }}
-            @wheel=${this.handleWheel} @auxclick=${(e: Event) => { e.preventDefault() }}></canvas>
-          ${this.renderOverlays()}
-          ${this.status !== '' && !has ? html`<div class="message" role="status">${this.status}</div>` : nothing}
+        ${showBrowser ? html`<sh-series-browser .studies=${this.studies()} .selected=${this.ports[this.active] ?? ''}
+          @sh-series-select=${(e: CustomEvent<{ uid: string }>) => { this.choose(e.detail.uid) }}></sh-series-browser>` : nothing}
+        <div class="grid" style="grid-template-columns: repeat(${layout.columns}, minmax(0, 1fr)); grid-template-rows: repeat(${layout.rows}, minmax(0, 1fr))">
+          ${Array.from({ length: count }, (_, i) => html`<sh-viewport .slices=${this.seriesOf(this.ports[i])?.slices ?? []} .tool=${this.tool}
+            ?active=${count > 1 && i === this.active} .message=${has ? 'No series here.' : this.status}
+            @sh-viewport-activate=${() => { this.active = i; this.focus() }}
+            @sh-viewport-scroll=${(e: CustomEvent<{ index: number }>) => { this.followScroll(i, e.detail.index) }}
+            @sh-viewport-window=${(e: CustomEvent<{ window: Window }>) => { this.followWindow(i, e.detail.window) }}
+            @sh-viewport-measured=${() => { this.requestUpdate() }}></sh-viewport>`)}
         </div>
-        ${this.showTags && this.current !== undefined ? html`<sh-tag-browser .rows=${listTags(this.current.image.dataset)}></sh-tag-browser>` : nothing}
+        ${this.showTags && current !== undefined ? html`<sh-tag-browser .rows=${listTags(current.image.dataset)}></sh-tag-browser>` : nothing}
       </div>`
   }
 }
