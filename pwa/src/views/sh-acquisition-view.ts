@@ -103,6 +103,17 @@ export class ShAcquisitionView extends SessionElement {
     this.addMenu = false
   })
 
+  /** a task named in the address (/patients/<id>?task=<task id>, as the image viewer links back), selected once the lab has it */
+  private linkedTask = new URLSearchParams(location.search).get('task') ?? undefined
+
+  protected override willUpdate (changed: Map<PropertyKey, unknown>): void {
+    super.willUpdate(changed)
+    if (this.linkedTask !== undefined && this.session?.lab?.tasks.get(this.linkedTask)?.patientId === this.patientId) {
+      this.selection = { kind: 'task', id: this.linkedTask, editing: false }
+      this.linkedTask = undefined
+    }
+  }
+
   private select (selection: Selection): void {
     this.selection = selection
     this.errors = {}
@@ -407,7 +418,7 @@ export class ShAcquisitionView extends SessionElement {
         ${r.type === 'DICOM' ? html` · <a href="/viewer/${encodeURIComponent(r.id)}">Open in viewer</a>` : nothing}
         ${r.files.slice(0, 3).map((f) => html` · <button class="small ghost" title="Download ${f.name}" @click=${() => { this.download(f.sha256, f.name, f.type).catch(() => {}) }}>${icon('download')} ${f.name}</button>`)}
       </li>`)}</ul>
-      ${dicom.length > 0 ? html`<sh-image-viewer .resultId=${dicom[dicom.length - 1].id}></sh-image-viewer>` : nothing}
+      ${dicom.length > 0 ? html`<sh-image-viewer embedded .resultId=${dicom[dicom.length - 1].id}></sh-image-viewer>` : nothing}
       ${raw !== undefined ? html`<h3>Raw data</h3><sh-raw-viewer .sha256=${raw.files[0]?.sha256}></sh-raw-viewer>` : nothing}`
   }
 
