@@ -22,6 +22,8 @@ import type { TaskFormValue } from '../components/sh-task-form.ts'
 import { errorsFromMessage, fieldError, formError, invalid } from '../components/form-errors.ts'
 import type { FieldErrors } from '../components/form-errors.ts'
 import { loadImageViewer, loadRawViewer } from './load-viewer.ts'
+import { examNote, taskNote, workflowNote } from '../components/run-state.ts'
+import { resultsByRun, runFileName } from '../../../protocol/lab/index.ts'
 import { SEX_LABELS, ageOf, formatDate, formatDateTime, patientName } from './format.ts'
 
 type Selection =
@@ -284,7 +286,7 @@ export class ShAcquisitionView extends SessionElement {
         @click=${() => { this.select({ kind: 'exam', id: exam.id, editing: false }) }}>
         <button class="twisty" aria-label=${open ? 'Collapse' : 'Expand'} @click=${(e: Event) => { e.stopPropagation(); this.toggle(exam.id) }}>${icon(open ? 'chevronDown' : 'chevronRight')}</button>
         <span class="what"><span class="type-label">Exam</span><span class="name">${exam.name}</span><span class="created">Created: ${formatDateTime(exam.createdAt)}</span></span>
-        <sh-status-badge .status=${exam.status}></sh-status-badge>
+        <sh-status-badge .status=${exam.status} note=${examNote(lab, exam.id)}></sh-status-badge>
         ${canEdit ? this.menuButton(exam.id, exam.name) : html`<span></span>`}
         ${this.menuFor === exam.id ? this.renderMenu(html`
           <button role="menuitem" @click=${() => { this.select({ kind: 'exam', id: exam.id, editing: true }) }}>${icon('edit')} Edit exam</button>
@@ -310,7 +312,7 @@ export class ShAcquisitionView extends SessionElement {
         @click=${() => { this.select({ kind: 'workflow', id: workflow.id, editing: false }) }}>
         <button class="twisty" aria-label=${open ? 'Collapse' : 'Expand'} @click=${(e: Event) => { e.stopPropagation(); this.toggle(workflow.id) }}>${icon(open ? 'chevronDown' : 'chevronRight')}</button>
         <span class="what"><span class="type-label">Workflow</span><span class="name">${workflow.name}</span><span class="created">Created: ${formatDateTime(workflow.createdAt)}</span></span>
-        <sh-status-badge .status=${workflow.status}></sh-status-badge>
+        <sh-status-badge .status=${workflow.status} note=${workflowNote(lab, workflow.id)}></sh-status-badge>
         ${canEdit ? this.menuButton(workflow.id, workflow.name) : html`<span></span>`}
         ${this.menuFor === workflow.id ? this.renderMenu(html`
           <button role="menuitem" @click=${() => { this.select({ kind: 'workflow', id: workflow.id, editing: true }) }}>${icon('edit')} Edit workflow</button>
@@ -337,7 +339,7 @@ export class ShAcquisitionView extends SessionElement {
       @dragend=${() => { this.dragTask = undefined; this.dropTarget = undefined }}>
       <span class="grip" aria-hidden="true">${canEdit ? icon('grip') : nothing}</span>
       <span class="what"><span class="type-label">${TYPE_LABEL[task.type]}</span><span class="name">${task.name}</span><span class="created">Created: ${formatDateTime(task.createdAt)}</span></span>
-      <sh-status-badge .status=${task.status} label=${this.taskStatusLabel(task)}></sh-status-badge>
+      <sh-status-badge .status=${task.status} label=${this.taskStatusLabel(task)} note=${this.session.lab === undefined ? '' : taskNote(this.session.lab, task)}></sh-status-badge>
       ${canEdit ? this.menuButton(task.id, task.name) : html`<span></span>`}
       ${this.menuFor === task.id ? this.renderMenu(html`
         <button role="menuitem" @click=${() => { this.select({ kind: 'task', id: task.id, editing: true }) }}>${icon('edit')} Edit task</button>
@@ -413,11 +415,12 @@ export class ShAcquisitionView extends SessionElement {
     if (dicom.length > 0) loadImageViewer()
     if (raw !== undefined) loadRawViewer()
     return html`
-      <ul class="results">${results.map((r) => html`<li>
+      ${resultsByRun(results).map((group, i) => html`<h3>Run ${group.run}${i === 0 ? ' (latest)' : ''}</h3>
+      <ul class="results" aria-label="Results of run ${group.run}">${group.results.map((r) => html`<li>
         <strong>${r.type}</strong> · ${r.files.length} file${r.files.length === 1 ? '' : 's'} · ${formatDateTime(r.createdAt)}
         ${r.type === 'DICOM' ? html` · <a href="/viewer/${encodeURIComponent(r.id)}">Open in viewer</a>` : nothing}
-        ${r.files.slice(0, 3).map((f) => html` · <button class="small ghost" title="Download ${f.name}" @click=${() => { this.download(f.sha256, f.name, f.type).catch(() => {}) }}>${icon('download')} ${f.name}</button>`)}
-      </li>`)}</ul>
+        ${r.files.slice(0, 3).map((f) => runFileName(f.name, group.run)).map((name, k) => html` · <button class="small ghost" title="Download ${name}" @click=${() => { this.download(r.files[k].sha256, name, r.files[k].type).catch(() => {}) }}>${icon('download')} ${name}</button>`)}
+      </li>`)}</ul>`)}
       ${dicom.length > 0 ? html`<sh-image-viewer embedded .resultId=${dicom[dicom.length - 1].id}></sh-image-viewer>` : nothing}
       ${raw !== undefined ? html`<h3>Raw data</h3><sh-raw-viewer .sha256=${raw.files[0]?.sha256}></sh-raw-viewer>` : nothing}`
   }
@@ -437,7 +440,7 @@ export class ShAcquisitionView extends SessionElement {
       if (exam === undefined) return html`<p class="hint">This exam was deleted.</p>`
       if (sel.editing) return this.renderEntityForm('exam', exam, 'Edit exam')
       return html`<div class="card">
-        <div class="pane-head"><span class="type-label">Exam</span><h2>${exam.name}</h2><sh-status-badge .status=${exam.status}></sh-status-badge>
+        <div class="pane-head"><span class="type-label">Exam</span><h2>${exam.name}</h2><sh-status-badge .status=${exam.status} note=${examNote(lab, exam.id)}></sh-status-badge>
           ${canEdit ? html`<button @click=${() => { this.select({ kind: 'exam', id: exam.id, editing: true }) }}>${icon('edit')} Edit</button>` : nothing}</div>
         <dl class="details">
           <dt>Description</dt><dd>${exam.description || '—'}</dd>
@@ -461,7 +464,7 @@ export class ShAcquisitionView extends SessionElement {
       if (workflow === undefined) return html`<p class="hint">This workflow was deleted.</p>`
       if (sel.editing) return this.renderEntityForm('workflow', workflow, 'Edit workflow')
       return html`<div class="card">
-        <div class="pane-head"><span class="type-label">Workflow</span><h2>${workflow.name}</h2><sh-status-badge .status=${workflow.status}></sh-status-badge>
+        <div class="pane-head"><span class="type-label">Workflow</span><h2>${workflow.name}</h2><sh-status-badge .status=${workflow.status} note=${workflowNote(lab, workflow.id)}></sh-status-badge>
           ${canEdit ? html`<button @click=${() => { this.select({ kind: 'workflow', id: workflow.id, editing: true }) }}>${icon('edit')} Edit</button>` : nothing}</div>
         <dl class="details">
           <dt>Description</dt><dd>${workflow.description || '—'}</dd>
@@ -479,7 +482,7 @@ export class ShAcquisitionView extends SessionElement {
       const device = typeof p.deviceId === 'string' ? lab.devices.get(p.deviceId)?.name ?? p.deviceId : 'Any scanner (chosen when it runs)'
       return html`<div class="card">
           <div class="pane-head"><span class="type-label">${TYPE_LABEL[task.type]} task</span><h2>${task.name}</h2>
-            <sh-status-badge .status=${task.status} label=${this.taskStatusLabel(task)}></sh-status-badge>
+            <sh-status-badge .status=${task.status} label=${this.taskStatusLabel(task)} note=${this.session.lab === undefined ? '' : taskNote(this.session.lab, task)}></sh-status-badge>
             ${canEdit ? html`<button @click=${() => { this.select({ kind: 'task', id: task.id, editing: true }) }}>${icon('edit')} Edit</button>` : nothing}</div>
           <dl class="details">
             <dt>Description</dt><dd>${task.description || '—'}</dd>
