@@ -14,7 +14,7 @@ import { labConfigFromInvite, loadLabConfig, newLabConfig, saveLabConfig, type L
 import { HttpService } from './http/server.ts'
 import { Router } from './http/router.ts'
 import { labRoutes } from './http/lab-routes.ts'
-import { sequenceRoutes } from './http/sequence-routes.ts'
+import { sequenceRequestAuthorised, sequenceRoutes } from './http/sequence-routes.ts'
 import { exchangeRoutes, importRequestAuthorised } from './http/exchange-routes.ts'
 import { worklistRoutes } from './http/worklist-routes.ts'
 import { seedBuiltinSequences } from './lab/seed-sequences.ts'
@@ -221,7 +221,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
   const router = new Router()
   const admitLocalHost = (id: string): void => { membership.admitLocal(id) }
   const context: PeerContext = { options, labConfig, libp2p, docs, lab, blobs, blobService, sync, router, actor, setPresence, admitLocalHost, log }
-  router.add(...labRoutes(context), ...sequenceRoutes(context), ...exchangeRoutes(context))
+  router.add(...labRoutes(context), ...sequenceRoutes(context, auth), ...exchangeRoutes(context))
   await seedBuiltinSequences(context)
   // a hub gives its lab the starter exam templates, once (a template a user deleted stays deleted)
   if (options.roles.includes('hub')) await seedStarterTemplates(context)
@@ -278,6 +278,7 @@ export async function startPeer (options: PeerOptions): Promise<RunningPeer> {
     authorise: (req) => auth.authorisesRead(req.method ?? 'GET', req.headers.authorization) ||
       (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/api/v1/sequences' && auth.authorisesSequenceUpload(req.headers.authorization)) ||
       pacsRequestAuthorised(auth, req) ||
+      sequenceRequestAuthorised(auth, req) ||
       importRequestAuthorised(auth, req)
   })
   let httpPort: number

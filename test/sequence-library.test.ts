@@ -89,4 +89,29 @@ describe('the sequence library', () => {
     expect((await hub.api('DELETE', `/api/v1/sequences/${seq.id}`)).status).toBe(204)
     expect((await hub.api('GET', `/api/v1/sequences/${seq.id}`)).status).toBe(404)
   })
+
+  it('the app renames and deletes with the session of a user the write policy lets change sequences, and the audit names that user', async () => {
+    const seq = (await upload(file('gre', { matrix: [36, 36] }), 'session sequence')).body
+    const session = async (username: string, role: string): Promise<string> => {
+      const password = 'correct horse battery staple'
+      expect((await hub.api('POST', '/api/v1/users', { username, firstName: username, lastName: 'User', email: '', role, password })).status).toBe(201)
+      const login = await fetch(`${hub.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+      return (await login.json() as { token: string }).token
+    }
+    const as = async (token: string, method: string, body?: unknown): Promise<number> => (await fetch(`${hub.baseUrl}/api/v1/sequences/${seq.id}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })).status
+    const engineer = await session('eng', 'engineer')
+    const medical = await session('med', 'medical')
+    expect(await as(medical, 'PATCH', { name: 'not mine' })).toBe(401)
+    expect(await as(medical, 'DELETE')).toBe(401)
+    expect(await as(engineer, 'PATCH', { name: 'renamed by eng' })).toBe(200)
+    expect(await as(engineer, 'DELETE')).toBe(204)
+    const audit = (await hub.api('GET', '/api/v1/audit')).body as Array<{ actor: string, action: string, entityId: string, changes?: unknown }>
+    const entries = audit.filter((e) => e.entityId === seq.id)
+    expect(entries.map((e) => [e.action, e.actor])).toEqual([['create', entries[0].actor], ['update', 'eng'], ['delete', 'eng']])
+    expect(entries[1].changes).toEqual([{ field: 'name', from: 'session sequence', to: 'renamed by eng' }])
+  })
 })

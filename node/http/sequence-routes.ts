@@ -4,7 +4,11 @@
 import { collectKspace, parseSeq, SeqLimitError, SeqParseError, waveforms } from '../../protocol/pulseq/index.ts'
 import { sequenceSummaryRecord } from '../../protocol/sequence-library.ts'
 import { LabValidationError } from '../../protocol/lab/index.ts'
-import { HttpError, type Route } from './router.ts'
+import type { IncomingMessage } from 'node:http'
+import { bearerToken } from '../auth/auth-service.ts'
+import type { AuthService } from '../auth/auth-service.ts'
+import { rolesAllowedToChange } from '../auth/write-policy.ts'
+import { HttpError, type Route, type RouteRequest } from './router.ts'
 import type { PeerContext } from '../peer.ts'
 
 const API = '/api/v1'
@@ -29,8 +33,35 @@ function toArray (a: Float64Array): number[] {
   return Array.from(a, (x) => Math.round(x * 1e9) / 1e9)
 }
 
-export function sequenceRoutes (context: PeerContext): Route[] {
+/**
+ * Whether a request renames or deletes a sequence with the session of a user who may change the
+ * library (write-policy.ts: admin, scientist, engineer). Uploads are let through by the peer; reads by
+ * any session; everything with the API key.
+ */
+export function sequenceRequestAuthorised (auth: AuthService, req: IncomingMessage): boolean {
+  const method = req.method ?? 'GET'
+  if ((method !== 'PATCH' && method !== 'DELETE') || !/^\/api\/v1\/sequences\/[^/]+$/.test((req.url ?? '').split('?')[0])) return false
+  const token = bearerToken(req.headers.authorization)
+  if (token === undefined) return false
+  try {
+    return rolesAllowedToChange('sequences').includes(auth.authenticate(token).user.role)
+  } catch {
+    return false
+  }
+}
+
+/** `auth`, when given, lets a change be audited under the logged-in user's name rather than the peer's. */
+export function sequenceRoutes (context: PeerContext, auth?: AuthService): Route[] {
   const { lab } = context
+  const actorOf = (request: RouteRequest): PeerContext['actor'] => {
+    const token = bearerToken(request.raw.headers.authorization)
+    if (token !== undefined && auth !== undefined) {
+      try {
+        return { name: auth.authenticate(token).user.username, peerId: context.actor.peerId }
+      } catch { /* the API key was given too */ }
+    }
+    return context.actor
+  }
   return [
     {
       method: 'GET',
@@ -47,7 +78,8 @@ export function sequenceRoutes (context: PeerContext): Route[] {
       bodyKind: 'bytes',
       maxBodyBytes: MAX_SEQ_BYTES,
       successStatus: 201,
-      handle: async ({ body, query }) => {
+      handle: async (request) => {
+        const { body, query } = request
         const bytes = body as Buffer
         if (bytes.length === 0) throw new HttpError(400, 'the request body must be the .seq file')
         const text = bytes.toString('utf8')
@@ -72,7 +104,7 @@ export function sequenceRoutes (context: PeerContext): Route[] {
           tags: (query.get('tags') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== ''),
           blob,
           summary
-        }, context.actor)
+        }, actorOf(request))
         await context.docs.flush()
         return { status: 201, body: sequence }
       }
@@ -93,7 +125,8 @@ export function sequenceRoutes (context: PeerContext): Route[] {
       path: `${API}/sequences/:id`,
       tag: 'sequences',
       summary: 'Rename a sequence or change its description, type or tags (its file and summary stay)',
-      handle: async ({ params, body }) => {
+      handle: async (request) => {
+        const { params, body } = request
         const sequence = lab.sequences.get(params.id)
         if (sequence === undefined) throw new HttpError(404, `no sequence with id ${params.id}`)
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object of name, description, type and tags')
@@ -101,7 +134,7 @@ export function sequenceRoutes (context: PeerContext): Route[] {
         const other = Object.keys(body).filter((k) => !allowed.includes(k))
         if (other.length > 0) throw new HttpError(400, `${other.join(', ')} cannot be changed: a sequence's file and summary are what it is (upload another file instead)`)
         try {
-          const updated = lab.sequences.update(params.id, body as Record<string, never>, context.actor)
+          const updated = lab.sequences.update(params.id, body as Record<string, never>, actorOf(request))
           await context.docs.flush()
           return { status: 200, body: updated }
         } catch (err) {
@@ -115,7 +148,8 @@ export function sequenceRoutes (context: PeerContext): Route[] {
       path: `${API}/sequences/:id`,
       tag: 'sequences',
       summary: 'Delete a sequence from the library; refused while a task or task template uses it, and for built-ins',
-      handle: async ({ params }) => {
+      handle: async (request) => {
+        const { params } = request
         const sequence = lab.sequences.get(params.id)
         if (sequence === undefined) throw new HttpError(404, `no sequence with id ${params.id}`)
         if (sequence.builtin === true) throw new HttpError(409, `"${sequence.name}" is a built-in sequence: every lab has it`)
@@ -126,7 +160,7 @@ export function sequenceRoutes (context: PeerContext): Route[] {
           const names = [...tasks.map((t) => `task "${t.name}"`), ...templates.map((t) => `template "${t.name}"`)]
           throw new HttpError(409, `"${sequence.name}" is used by ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}: change those first`)
         }
-        lab.sequences.remove(params.id, context.actor)
+        lab.sequences.remove(params.id, actorOf(request))
         await context.docs.flush()
         return { status: 204 }
       }
