@@ -11,7 +11,8 @@ export interface ManifestFile {
   sha256: string
   size: number
   type: string
-  kind: 'DICOM' | 'DICOMDIR' | 'RAW' | 'OTHER'
+  /** HDF5: an ISMRMRD HDF5 copy of the raw data in the MRD stream at `madeFrom`, written by the export */
+  kind: 'DICOM' | 'DICOMDIR' | 'RAW' | 'HDF5' | 'OTHER'
   examId?: string
   taskId?: string
   resultId?: string
@@ -20,6 +21,8 @@ export interface ManifestFile {
   studyInstanceUid?: string
   seriesInstanceUid?: string
   sopInstanceUid?: string
+  /** the path of the file this one was made from (the MRD stream of an HDF5 copy) */
+  madeFrom?: string
 }
 
 export interface ExportManifest {
@@ -31,7 +34,8 @@ export interface ExportManifest {
   patient: Patient
   exams: Array<{ exam: Exam, workflows: Workflow[], tasks: Task[], results: Result[] }>
   dicomdir: { written: true, path: string } | { written: false, reason: string }
-  hdf5: { written: false, reason: string }
+  /** the ISMRMRD HDF5 copies of the raw data; `reason` says in words what was written, or what was not and why */
+  hdf5: { written: boolean, reason: string }
   files: ManifestFile[]
 }
 
@@ -51,7 +55,7 @@ export function importHintsFromManifest (manifest: ExportManifest | undefined, p
   if (record !== undefined) hints.examName = record.exam.name
   if (record?.exam.accessionNumber !== undefined) hints.accessionNumber = record.exam.accessionNumber
   if (task !== undefined) hints.taskName = task.name
-  if (file.kind === 'RAW') {
+  if (file.kind === 'RAW' || file.kind === 'HDF5') {
     // raw data does not name its patient or study: the manifest does
     const p = manifest.patient
     Object.assign(hints, { lastName: p.lastName, firstName: p.firstName, birthDate: p.birthDate, sex: p.sex, ...(p.mrn !== undefined ? { mrn: p.mrn } : {}) })

@@ -1,6 +1,6 @@
 // `scanhub export` and `scanhub import` between two labs, checked with tools nobody on this team wrote:
 // dciodvfy (dicom3tools) and dcmdump (dcmtk) on the DICOM files and the DICOMDIR, pydicom for the
-// identities, Debian's ismrmrd_recon_cartesian_2d for the raw data (through the test-only HDF5 converter).
+// identities, Debian's ismrmrd_recon_cartesian_2d and h5py for the raw data's ISMRMRD HDF5 copy.
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs'
@@ -91,17 +91,19 @@ describe('scanhub export', () => {
       expect(f.path).toMatch(/^DICOM\/ST\d{6}\/SE\d{6}\/IM\d{6}$/)
       expect(f.path.split('/').every((c) => c.length <= 8)).toBe(true)
     }
-    expect(manifest.files.filter((f) => f.kind === 'RAW').map((f) => f.path)).toEqual([expect.stringMatching(/^RAW\/EX000001\/TK000001\/GRE\.mrd$/)])
+    expect(manifest.files.filter((f) => f.kind === 'RAW').map((f) => f.path)).toEqual(['RAW/EX000001/TK000001/GRE.mrd'])
+    // beside the MRD stream, its ISMRMRD HDF5 copy
+    expect(manifest.files.filter((f) => f.kind === 'HDF5')).toEqual([expect.objectContaining({ path: 'RAW/EX000001/TK000001/GRE.h5', madeFrom: 'RAW/EX000001/TK000001/GRE.mrd', type: 'application/x-hdf5', examId })])
     expect(manifest.dicomdir).toEqual({ written: true, path: 'DICOMDIR' })
-    expect(manifest.hdf5.written).toBe(false)
+    expect(manifest.hdf5).toEqual({ written: true, reason: 'written beside each MRD stream: RAW/EX000001/TK000001/GRE.h5' })
     for (const f of manifest.files) {
       const bytes = readFileSync(join(exportDir, f.path))
       expect(createHash('sha256').update(bytes).digest('hex'), f.path).toBe(f.sha256)
       expect(bytes.length).toBe(f.size)
     }
-    // the lab's results hold the same bytes
+    // the lab's results hold the same bytes (the DICOMDIR and the HDF5 copies are the export's own)
     const results = manifest.exams[0].results.flatMap((r) => r.files.map((f) => f.sha256)).sort()
-    expect(manifest.files.filter((f) => f.kind !== 'DICOMDIR').map((f) => f.sha256).sort()).toEqual(results)
+    expect(manifest.files.filter((f) => f.kind !== 'DICOMDIR' && f.kind !== 'HDF5').map((f) => f.sha256).sort()).toEqual(results)
   })
 
   it.skipIf(!hasTool('dciodvfy'))('dciodvfy accepts the DICOMDIR and the images without errors', () => {
@@ -141,18 +143,33 @@ print(json.dumps(out))
     expect(read.records.slice(0, 3)).toEqual(['PATIENT', 'STUDY', 'SERIES'])
   })
 
-  it.skipIf(!hasTool('ismrmrd_recon_cartesian_2d') || !hasPython('h5py'))('the raw data is an MRD stream that Debian\'s ismrmrd tools reconstruct (converted to HDF5 by the test script)', () => {
+  it.skipIf(!hasTool('ismrmrd_recon_cartesian_2d') || !hasPython('h5py'))('the raw data\'s HDF5 copy is reconstructed by Debian\'s ismrmrd tools and holds what the MRD stream holds', () => {
     const raw = manifest.files.find((f) => f.kind === 'RAW')!
-    const h5 = join(work, 'raw.h5')
-    const convert = spawnSync(PYTHON, [join(PROJECT_ROOT, 'recon-node', 'import', 'mrd-stream-to-hdf5.py'), join(exportDir, raw.path), h5], { encoding: 'utf8' })
-    expect(convert.status, convert.stderr).toBe(0)
+    const exported = manifest.files.find((f) => f.kind === 'HDF5')!
+    // the tool writes its image into the file it reads: work on a copy
+    const h5 = join(work, 'exported.h5')
+    cpSync(join(exportDir, exported.path), h5)
     const recon = spawnSync('ismrmrd_recon_cartesian_2d', [h5], { encoding: 'utf8' })
     expect(recon.status, recon.stderr).toBe(0)
+    expect(recon.stdout).toMatch(/Number of acquisitions\s*:\s*\d+/)
     const shape = spawnSync(PYTHON, ['-c', 'import sys, h5py; f = h5py.File(sys.argv[1]); print(f["dataset/data"].shape[0], list(f["dataset/cpp/data"].shape))', h5], { encoding: 'utf8' })
     expect(shape.status, shape.stderr).toBe(0)
     const [, acquisitions, image] = /^(\d+) (.*)$/.exec(shape.stdout.trim()) ?? []
     expect(Number(acquisitions)).toBeGreaterThanOrEqual(5 * 64)
+    expect(recon.stdout).toContain(`Number of acquisitions      : ${acquisitions}`)
     expect(image).toMatch(/, 64, 64\]$/)
+    // the same rows as the test script's h5py conversion of the MRD stream
+    const converted = join(work, 'converted.h5')
+    const convert = spawnSync(PYTHON, [join(PROJECT_ROOT, 'recon-node', 'import', 'mrd-stream-to-hdf5.py'), join(exportDir, raw.path), converted], { encoding: 'utf8' })
+    expect(convert.status, convert.stderr).toBe(0)
+    const compare = `
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], 'r')['dataset'], h5py.File(sys.argv[2], 'r')['dataset']
+rows = all(x['head'].tobytes() == y['head'].tobytes() and np.array_equal(x['traj'], y['traj']) and np.array_equal(x['data'], y['data']) for x, y in zip(a['data'][:], b['data'][:]))
+print(a['data'].shape == b['data'].shape, rows, a['xml'][0] == b['xml'][0])
+`
+    const same = spawnSync(PYTHON, ['-c', compare, join(exportDir, exported.path), converted], { encoding: 'utf8' })
+    expect(same.stdout.trim(), same.stderr).toBe('True True True')
   })
 
   it('exports every exam of a patient, and refuses a folder that is not empty', async () => {
@@ -181,14 +198,15 @@ describe('scanhub import into another lab', () => {
     const firstSummary = JSON.parse(first.stdout) as ImportSummary
     const dicomCount = manifest.files.filter((f) => f.kind === 'DICOM').length
     expect(dicomCount).toBeGreaterThan(1)
-    // every DICOM file but the broken one, and the raw data
-    expect(firstSummary).toMatchObject({ imported: dicomCount - 1 + 1, duplicates: 0, skipped: 1, failed: 1 })
+    // every DICOM file but the broken one, and the raw data once: its HDF5 copy gives the same MRD stream, a duplicate
+    expect(firstSummary).toMatchObject({ imported: dicomCount - 1 + 1, duplicates: 1, skipped: 1, failed: 1 })
+    expect(firstSummary.files.filter((f) => f.kind === 'HDF5' || f.kind === 'MRD').map((f) => f.status).sort()).toEqual(['duplicate', 'imported'])
     expect(firstSummary.files.find((f) => f.status === 'failed')).toMatchObject({ name: broken.path, error: expect.stringContaining(broken.path) })
     expect(first.stderr).toContain(`import: ${broken.path}:`)
 
     const second = await scanhub(['import', exportDir, '--json', '--data', target.dataDir])
     expect(second.status, second.stderr).toBe(0)
-    expect(JSON.parse(second.stdout)).toMatchObject({ imported: 1, duplicates: dicomCount, skipped: 1, failed: 0 })
+    expect(JSON.parse(second.stdout)).toMatchObject({ imported: 1, duplicates: dicomCount + 1, skipped: 1, failed: 0 })
 
     const patients = (await target.api<Array<Record<string, string>>>('GET', '/api/v1/patients')).body
     expect(patients).toHaveLength(1)
@@ -209,7 +227,7 @@ describe('scanhub import into another lab', () => {
 
     const third = await scanhub(['import', join(exportDir, 'DICOMDIR'), '--json', '--data', target.dataDir])
     expect(third.status, third.stderr).toBe(0)
-    expect(JSON.parse(third.stdout)).toMatchObject({ imported: 0, duplicates: dicomCount + 1, failed: 0 })
+    expect(JSON.parse(third.stdout)).toMatchObject({ imported: 0, duplicates: dicomCount + 2, failed: 0 })
     expect((await target.api('GET', '/api/v1/patients')).body).toHaveLength(1)
   }, 120_000)
 

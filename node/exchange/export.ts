@@ -1,10 +1,9 @@
 // What an export of an exam (or of every exam of a patient) holds: the DICOM files of its results laid
 // out as DICOM media wants them (DICOM/ST000001/SE000001/IM000001, no component over 8 characters)
-// with a DICOMDIR, the raw data of its acquisitions as the MRD v1 streams the lab stores, any other
+// with a DICOMDIR, the raw data of its acquisitions as the MRD v1 streams the lab stores and, beside
+// each, the same acquisitions as an ISMRMRD HDF5 file (node/exchange/ismrmrd-hdf5.ts), any other
 // result files, and manifest.json, which lists the lab's records and every file with its sha-256.
-//
-// ISMRMRD HDF5 is not written: h5wasm (the HDF5 library ScanHub has) cannot write the variable-length
-// members of /dataset/data, and ScanHub has no HDF5 writer of its own. The manifest says so.
+// The HDF5 files are made from the streams as the export is read, never held whole in memory.
 import { createHash } from 'node:crypto'
 import packageJson from '../../package.json' with { type: 'json' }
 import { DicomReadError } from '../../protocol/dicom/index.ts'
@@ -12,6 +11,7 @@ import type { Exam, Patient, Result, ResultFile } from '../../protocol/lab/index
 import { EXPORT_FORMAT, MANIFEST_FILE, type ExportManifest, type ManifestFile } from '../../protocol/export-manifest.ts'
 import type { PeerContext } from '../peer.ts'
 import { dicomdirProblem, dicomFacts, writeDicomdir, type DicomFacts, type DirectoryFile } from './dicomdir.ts'
+import { IsmrmrdHdf5Error, planIsmrmrdHdf5FromMrdStream } from './ismrmrd-hdf5.ts'
 import type { ZipEntry } from './zip.ts'
 
 export { MANIFEST_FILE, type ExportManifest, type ManifestFile }
@@ -28,7 +28,8 @@ export class ExportError extends Error {
   override name = 'ExportError'
 }
 
-const HDF5_REASON = 'not written: h5wasm cannot write the variable-length members of an ISMRMRD /dataset/data, and ScanHub has no HDF5 writer of its own; the raw data is in RAW/ as MRD v1 streams (readable by ISMRMRD/Gadgetron streaming clients)'
+/** The media type of the raw data the lab stores. */
+const MRD_STREAM_TYPE = 'application/x-ismrmrd-stream'
 
 function sixDigits (prefix: string, n: number): string {
   return prefix + String(n).padStart(6, '0')
@@ -43,6 +44,13 @@ function bytesEntry (path: string, bytes: Uint8Array): ZipEntry {
   return { path, size: bytes.length, read: () => [bytes] }
 }
 
+/** What the manifest says of the ISMRMRD HDF5 copies, in words. */
+function hdf5Summary (written: string[], problems: string[]): ExportManifest['hdf5'] {
+  const parts = [written.length === 0 ? 'not written' : `written beside each MRD stream: ${written.join(', ')}`, ...problems]
+  if (written.length === 0 && problems.length === 0) parts[0] = 'not written: the export holds no raw data'
+  return { written: written.length > 0, reason: parts.join('; ') }
+}
+
 /** Plans the export of `exams` (all of `patient`). Fetches every blob it needs from the lab first. */
 export async function planExport (context: PeerContext, patient: Patient, exams: Exam[]): Promise<ExportPlan> {
   const { lab, blobs, blobService } = context
@@ -50,6 +58,25 @@ export async function planExport (context: PeerContext, patient: Patient, exams:
   const entries: ZipEntry[] = []
   const directory: DirectoryFile[] = []
   const blobEntry = (path: string, file: ResultFile): ZipEntry => ({ path, size: file.size, read: () => blobs.createReadStream(file.sha256) })
+  const hdf5 = { written: [] as string[], problems: [] as string[] }
+  /** The ISMRMRD HDF5 copy of the MRD stream exported at `path`, listed beside it; a problem when there is none. */
+  const addHdf5 = async (path: string, file: ResultFile, base: Omit<ManifestFile, 'path' | 'kind'>): Promise<void> => {
+    let plan
+    try {
+      plan = await planIsmrmrdHdf5FromMrdStream(() => blobs.createReadStream(file.sha256))
+    } catch (err) {
+      if (!(err instanceof IsmrmrdHdf5Error)) throw err
+      hdf5.problems.push(`${path}: ${err.message}`)
+      return
+    }
+    const h5Path = path.replace(/\.mrd$/i, '') + '.h5'
+    const hash = createHash('sha256')
+    for await (const chunk of plan.bytes()) hash.update(chunk)
+    if (plan.leftOut.length > 0) hdf5.problems.push(`${h5Path} leaves out the stream's ${plan.leftOut.join(' and ')}`)
+    files.push({ ...base, path: h5Path, sha256: hash.digest('hex'), size: plan.size, type: 'application/x-hdf5', kind: 'HDF5', name: h5Path.slice(h5Path.lastIndexOf('/') + 1), madeFrom: path })
+    entries.push({ path: h5Path, size: plan.size, read: () => plan.bytes() })
+    hdf5.written.push(h5Path)
+  }
   const ensure = async (file: ResultFile): Promise<void> => {
     try {
       const info = await blobService.ensure(file.sha256)
@@ -108,6 +135,7 @@ export async function planExport (context: PeerContext, patient: Patient, exams:
             const path = `${kind}/${sixDigits('EX', examNumber)}/${sixDigits('TK', taskNumber)}/${safeName(file.name)}`
             files.push({ ...base, path, kind })
             entries.push(blobEntry(path, file))
+            if (kind === 'RAW' && file.type === MRD_STREAM_TYPE) await addHdf5(path, file, base)
           }
         }
       }
@@ -136,7 +164,7 @@ export async function planExport (context: PeerContext, patient: Patient, exams:
     patient,
     exams: examRecords,
     dicomdir,
-    hdf5: { written: false, reason: HDF5_REASON },
+    hdf5: hdf5Summary(hdf5.written, hdf5.problems),
     files
   }
   entries.push(bytesEntry(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8')))
