@@ -16,17 +16,32 @@ export class ShAccountMenu extends SessionElement {
     dialog { border: 1px solid var(--sh-border); border-radius: 10px; padding: 20px; background: var(--sh-surface); color: var(--sh-text); box-shadow: var(--sh-shadow); width: min(380px, 92vw); }
     dialog::backdrop { background: rgba(0, 0, 0, 0.45); }
     form { display: flex; flex-direction: column; gap: 12px; margin-top: 12px; }
+    /* on a phone the bar has room for the icon only; the button's label still names the user */
+    @media (max-width: 600px) { .username { display: none; } }
   `]
 
   @state() private open = false
   @state() private errors: FieldErrors = {}
   @state() private saved = false
   @query('dialog') private dialog!: HTMLDialogElement
+  @query('button[aria-haspopup]') private menuButton!: HTMLButtonElement
 
   // closes the menu on a click elsewhere, or on Escape
   private readonly outsideClicks = new DocumentClickController(this, (event: Event): void => {
     if (this.open && !event.composedPath().includes(this)) this.open = false
-  }, () => { this.open = false })
+  }, () => { this.close() })
+
+  /** Closes the menu; the focus goes back to its button when it was inside the menu. */
+  private close (): void {
+    if (!this.open) return
+    this.open = false
+    if (this.renderRoot.querySelector('.panel')?.contains((this.renderRoot as ShadowRoot).activeElement) === true) this.menuButton.focus()
+  }
+
+  private toggleMenu (): void {
+    this.open = !this.open
+    if (this.open) this.updateComplete.then(() => { this.renderRoot.querySelector<HTMLElement>('[role="menuitem"]')?.focus() }).catch(() => {})
+  }
 
   private openPasswordDialog (): void {
     this.open = false
@@ -59,9 +74,9 @@ export class ShAccountMenu extends SessionElement {
   override render (): unknown {
     const user = this.session.user
     if (user === undefined) return ''
-    return html`<div class="pop ${this.open ? 'open' : ''}" @keydown=${(e: KeyboardEvent) => { if (e.key === 'Escape') this.open = false }}>
-      <button class="ghost" aria-haspopup="menu" aria-expanded=${String(this.open)} data-testid="account-menu" @click=${() => { this.open = !this.open }}>
-        ${icon('user')}<span>${user.username}</span>${icon('chevronDown')}
+    return html`<div class="pop ${this.open ? 'open' : ''}">
+      <button class="ghost" aria-haspopup="menu" aria-expanded=${String(this.open)} aria-label="Account of ${user.username}" title="Account of ${user.username}" data-testid="account-menu" @click=${this.toggleMenu}>
+        ${icon('user')}<span class="username">${user.username}</span>${icon('chevronDown')}
       </button>
       <div class="panel" role="menu">
         <div class="who"><strong>${user.firstName} ${user.lastName}</strong><div class="role">${user.role}${user.role === 'viewer' ? ' · read only' : ''}</div></div>

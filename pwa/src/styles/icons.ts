@@ -7,6 +7,7 @@ const PATHS = {
   plus: svg`<path d="M12 5v14M5 12h14"/>`,
   edit: svg`<path d="M4 20h4L19 9l-4-4L4 16v4z"/><path d="M14 6l4 4"/>`,
   trash: svg`<path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13"/><path d="M10 11v6M14 11v6"/>`,
+  menu: svg`<path d="M4 6h16M4 12h16M4 18h16"/>`,
   more: svg`<circle cx="5" cy="12" r="1.4"/><circle cx="12" cy="12" r="1.4"/><circle cx="19" cy="12" r="1.4"/>`,
   check: svg`<path d="M5 12.5l4.5 4.5L19 7.5"/>`,
   close: svg`<path d="M6 6l12 12M18 6L6 18"/>`,

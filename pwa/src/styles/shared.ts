@@ -45,6 +45,9 @@ export const sharedStyles = css`
   textarea { min-height: 64px; resize: vertical; }
   input[aria-invalid="true"], select[aria-invalid="true"], textarea[aria-invalid="true"] { border-color: var(--sh-danger); }
   .field-error { color: var(--sh-danger); font-size: 12px; }
+  /* a required field's label ends with a star; its input says so to assistive technology with aria-required */
+  label.required::after, .label.required::after, legend.required::after { content: " *"; color: var(--sh-danger); }
+  .required-note { font-size: 12px; color: var(--sh-text-muted); }
   .form-error { color: var(--sh-danger); background: var(--sh-danger-soft); border-radius: var(--sh-radius); padding: 8px 10px; }
   .notice { color: var(--sh-text); background: var(--sh-info-soft); border-radius: var(--sh-radius); padding: 8px 10px; }
   .form-grid { display: grid; gap: 12px; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); }

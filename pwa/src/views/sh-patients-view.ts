@@ -1,8 +1,10 @@
 // Patients: a table (ID, names, birthday, sex, height, weight, added, updated, comment), "+" opens a
-// create form, rows edit inline, delete asks "Are you sure?", a row opens the patient.
+// create form, rows edit inline, delete asks "Are you sure?", a row opens the patient. The forms check
+// every field at once and show each error under its field, in the words of its label; on a phone the
+// table's rows become stacked cards, each value beside its column's name.
 import { css, html, nothing } from 'lit'
 import { customElement, query, state } from 'lit/decorators.js'
-import { SEXES } from '../../../protocol/lab/index.ts'
+import { SEXES, validatePatientPatch } from '../../../protocol/lab/index.ts'
 import type { Patient, PatientInput, PatientPatch } from '../../../protocol/lab/index.ts'
 import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
@@ -10,13 +12,36 @@ import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
 import '../components/sh-file-import.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
-import { errorsFromMessage, fieldError, formError, invalid } from '../components/form-errors.ts'
-import type { FieldErrors } from '../components/form-errors.ts'
+import { errorsFromMessage, fieldError, fieldErrors, focusFirstField, focusFirstInvalid, formError, invalid } from '../components/form-errors.ts'
+import type { FieldErrors, FormField } from '../components/form-errors.ts'
 import { SEX_LABELS, formatDate, numberOrUndefined, patientName } from './format.ts'
 
-const FIELDS = ['mrn', 'firstName', 'lastName', 'birthDate', 'sex', 'heightCm', 'weightKg', 'comment'] as const
-
 interface Draft { mrn: string, firstName: string, lastName: string, birthDate: string, sex: string, heightCm: string, weightKg: string, comment: string }
+
+const FIELDS: ReadonlyArray<FormField & { name: keyof Draft }> = [
+  { name: 'mrn', label: 'Patient ID (MRN)' },
+  { name: 'firstName', label: 'First name', required: true },
+  { name: 'lastName', label: 'Last name', required: true },
+  { name: 'birthDate', label: 'Birthday', required: true },
+  { name: 'sex', label: 'Sex', required: true },
+  { name: 'heightCm', label: 'Height (cm)' },
+  { name: 'weightKg', label: 'Weight (kg)' },
+  { name: 'comment', label: 'Comment' }
+]
+const FIELD = Object.fromEntries(FIELDS.map((f) => [f.name, f])) as Record<keyof Draft, FormField>
+
+/** The lab model's objection to one field of a draft, or undefined; an empty optional field is fine. */
+function checkField (name: string, value: string): string | undefined {
+  if (value.trim() === '') return undefined
+  const raw = name === 'heightCm' || name === 'weightKg' ? numberOrUndefined(value) : value
+  const checked = validatePatientPatch({ [name]: raw }, new Date())
+  return checked.ok ? undefined : checked.error
+}
+
+/** Every error of a draft at once, in plain words. */
+function draftErrors (d: Draft): FieldErrors {
+  return fieldErrors(FIELDS, { ...d }, checkField)
+}
 
 const EMPTY: Draft = { mrn: '', firstName: '', lastName: '', birthDate: '', sex: 'NOT_GIVEN', heightCm: '', weightKg: '', comment: '' }
 
@@ -52,7 +77,26 @@ export class ShPatientsView extends SessionElement {
     td a:hover { text-decoration: underline; }
     tr.editing td { background: var(--sh-primary-soft); }
     tr.error-row td { padding-top: 0; background: var(--sh-primary-soft); }
+    tr.error-row ul { margin: 0; padding-left: 18px; }
     .id { color: var(--sh-text-muted); }
+    /* Phones: each patient is a stacked card of "column: value" lines instead of an 11 columns wide row. */
+    @media (max-width: 700px) {
+      :host { padding: 12px; }
+      .table-wrap { border: none; overflow: visible; }
+      table.table, .table tbody, .table tr, .table td { display: block; width: 100%; }
+      .table thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+      .table tr { border: 1px solid var(--sh-border); border-radius: 8px; margin-bottom: 8px; padding: 6px 0; background: var(--sh-surface); }
+      .table td { display: grid; grid-template-columns: 9em minmax(0, 1fr); gap: 8px; border: none; padding: 4px 12px; text-align: left; }
+      .table td.num { text-align: left; }
+      .table td::before { content: attr(data-label); font-size: 12px; font-weight: 600; color: var(--sh-text-muted); }
+      .table td:empty, .table td.blank { display: none; }
+      td.comment { max-width: none; white-space: normal; }
+      .table td::before { font-family: var(--sh-font); }
+      td.actions { display: flex; gap: 8px; width: auto; }
+      td.actions::before { content: none; }
+      td.empty, tr.error-row td { display: block; }
+      td.empty::before, tr.error-row td::before { content: none; }
+    }
   `]
 
   @state() private search = ''
@@ -71,9 +115,20 @@ export class ShPatientsView extends SessionElement {
     return all.filter((p) => [p.id, p.mrn ?? '', p.firstName, p.lastName, p.birthDate, p.comment ?? '', `${p.lastName}, ${p.firstName}`].some((v) => v.toLowerCase().includes(q)))
   }
 
+  private openCreate (): void {
+    this.creating = true
+    this.updateComplete.then(() => { focusFirstField(this.renderRoot.querySelector('form.create')) }).catch(() => {})
+  }
+
   private handleCreate (event: SubmitEvent): void {
     event.preventDefault()
     const d = this.createDraft
+    const errors = draftErrors(d)
+    if (Object.keys(errors).length > 0) {
+      this.createErrors = errors
+      this.updateComplete.then(() => { focusFirstInvalid(this.renderRoot.querySelector('form.create')) }).catch(() => {})
+      return
+    }
     const input: PatientInput = { firstName: d.firstName, lastName: d.lastName, birthDate: d.birthDate, sex: d.sex as PatientInput['sex'] }
     const height = numberOrUndefined(d.heightCm)
     const weight = numberOrUndefined(d.weightKg)
@@ -88,6 +143,7 @@ export class ShPatientsView extends SessionElement {
       this.createErrors = {}
     } catch (err) {
       this.createErrors = errorsFromMessage((err as Error).message, FIELDS)
+      this.updateComplete.then(() => { focusFirstInvalid(this.renderRoot.querySelector('form.create')) }).catch(() => {})
     }
   }
 
@@ -99,6 +155,12 @@ export class ShPatientsView extends SessionElement {
 
   private saveEdit (p: Patient): void {
     const d = this.editDraft
+    const errors = draftErrors(d)
+    if (Object.keys(errors).length > 0) {
+      this.editErrors = errors
+      this.updateComplete.then(() => { focusFirstInvalid(this.renderRoot.querySelector('tr.editing')) }).catch(() => {})
+      return
+    }
     const patch: PatientPatch = { firstName: d.firstName, lastName: d.lastName, birthDate: d.birthDate, sex: d.sex as PatientPatch['sex'] }
     patch.heightCm = numberOrUndefined(d.heightCm) ?? null
     patch.weightKg = numberOrUndefined(d.weightKg) ?? null
@@ -128,40 +190,54 @@ export class ShPatientsView extends SessionElement {
     this.router.navigate(`/patients/${encodeURIComponent(p.id)}`)
   }
 
-  private input (draft: Draft, key: keyof Draft, update: (d: Draft) => void, errors: FieldErrors, prefix: string, label: string, type = 'text'): unknown {
+  /**
+   * The input of a field. Heights and weights are text with a decimal keypad, so that what was typed
+   * reaches the check (a number input hands over nothing for "1,,5" and the error would be lost).
+   */
+  private input (draft: Draft, key: keyof Draft, update: (d: Draft) => void, errors: FieldErrors, prefix: string, type = 'text'): unknown {
     const id = `${prefix}${key}`
+    const { label, required } = FIELD[key]
     const onInput = (e: Event): void => { update({ ...draft, [key]: (e.target as HTMLInputElement).value }) }
+    const describedBy = errors[key] !== undefined ? `${prefix}${key}-error` : nothing
     if (key === 'sex') {
-      return html`<select id=${id} aria-label=${label} .value=${draft.sex} @change=${onInput} aria-invalid=${invalid(errors, key)} aria-describedby="${prefix}${key}-error">
+      return html`<select id=${id} aria-label=${label} .value=${draft.sex} @change=${onInput} aria-required="true" aria-invalid=${invalid(errors, key)} aria-describedby=${describedBy}>
         ${SEXES.map((s) => html`<option value=${s} ?selected=${draft.sex === s}>${SEX_LABELS[s]}</option>`)}
       </select>`
     }
-    return html`<input id=${id} aria-label=${label} type=${type} .value=${draft[key]} @input=${onInput}
-      inputmode=${type === 'number' ? 'decimal' : 'text'} aria-invalid=${invalid(errors, key)} aria-describedby="${prefix}${key}-error">`
+    return html`<input id=${id} aria-label=${label} type=${type === 'number' ? 'text' : type} .value=${draft[key]} @input=${onInput}
+      inputmode=${type === 'number' ? 'decimal' : nothing} aria-required=${required === true ? 'true' : nothing} aria-invalid=${invalid(errors, key)} aria-describedby=${describedBy}>`
+  }
+
+  private readonly closeCreate = (): void => {
+    this.creating = false
+    this.createErrors = {}
+    this.updateComplete.then(() => { this.renderRoot.querySelector<HTMLElement>('button.new-patient')?.focus() }).catch(() => {})
   }
 
   private renderCreate (): unknown {
     const d = this.createDraft
     const set = (next: Draft): void => { this.createDraft = next }
     const e = this.createErrors
-    const field = (key: keyof Draft, label: string, type = 'text'): unknown => html`<div class="field">
-      <label for="new-${key}">${label}</label>${this.input(d, key, set, e, 'new-', label, type)}${fieldError(e, key, 'new-')}
+    const field = (key: keyof Draft, type = 'text'): unknown => html`<div class="field">
+      <label for="new-${key}" class=${FIELD[key].required === true ? 'required' : ''}>${FIELD[key].label}</label>${this.input(d, key, set, e, 'new-', type)}${fieldError(e, key, 'new-')}
     </div>`
-    return html`<form class="card create" @submit=${this.handleCreate} novalidate aria-labelledby="create-title">
+    return html`<form class="card create" @submit=${this.handleCreate} novalidate aria-labelledby="create-title"
+      @keydown=${(ev: KeyboardEvent) => { if (ev.key === 'Escape') this.closeCreate() }}>
       <h2 id="create-title">New patient</h2>
+      <p class="required-note">Fields marked <span aria-hidden="true">*</span> are required.</p>
       <div class="form-grid">
-        ${field('mrn', 'Patient ID (MRN)')}
-        ${field('firstName', 'First name')}
-        ${field('lastName', 'Last name')}
-        ${field('birthDate', 'Birthday', 'date')}
-        ${field('sex', 'Sex')}
-        ${field('heightCm', 'Height (cm)', 'number')}
-        ${field('weightKg', 'Weight (kg)', 'number')}
-        ${field('comment', 'Comment')}
+        ${field('mrn')}
+        ${field('firstName')}
+        ${field('lastName')}
+        ${field('birthDate', 'date')}
+        ${field('sex')}
+        ${field('heightCm', 'number')}
+        ${field('weightKg', 'number')}
+        ${field('comment')}
       </div>
       ${formError(e)}
       <div class="form-actions">
-        <button type="button" @click=${() => { this.creating = false; this.createErrors = {} }}>Cancel</button>
+        <button type="button" @click=${this.closeCreate}>Cancel</button>
         <button type="submit" class="primary">Create patient</button>
       </div>
     </form>`
@@ -172,36 +248,37 @@ export class ShPatientsView extends SessionElement {
       const d = this.editDraft
       const set = (next: Draft): void => { this.editDraft = next }
       const e = this.editErrors
-      const errorText = Object.values(e)[0]
+      const messages = FIELDS.filter((f) => e[f.name] !== undefined).map((f) => html`<li id="edit-${f.name}-error">${e[f.name]}</li>`)
+      if (e[''] !== undefined) messages.push(html`<li>${e['']}</li>`)
       return html`<tr class="editing" @keydown=${(ev: KeyboardEvent) => { if (ev.key === 'Enter') this.saveEdit(p); if (ev.key === 'Escape') this.editingId = undefined }}>
-        <td>${this.input(d, 'mrn', set, e, 'edit-', 'Patient ID (MRN)')}</td>
-        <td>${this.input(d, 'lastName', set, e, 'edit-', 'Last name')}</td>
-        <td>${this.input(d, 'firstName', set, e, 'edit-', 'First name')}</td>
-        <td>${this.input(d, 'birthDate', set, e, 'edit-', 'Birthday', 'date')}</td>
-        <td>${this.input(d, 'sex', set, e, 'edit-', 'Sex')}</td>
-        <td class="num">${this.input(d, 'heightCm', set, e, 'edit-', 'Height (cm)', 'number')}</td>
-        <td class="num">${this.input(d, 'weightKg', set, e, 'edit-', 'Weight (kg)', 'number')}</td>
-        <td>${formatDate(p.createdAt)}</td>
-        <td>${formatDate(p.updatedAt)}</td>
-        <td>${this.input(d, 'comment', set, e, 'edit-', 'Comment')}</td>
+        <td data-label="ID">${this.input(d, 'mrn', set, e, 'edit-')}</td>
+        <td data-label="Last name">${this.input(d, 'lastName', set, e, 'edit-')}</td>
+        <td data-label="First name">${this.input(d, 'firstName', set, e, 'edit-')}</td>
+        <td data-label="Birthday">${this.input(d, 'birthDate', set, e, 'edit-', 'date')}</td>
+        <td data-label="Sex">${this.input(d, 'sex', set, e, 'edit-')}</td>
+        <td class="num" data-label="Height (cm)">${this.input(d, 'heightCm', set, e, 'edit-', 'number')}</td>
+        <td class="num" data-label="Weight (kg)">${this.input(d, 'weightKg', set, e, 'edit-', 'number')}</td>
+        <td data-label="Added">${formatDate(p.createdAt)}</td>
+        <td data-label="Updated">${formatDate(p.updatedAt)}</td>
+        <td data-label="Comment">${this.input(d, 'comment', set, e, 'edit-')}</td>
         <td class="actions">
           <button class="icon small primary" aria-label="Save" title="Save" @click=${() => { this.saveEdit(p) }}>${icon('check')}</button>
           <button class="icon small" aria-label="Cancel" title="Cancel" @click=${() => { this.editingId = undefined }}>${icon('close')}</button>
         </td>
       </tr>
-      ${errorText !== undefined ? html`<tr class="error-row"><td colspan="11"><span class="field-error" role="alert">${errorText}</span></td></tr>` : nothing}`
+      ${messages.length > 0 ? html`<tr class="error-row"><td colspan="11"><ul class="field-error" role="alert">${messages}</ul></td></tr>` : nothing}`
     }
     return html`<tr class="clickable" @click=${(e: Event) => { this.openRow(e, p) }}>
-      <td class="mono id" title=${p.mrn !== undefined ? `Patient ID ${p.mrn} (lab id ${p.id})` : `lab id ${p.id}: no patient ID (MRN) given`}>${p.mrn ?? html`<span class="muted">${p.id.slice(0, 8)}</span>`}</td>
-      <td><a href="/patients/${encodeURIComponent(p.id)}">${p.lastName}</a></td>
-      <td>${p.firstName}</td>
-      <td>${formatDate(p.birthDate)}</td>
-      <td>${SEX_LABELS[p.sex] ?? p.sex}</td>
-      <td class="num">${p.heightCm ?? ''}</td>
-      <td class="num">${p.weightKg ?? ''}</td>
-      <td>${formatDate(p.createdAt)}</td>
-      <td>${formatDate(p.updatedAt)}</td>
-      <td class="comment" title=${p.comment ?? ''}>${p.comment ?? ''}</td>
+      <td class="mono id" data-label="ID" title=${p.mrn !== undefined ? `Patient ID ${p.mrn} (lab id ${p.id})` : `lab id ${p.id}: no patient ID (MRN) given`}>${p.mrn ?? html`<span class="muted">${p.id.slice(0, 8)}</span>`}</td>
+      <td data-label="Last name"><a href="/patients/${encodeURIComponent(p.id)}">${p.lastName}</a></td>
+      <td data-label="First name">${p.firstName}</td>
+      <td data-label="Birthday">${formatDate(p.birthDate)}</td>
+      <td data-label="Sex">${SEX_LABELS[p.sex] ?? p.sex}</td>
+      <td class="num ${p.heightCm === undefined ? 'blank' : ''}" data-label="Height (cm)">${p.heightCm ?? ''}</td>
+      <td class="num ${p.weightKg === undefined ? 'blank' : ''}" data-label="Weight (kg)">${p.weightKg ?? ''}</td>
+      <td data-label="Added">${formatDate(p.createdAt)}</td>
+      <td data-label="Updated">${formatDate(p.updatedAt)}</td>
+      <td class="comment ${p.comment === undefined ? 'blank' : ''}" data-label="Comment" title=${p.comment ?? ''}>${p.comment ?? ''}</td>
       <td class="actions">${canEdit
         ? html`<button class="icon small ghost" aria-label="Edit ${patientName(p)}" title="Edit" @click=${() => { this.startEdit(p) }}>${icon('edit')}</button>
           <button class="icon small ghost" aria-label="Delete ${patientName(p)}" title="Delete" @click=${() => { this.removePatient(p).catch(() => {}) }}>${icon('trash')}</button>`
@@ -220,7 +297,7 @@ export class ShPatientsView extends SessionElement {
           .value=${this.search} @input=${(e: Event) => { this.search = (e.target as HTMLInputElement).value }}></div>
         <span class="spacer"></span>
         ${this.session.canEditPatients ? html`<button @click=${() => { this.router.navigate('/worklist') }} aria-label="From worklist">${icon('download')} From worklist</button>` : nothing}
-        ${canEdit ? html`<button class="primary" @click=${() => { this.creating = true }} ?disabled=${this.creating} aria-label="New patient">${icon('plus')} New patient</button>` : html`<span class="muted">Read only</span>`}
+        ${canEdit ? html`<button class="primary new-patient" @click=${this.openCreate} ?disabled=${this.creating} aria-label="New patient">${icon('plus')} New patient</button>` : html`<span class="muted">Read only</span>`}
       </header>
       ${this.creating ? this.renderCreate() : nothing}
       ${canEdit ? html`<sh-file-import></sh-file-import>` : nothing}

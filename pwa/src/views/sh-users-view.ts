@@ -1,22 +1,43 @@
 // Users (admins only): username, names, e-mail, role, last activity, last login; create, change
 // role, set password, delete. These go to the hub's REST API, which hashes passwords and refuses to
-// remove or demote the last admin, so this page needs the hub in reach.
+// remove or demote the last admin, so this page needs the hub in reach. The new-user form checks every
+// field at once and shows each error under its field before anything is sent.
 import { css, html, nothing } from 'lit'
 import { customElement, query, state } from 'lit/decorators.js'
-import { ROLES } from '../../../protocol/lab/index.ts'
+import { ROLES, validateUserInput, validateUserPatch } from '../../../protocol/lab/index.ts'
 import type { Role } from '../../../protocol/lab/index.ts'
 import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
-import { errorsFromMessage, fieldError, formError, invalid } from '../components/form-errors.ts'
-import type { FieldErrors } from '../components/form-errors.ts'
+import { errorsFromMessage, fieldError, fieldErrors, focusFirstField, focusFirstInvalid, formError, invalid } from '../components/form-errors.ts'
+import type { FieldErrors, FormField } from '../components/form-errors.ts'
 import type { PublicUser } from '../services/api.ts'
 import { HubUnreachableError } from '../services/api.ts'
 import { formatDateTime } from './format.ts'
 
-const FIELDS = ['username', 'firstName', 'lastName', 'email', 'role', 'password'] as const
+const FIELDS: readonly FormField[] = [
+  { name: 'username', label: 'Username', required: true },
+  { name: 'firstName', label: 'First name', required: true },
+  { name: 'lastName', label: 'Last name', required: true },
+  { name: 'email', label: 'E-mail' },
+  { name: 'role', label: 'Role', required: true },
+  { name: 'password', label: 'Password', required: true }
+]
+const LABEL = Object.fromEntries(FIELDS.map((f) => [f.name, f.label]))
+
+/** What the lab model says of one field of a new user; a password needs at least 12 characters, as the hub asks. */
+function checkField (name: string, value: string): string | undefined {
+  if (name === 'password') return [...value].length < 12 ? 'password must be at least 12 characters long' : undefined
+  if (name === 'username') {
+    // a username is given once, so no patch checks it: a user made of it and otherwise valid fields does
+    const made = validateUserInput({ username: value, firstName: 'x', lastName: 'x', email: '', role: 'viewer', passwordHash: 'x' })
+    return made.ok ? undefined : made.error
+  }
+  const checked = validateUserPatch({ [name]: value.trim() })
+  return checked.ok ? undefined : checked.error
+}
 
 @customElement('sh-users-view')
 export class ShUsersView extends SessionElement {
@@ -62,8 +83,10 @@ export class ShUsersView extends SessionElement {
     const form = event.target as HTMLFormElement
     const data = new FormData(form)
     const value = (k: string): string => String(data.get(k) ?? '').trim()
-    if ([...String(data.get('password') ?? '')].length < 12) {
-      this.errors = { password: 'password must be at least 12 characters long' }
+    const errors = fieldErrors(FIELDS, Object.fromEntries(FIELDS.map((f) => [f.name, String(data.get(f.name) ?? '')])), checkField)
+    if (Object.keys(errors).length > 0) {
+      this.errors = errors
+      this.updateComplete.then(() => { focusFirstInvalid(form) }).catch(() => {})
       return
     }
     try {
@@ -80,7 +103,19 @@ export class ShUsersView extends SessionElement {
       await this.reload()
     } catch (err) {
       this.errors = errorsFromMessage((err as Error).message, FIELDS)
+      this.updateComplete.then(() => { focusFirstInvalid(form) }).catch(() => {})
     }
+  }
+
+  private openCreate (): void {
+    this.creating = true
+    this.updateComplete.then(() => { focusFirstField(this.renderRoot.querySelector('form.create')) }).catch(() => {})
+  }
+
+  private readonly closeCreate = (): void => {
+    this.creating = false
+    this.errors = {}
+    this.updateComplete.then(() => { this.renderRoot.querySelector<HTMLElement>('button.new-user')?.focus() }).catch(() => {})
   }
 
   private async changeRole (user: PublicUser, role: Role): Promise<void> {
@@ -125,28 +160,32 @@ export class ShUsersView extends SessionElement {
 
   private renderCreate (): unknown {
     const e = this.errors
+    const required = (name: string): boolean => FIELDS.some((f) => f.name === name && f.required === true)
     const field = (name: string, label: string, type = 'text', autocomplete = 'off'): unknown => html`<div class="field">
-      <label for="u-${name}">${label}</label>
-      <input id="u-${name}" name=${name} type=${type} autocomplete=${autocomplete} aria-invalid=${invalid(e, name)} aria-describedby="${name}-error">
+      <label for="u-${name}" class=${required(name) ? 'required' : ''}>${label}</label>
+      <input id="u-${name}" name=${name} type=${type} autocomplete=${autocomplete} aria-required=${required(name) ? 'true' : 'false'}
+        aria-invalid=${invalid(e, name)} aria-describedby=${e[name] !== undefined ? `${name}-error` : nothing}>
       ${fieldError(e, name)}
     </div>`
-    return html`<form class="card create" @submit=${this.handleCreate} novalidate aria-labelledby="new-user">
+    return html`<form class="card create" @submit=${this.handleCreate} novalidate aria-labelledby="new-user"
+      @keydown=${(ev: KeyboardEvent) => { if (ev.key === 'Escape') this.closeCreate() }}>
       <h2 id="new-user">New user</h2>
+      <p class="required-note">Fields marked <span aria-hidden="true">*</span> are required.</p>
       <div class="form-grid">
-        ${field('username', 'Username')}
-        ${field('firstName', 'First name')}
-        ${field('lastName', 'Last name')}
-        ${field('email', 'E-mail', 'email')}
+        ${field('username', LABEL.username)}
+        ${field('firstName', LABEL.firstName)}
+        ${field('lastName', LABEL.lastName)}
+        ${field('email', LABEL.email, 'email')}
         <div class="field">
-          <label for="u-role">Role</label>
-          <select id="u-role" name="role" aria-invalid=${invalid(e, 'role')}>${ROLES.map((r) => html`<option value=${r} ?selected=${r === 'medical'}>${r}</option>`)}</select>
+          <label for="u-role" class="required">${LABEL.role}</label>
+          <select id="u-role" name="role" aria-required="true" aria-invalid=${invalid(e, 'role')}>${ROLES.map((r) => html`<option value=${r} ?selected=${r === 'medical'}>${r}</option>`)}</select>
           ${fieldError(e, 'role')}
         </div>
         ${field('password', 'Password (12+ characters)', 'password', 'new-password')}
       </div>
       ${formError(e)}
       <div class="form-actions">
-        <button type="button" @click=${() => { this.creating = false; this.errors = {} }}>Cancel</button>
+        <button type="button" @click=${this.closeCreate}>Cancel</button>
         <button type="submit" class="primary">Create user</button>
       </div>
     </form>`
@@ -157,7 +196,7 @@ export class ShUsersView extends SessionElement {
     return html`
       <header>
         <h1>Users</h1><span class="spacer"></span>
-        <button class="primary" ?disabled=${this.creating} @click=${() => { this.creating = true }}>${icon('plus')} New user</button>
+        <button class="primary new-user" ?disabled=${this.creating} @click=${this.openCreate}>${icon('plus')} New user</button>
       </header>
       ${this.loadError !== '' ? html`<p class="form-error" role="alert">${this.loadError} <button class="small" @click=${() => { this.reload().catch(() => {}) }}>Retry</button></p>` : nothing}
       ${this.creating ? this.renderCreate() : nothing}
