@@ -19,8 +19,9 @@ import '../components/sh-history.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
 import { TASK_FORM_FIELDS } from '../components/sh-task-form.ts'
 import type { TaskFormValue } from '../components/sh-task-form.ts'
-import { errorsFromMessage, fieldError, formError, invalid } from '../components/form-errors.ts'
-import type { FieldErrors } from '../components/form-errors.ts'
+import { validateExamPatch, validateWorkflowPatch } from '../../../protocol/lab/index.ts'
+import { errorsFromMessage, fieldError, fieldErrors, focusFirstField, focusFirstInvalid, formError, invalid } from '../components/form-errors.ts'
+import type { FieldErrors, FormField } from '../components/form-errors.ts'
 import { loadImageViewer, loadRawViewer } from './load-viewer.ts'
 import { examNote, taskNote, workflowNote } from '../components/run-state.ts'
 import { resultsByRun, runFileName } from '../../../protocol/lab/index.ts'
@@ -35,6 +36,14 @@ type Selection =
 
 const CALIBRATION_LABELS: Record<string, string> = { FREQUENCY: 'Frequency', FLIP_ANGLE: 'Flip angle', SHIM: 'Shims' }
 const TYPE_LABEL: Record<string, string> = { ACQUISITION: 'Acquisition', RECONSTRUCTION: 'Reconstruction', PROCESSING: 'Processing' }
+
+/** The fields of the exam and workflow forms, as their labels name them. */
+const ENTITY_FIELDS: readonly FormField[] = [
+  { name: 'name', label: 'Name', required: true },
+  { name: 'description', label: 'Description' },
+  { name: 'indication', label: 'Indication' },
+  { name: 'accessionNumber', label: 'Accession number' }
+]
 
 @customElement('sh-acquisition-view')
 export class ShAcquisitionView extends SessionElement {
@@ -78,7 +87,16 @@ export class ShAcquisitionView extends SessionElement {
     .results li { margin: 4px 0; }
     .hint { color: var(--sh-text-muted); padding: 40px; text-align: center; }
     sh-image-viewer { height: 560px; border: 1px solid var(--sh-border); border-radius: 8px; overflow: hidden; }
-    @media (max-width: 900px) { :host { grid-template-columns: 1fr; } aside { max-height: 50vh; } }
+    dl.details dd { overflow-wrap: anywhere; }
+    .pane-actions { display: flex; gap: 8px; flex-wrap: wrap; }
+    /* Portrait tablets and phones: patient, tree and details stacked in one scrolling column, never drawn over each other. */
+    @media (max-width: 900px) {
+      :host { display: flex; flex-direction: column; overflow: auto; }
+      aside { flex: none; border-right: none; border-bottom: 1px solid var(--sh-border); }
+      .tree { flex: none; overflow: visible; }
+      section { flex: none; overflow: visible; padding: 16px 12px; }
+    }
+    @media (max-width: 600px) { dl.details { grid-template-columns: minmax(0, 9em) minmax(0, 1fr); } }
   `]
 
   /** the patient shown */
@@ -121,10 +139,18 @@ export class ShAcquisitionView extends SessionElement {
     this.errors = {}
     this.menuFor = undefined
     this.addMenu = false
+    // a form that opens takes the focus on its first field
+    if (selection.kind.startsWith('new-') || ('editing' in selection && selection.editing)) {
+      this.updateComplete.then(async () => {
+        const taskForm = this.renderRoot.querySelector('sh-task-form')
+        await taskForm?.updateComplete
+        focusFirstField(taskForm?.shadowRoot ?? this.renderRoot.querySelector('section form'))
+      }).catch(() => {})
+    }
   }
 
   /** Runs a change; on a validation error the message goes next to its field. */
-  private attempt (fields: readonly string[], fn: () => void): boolean {
+  private attempt (fields: ReadonlyArray<string | FormField>, fn: () => void): boolean {
     try {
       fn()
       this.errors = {}
@@ -159,7 +185,19 @@ export class ShAcquisitionView extends SessionElement {
     const indication = String(data.get('indication') ?? '')
     const accessionNumber = String(data.get('accessionNumber') ?? '')
     const sel = this.selection
-    const fields = ['name', 'description', 'indication', 'accessionNumber']
+    // every field's error at once, each under its field; the first wrong field takes the focus
+    const isExam = sel.kind === 'new-exam' || sel.kind === 'exam'
+    const fields = isExam ? ENTITY_FIELDS : ENTITY_FIELDS.slice(0, 2)
+    const errors = fieldErrors(fields, { name, description, indication, accessionNumber }, (field, value) => {
+      if (value.trim() === '') return undefined
+      const checked = isExam ? validateExamPatch({ [field]: value }) : validateWorkflowPatch({ [field]: value })
+      return checked.ok ? undefined : checked.error
+    })
+    if (Object.keys(errors).length > 0) {
+      this.errors = errors
+      this.updateComplete.then(() => { focusFirstInvalid(this.renderRoot.querySelector('section form')) }).catch(() => {})
+      return
+    }
     this.attempt(fields, () => {
       this.session.write((lab, actor) => {
         if (sel.kind === 'new-exam') {
@@ -363,11 +401,13 @@ export class ShAcquisitionView extends SessionElement {
 
   private renderEntityForm (kind: 'exam' | 'workflow', current: Exam | Workflow | undefined, heading: string): unknown {
     const e = this.errors
-    return html`<form class="card" @submit=${this.handleEntitySubmit} novalidate aria-label=${heading}>
+    return html`<form class="card" @submit=${this.handleEntitySubmit} novalidate aria-label=${heading}
+      @keydown=${(ev: KeyboardEvent) => { if (ev.key === 'Escape') this.select(current === undefined ? { kind: 'none' } : { kind, id: current.id, editing: false }) }}>
       <h2>${heading}</h2>
+      <p class="required-note">Fields marked <span aria-hidden="true">*</span> are required.</p>
       <div class="field">
-        <label for="e-name">Name</label>
-        <input id="e-name" name="name" .value=${current?.name ?? ''} required aria-invalid=${invalid(e, 'name')} aria-describedby="name-error">
+        <label for="e-name" class="required">Name</label>
+        <input id="e-name" name="name" .value=${current?.name ?? ''} aria-required="true" aria-invalid=${invalid(e, 'name')} aria-describedby="name-error">
         ${fieldError(e, 'name')}
       </div>
       <div class="field">
@@ -457,6 +497,9 @@ export class ShAcquisitionView extends SessionElement {
         <sh-send-to-pacs .examId=${exam.id}></sh-send-to-pacs>
         <sh-save-template .examId=${exam.id}></sh-save-template>
         <sh-history .patientId=${patient.id} .examId=${exam.id}></sh-history>
+        ${canEdit ? html`<div class="pane-actions">
+          <button @click=${() => { this.select({ kind: 'new-workflow', examId: exam.id }) }}>${icon('plus')} Add workflow</button>
+        </div>` : nothing}
       </div>`
     }
     if (sel.kind === 'workflow') {
@@ -471,6 +514,9 @@ export class ShAcquisitionView extends SessionElement {
           <dt>Tasks</dt><dd>${lab.tasks.list({ workflowId: workflow.id }).length}</dd>
           <dt>Created</dt><dd>${formatDateTime(workflow.createdAt)} by ${workflow.createdBy}</dd>
         </dl>
+        ${canEdit ? html`<div class="pane-actions">
+          <button @click=${() => { this.select({ kind: 'new-task', workflowId: workflow.id }) }}>${icon('plus')} Add task</button>
+        </div>` : nothing}
       </div>`
     }
     if (sel.kind === 'task') {
