@@ -608,7 +608,8 @@ export class LabSession extends EventTarget {
   /** Names for the audit log in words: users by username, devices by peer id, entities by id. */
   auditNames (): AuditNames {
     const peers = this.docs === undefined ? new Map<string, string>() : labPeerNames(this.docs.get('lab'))
-    for (const peer of this.peers()) if (peer.name !== peer.peerId) peers.set(peer.peerId, peer.name)
+    // a device by the name it joined the lab with; presence (which may name the user) only for the others
+    for (const peer of this.peers()) if (!peers.has(peer.peerId) && peer.name !== peer.peerId) peers.set(peer.peerId, peer.name)
     const lab = this.lab
     return {
       user: (username) => {
