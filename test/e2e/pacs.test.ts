@@ -116,6 +116,23 @@ describe.skipIf(!HAS_CHROMIUM || !withOrthanc)('sending images to a PACS from th
     const queue = page.getByRole('table', { name: 'Exports' })
     await expect.poll(async () => await queue.getByRole('row').count()).toBe(3)
     expect(await queue.getByRole('row').nth(2).textContent()).toMatch(new RegExp(`Exam Head of Hopper, Grace.*Orthanc.*Done.*${scanned.images}\\s*0\\s*0\\s*${scanned.images}`, 's'))
+
+    // automatic sending: ticked on an exam template, copied to the exam made from it, shown on the exam
+    const template = (await env.hub.api('POST', '/api/v1/templates/exams', { name: 'Knee routine' })).body
+    await page.goto(`${env.hub.baseUrl}/library?tab=templates`)
+    await page.getByRole('option', { name: 'Knee routine' }).click()
+    const automatic = page.getByRole('group', { name: 'Send automatically: Knee routine' })
+    await automatic.getByRole('checkbox', { name: 'Orthanc' }).check()
+    const destinationId = stored[0].id as string
+    await eventually(async () => {
+      const t = (await env.hub.api('GET', `/api/v1/templates/exams/${template.id}`)).body
+      return JSON.stringify(t.autoExportDestinationIds) === JSON.stringify([destinationId])
+    }, 10_000, 'the template sending to Orthanc on the hub')
+    await page.goto(`${env.hub.baseUrl}/patients/${encodeURIComponent(scanned.patientId)}`)
+    await page.getByRole('button', { name: 'Add exam' }).click()
+    await page.getByRole('menuitem', { name: 'Knee routine' }).click()
+    await page.getByRole('treeitem', { name: 'Exam Knee routine' }).waitFor()
+    await expect.poll(async () => await page.locator('dl.details').textContent()).toMatch(/Sends automatically to\s*Orthanc/)
     expect(errors).toEqual([])
     await context.close()
 
@@ -133,7 +150,7 @@ describe.skipIf(!HAS_CHROMIUM || !withOrthanc)('sending images to a PACS from th
       expect(await viewer.getByRole('button', { name }).count(), name).toBe(0)
     }
     await viewer.goto(`${env.hub.baseUrl}/patients/${encodeURIComponent(scanned.patientId)}`)
-    await viewer.getByRole('treeitem', { name: /^Exam / }).locator('.row.exam').click()
+    await viewer.getByRole('treeitem', { name: 'Exam Head', exact: true }).locator('.row.exam').click()
     await viewer.getByRole('status', { name: 'Export to Orthanc' }).first().waitFor()
     expect(await viewer.getByRole('button', { name: 'Send exam to PACS' }).count()).toBe(0)
     expect(viewerErrors).toEqual([])

@@ -45,7 +45,7 @@ export class ShPacsView extends SessionElement {
     .editor h2 { margin-bottom: 12px; }
     .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     td.actions { white-space: nowrap; text-align: right; width: 1%; }
-    td.test { white-space: nowrap; }
+    td.kind, td.test button { white-space: nowrap; }
     .ok { color: var(--sh-success); font-weight: 600; }
     .state { font-weight: 600; }
     .state.done { color: var(--sh-success); } .state.failed { color: var(--sh-danger); } .state.queued, .state.sending { color: var(--sh-info); }
@@ -298,7 +298,7 @@ export class ShPacsView extends SessionElement {
           ${destinations.length === 0 ? html`<tr><td colspan="5" class="empty">No destinations yet.${canEdit ? ' Add one with "New destination".' : ''}</td></tr>` : nothing}
           ${destinations.map((d) => html`<tr aria-label="Destination ${d.name}">
             <td><strong>${d.name}</strong></td>
-            <td>${KIND_LABELS[d.kind]}</td>
+            <td class="kind">${KIND_LABELS[d.kind]}</td>
             <td class="mono">${destinationAddress(d)}</td>
             <td class="test">
               ${canTest ? html`<button class="small" ?disabled=${this.echoes[d.id] === 'testing'} @click=${() => { this.test(d).catch(() => {}) }}>Test connection</button>` : nothing}
