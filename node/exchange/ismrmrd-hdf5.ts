@@ -6,15 +6,15 @@
 // The row type is libismrmrd's (dataset.c, get_hdf5type_acquisition): the header packed in 340 bytes
 // at offset 0 with ismrmrd.h's member names, traj at 344 and data at 360, 376 bytes per row.
 // Only acquisitions are written: waveforms, images and text of an MRD stream are left out (the
-// outcome counts them), as is everything else libismrmrd can put in a file.
+// plan's `leftOut` names them), as is everything else libismrmrd can put in a file.
 import type { Acquisition } from '../../protocol/mrd/types.ts'
 import { writeAcquisitionHeader } from '../../protocol/mrd/acquisition-header.ts'
 import { MrdStreamDecoder } from '../../protocol/mrd/stream-decoder.ts'
 import type { MrdMessage } from '../../protocol/mrd/stream.ts'
 import { utf8Encode } from '../../protocol/mrd/bytes.ts'
 import {
-  Hdf5FileLayout, Hdf5WriteError, arrayOf, encodeVlenElement, float32, int32, littleEndianBytes, packedCompound, uint16, uint32,
-  uint64, type Hdf5Type
+  Hdf5FileLayout, Hdf5WriteError, VLEN_DISK_SIZE, arrayOf, encodeVlenElement, float32, int32, littleEndianBytes, packedCompound, uint16,
+  uint32, uint64, type Hdf5Type
 } from './hdf5-writer.ts'
 
 /** ISMRMRD_EncodingCounters, 34 bytes. */
@@ -119,7 +119,7 @@ export async function planIsmrmrdHdf5 (source: IsmrmrdHdf5Source): Promise<Plann
 
   const changed = (index: number): Hdf5WriteError => new Hdf5WriteError(`acquisition ${index} differs from when the file was laid out: the raw data changed while it was written`)
   const xmlElement = (): Uint8Array[] => {
-    const element = new Uint8Array(16)
+    const element = new Uint8Array(VLEN_DISK_SIZE)
     encodeVlenElement(new DataView(element.buffer), 0, xml.length, xml.length > 0 ? layout.heap.id(0) : undefined)
     return [element]
   }
