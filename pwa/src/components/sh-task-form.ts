@@ -265,7 +265,8 @@ export class ShTaskForm extends LitElement {
       aria-selected=${String(d.tab === id)} tabindex=${d.tab === id ? 0 : -1} ?disabled=${editing && d.tab !== id}
       @click=${() => { this.set({ tab: id }) }}
       @keydown=${(e: KeyboardEvent) => { if ((e.key === 'ArrowRight' || e.key === 'ArrowLeft') && !editing) this.set({ tab: d.tab === 'acquisition' ? 'processing' : 'acquisition' }) }}>${label}</button>`
-    return html`<form @submit=${this.handleSubmit} novalidate aria-label="Task">
+    return html`<form @submit=${this.handleSubmit} novalidate aria-label="Task"
+      @keydown=${(e: KeyboardEvent) => { if (e.key === 'Escape') this.dispatchEvent(new CustomEvent('sh-cancel', { bubbles: true, composed: true })) }}>
       <div role="tablist" aria-label="Task type">
         ${tab('acquisition', 'Acquisition task')}
         ${tab('processing', 'Reconstruction or processing task')}
@@ -273,8 +274,8 @@ export class ShTaskForm extends LitElement {
       <div id="panel" role="tabpanel" aria-labelledby="tab-${d.tab}" style="display:flex;flex-direction:column;gap:14px">
         <div class="form-grid">
           <div class="field">
-            <label for="task-name">Name</label>
-            <input id="task-name" .value=${d.name} required aria-invalid=${invalid(this.errors, 'name')} aria-describedby="name-error"
+            <label for="task-name" class="required">Name</label>
+            <input id="task-name" .value=${d.name} aria-required="true" aria-invalid=${invalid(this.errors, 'name')} aria-describedby="name-error"
               @input=${(e: Event) => { this.set({ name: (e.target as HTMLInputElement).value }) }}>
             ${fieldError(this.errors, 'name')}
           </div>

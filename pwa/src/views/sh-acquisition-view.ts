@@ -37,6 +37,9 @@ type Selection =
 const CALIBRATION_LABELS: Record<string, string> = { FREQUENCY: 'Frequency', FLIP_ANGLE: 'Flip angle', SHIM: 'Shims' }
 const TYPE_LABEL: Record<string, string> = { ACQUISITION: 'Acquisition', RECONSTRUCTION: 'Reconstruction', PROCESSING: 'Processing' }
 
+/** The fields of the task form: Name and Description spoken of by their labels; the parameters' messages name their own setting. */
+const TASK_FIELDS: ReadonlyArray<string | FormField> = TASK_FORM_FIELDS.map((name) => name === 'name' ? { name, label: 'Name' } : name === 'description' ? { name, label: 'Description' } : name)
+
 /** The fields of the exam and workflow forms, as their labels name them. */
 const ENTITY_FIELDS: readonly FormField[] = [
   { name: 'name', label: 'Name', required: true },
@@ -232,7 +235,7 @@ export class ShAcquisitionView extends SessionElement {
   private handleTaskSubmit (event: CustomEvent<TaskFormValue>): void {
     const value = event.detail
     const sel = this.selection
-    this.attempt(TASK_FORM_FIELDS, () => {
+    this.attempt(TASK_FIELDS, () => {
       this.session.write((lab, actor) => {
         if (sel.kind === 'new-task') {
           const task = lab.tasks.create({ workflowId: sel.workflowId, name: value.name, description: value.description, type: value.type, parameters: value.parameters } as never, actor)
