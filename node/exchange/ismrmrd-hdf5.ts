@@ -1,5 +1,5 @@
-// ISMRMRD HDF5 files of the lab's raw data, as libismrmrd writes them and its tools (and Gadgetron,
-// h5py, ismrmrd-python, the lab's own importer) read them:
+// ISMRMRD HDF5 files of the lab's raw data, as libismrmrd writes them and reads them (as do h5py and
+// the lab's own importer):
 //   /dataset/xml   one variable-length string: the ISMRMRD XML header
 //   /dataset/data  one row per acquisition: { head: AcquisitionHeader, traj: vlen float32,
 //                  data: vlen float32 (complex samples as re/im pairs) }
