@@ -50,7 +50,21 @@ const acquisitionParameters = {
     fovScaling: vec3,
     fovOffsetMm: vec3,
     fovRotationDeg: vec3,
-    calibrations: { type: 'array', items: { type: 'string', enum: ['FREQUENCY', 'FLIP_ANGLE', 'SHIM'] } }
+    calibrations: { type: 'array', items: { type: 'string', enum: ['FREQUENCY', 'FLIP_ANGLE', 'SHIM'] } },
+    protocol: {
+      type: 'object',
+      description: 'for a built-in sequence only: the values it is regenerated with when the task runs; a field left out keeps the built-in\'s default',
+      properties: {
+        trMs: num,
+        teMs: num,
+        flipAngleDeg: num,
+        fovMm: num,
+        matrix: { type: 'array', items: { type: 'integer' }, minItems: 2, maxItems: 2, description: '[read, phase]' },
+        slices: { type: 'integer' },
+        sliceThicknessMm: num,
+        bandwidthHzPerPixel: num
+      }
+    }
   }
 }
 const reconstructionParameters = {

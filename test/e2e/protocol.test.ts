@@ -1,9 +1,10 @@
 // The protocol card of an acquisition task in Chromium: choosing a built-in gradient echo shows its TR,
 // TE, flip angle, FOV, matrix, slices, thickness and bandwidth with their limits and the scan time;
 // changing TR or the matrix changes the scan time as the user types, a TR below the shortest is marked
-// beside its field with the shortest offered, and the task is saved with the protocol.
+// beside its field with the shortest offered, and the task is saved with the protocol, which its
+// details then show. An uploaded sequence's values are shown read-only.
 import { describe, expect, it } from 'vitest'
-import { checkProtocol } from '../../protocol/pulseq/protocol-params.ts'
+import { checkProtocol, protocolSequenceText } from '../../protocol/pulseq/protocol-params.ts'
 import { formatScanTime } from '../../pwa/src/components/sh-protocol-editor.ts'
 import { eventually } from '../support/peer-process.ts'
 import { HAS_CHROMIUM, createFirstUser, createPatient, newContext, screenshot, useBrowserLab, watchConsole } from './support.ts'
@@ -70,6 +71,29 @@ describe.skipIf(!HAS_CHROMIUM)('protocol of an acquisition task', () => {
       return tasks.find((t) => t.name === 'T1 GRE')
     }, 10_000, 'the task on the hub')
     expect(task.parameters.protocol).toMatchObject({ trMs: 50, matrix: [64, 128], flipAngleDeg: 15 })
+
+    // the task's details show the protocol it runs with
+    await page.getByRole('treeitem', { name: 'Task T1 GRE' }).getByText('T1 GRE', { exact: true }).click()
+    const details = page.getByRole('group', { name: 'Protocol' })
+    await details.getByText('Protocol of gre').waitFor()
+    await details.getByText('50 ms', { exact: true }).waitFor()
+    await details.getByText('64 × 128', { exact: true }).waitFor()
+    await details.getByText(formatScanTime(128 * 0.05), { exact: true }).waitFor()
+
+    // an uploaded sequence shows what its file says, without fields
+    const uploaded = await env.hub.api('POST', `/api/v1/sequences?name=${encodeURIComponent('SE 700')}`, protocolSequenceText('spin-echo', { trMs: 700, matrix: [32, 32] }), { 'content-type': 'text/plain' })
+    expect(uploaded.status, JSON.stringify(uploaded.body)).toBe(201)
+    await page.getByRole('button', { name: 'Actions for Anatomy' }).click()
+    await page.getByRole('menuitem', { name: 'New task' }).click()
+    await page.locator(`#sequence option[value="${uploaded.body.id as string}"]`).waitFor({ state: 'attached' })
+    await page.getByLabel('Sequence', { exact: true }).selectOption(uploaded.body.id as string)
+    const readOnly = page.getByRole('group', { name: 'Protocol' })
+    await readOnly.getByText('Protocol of SE 700 (read-only)').waitFor()
+    await readOnly.getByText('700 ms', { exact: true }).waitFor()
+    await readOnly.getByText('32 × 32', { exact: true }).waitFor()
+    await readOnly.getByText(formatScanTime(32 * 0.7), { exact: true }).waitFor()
+    expect(await readOnly.locator('input').count()).toBe(0)
+    await screenshot(page, '42-protocol-uploaded')
     expect(errors).toEqual([])
     await context.close()
   }, 180_000)

@@ -44,8 +44,9 @@ export function formatScanTime (seconds: number): string {
   return `${minutes}:${secs}`
 }
 
-function shown (value: number | undefined, digits = 2): string {
-  return value === undefined ? '—' : String(Number(value.toFixed(digits)))
+/** A value rounded for reading, with its unit; a dash when the sequence does not say. */
+function shown (value: number | undefined, digits = 2, unit = ''): string {
+  return value === undefined ? '—' : `${Number(value.toFixed(digits))}${unit}`
 }
 
 @customElement('sh-protocol-editor')
@@ -61,6 +62,7 @@ export class ShProtocolEditor extends LitElement {
     .scan-time { display: flex; align-items: baseline; gap: 8px; flex-wrap: wrap; }
     .scan-time strong { font-size: 18px; font-variant-numeric: tabular-nums; }
     dl { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 6px 12px; margin: 0; }
+    dl > div { display: flex; flex-direction: column; gap: 2px; min-width: 0; }
     dt { font-size: 12px; font-weight: 600; color: var(--sh-text-muted); }
     dd { margin: 0; font-variant-numeric: tabular-nums; }
     .toolbar { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
@@ -70,6 +72,8 @@ export class ShProtocolEditor extends LitElement {
   @property({ attribute: false }) sequence: Sequence | undefined
   /** the protocol stored with the task (undefined: the built-in's defaults) */
   @property({ attribute: false }) protocol: SequenceProtocol | undefined
+  /** shows the values without fields, as a task's details do */
+  @property({ type: Boolean }) readonly = false
 
   @state() private texts: Texts = {}
   @state() private check: ProtocolCheck | undefined
@@ -215,23 +219,29 @@ export class ShProtocolEditor extends LitElement {
 
   private renderUploaded (sequence: Sequence): unknown {
     const summary = sequence.summary ?? {}
-    const values = protocolFromSummary(summary)
     const duration = typeof summary.durationS === 'number' ? summary.durationS : undefined
-    const row = (label: string, value: string): unknown => html`<dt>${label}</dt><dd>${value}</dd>`
+    return this.renderValues(`Protocol of ${sequence.name} (read-only)`, protocolFromSummary(summary), duration,
+      'An uploaded sequence plays as it was written: its values are read from the file and cannot be changed here.')
+  }
+
+  /** The values of a protocol as a list, for a task that is shown rather than edited. */
+  private renderValues (title: string, values: SequenceProtocol & { tiMs?: number }, duration: number | undefined, note: string): unknown {
+    const row = (label: string, value: string): unknown => html`<div><dt>${label}</dt><dd>${value}</dd></div>`
     return html`<fieldset aria-label="Protocol">
-      <legend>Protocol of ${sequence.name} (read-only)</legend>
+      <legend>${title}</legend>
       <dl>
-        ${row('TR', `${shown(values.trMs)} ms`)}
-        ${row('TE', `${shown(values.teMs)} ms`)}
-        ${values.tiMs !== undefined ? row('TI', `${shown(values.tiMs)} ms`) : nothing}
-        ${row('Flip angle', `${shown(values.flipAngleDeg, 1)}°`)}
-        ${row('FOV', `${shown(values.fovMm, 1)} mm`)}
+        ${row('TR', shown(values.trMs, 2, ' ms'))}
+        ${row('TE', shown(values.teMs, 2, ' ms'))}
+        ${values.tiMs !== undefined ? row('TI', shown(values.tiMs, 2, ' ms')) : nothing}
+        ${row('Flip angle', shown(values.flipAngleDeg, 1, '°'))}
+        ${row('FOV', shown(values.fovMm, 1, ' mm'))}
         ${row('Matrix', values.matrix !== undefined ? `${values.matrix[0]} × ${values.matrix[1]}` : '—')}
         ${row('Slices', shown(values.slices, 0))}
-        ${row('Slice thickness', `${shown(values.sliceThicknessMm)} mm`)}
+        ${row('Slice thickness', shown(values.sliceThicknessMm, 2, ' mm'))}
+        ${values.bandwidthHzPerPixel !== undefined ? row('Bandwidth', shown(values.bandwidthHzPerPixel, 1, ' Hz/pixel')) : nothing}
         ${row('Scan time', duration !== undefined ? formatScanTime(duration) : '—')}
       </dl>
-      <span class="hint">An uploaded sequence plays as it was written: its values are read from the file and cannot be changed here.</span>
+      <span class="hint">${note}</span>
     </fieldset>`
   }
 
@@ -239,7 +249,12 @@ export class ShProtocolEditor extends LitElement {
     const sequence = this.sequence
     if (sequence === undefined) return nothing
     const name = this.builtin
-    return name !== undefined ? this.renderBuiltin(name) : this.renderUploaded(sequence)
+    if (name === undefined) return this.renderUploaded(sequence)
+    if (!this.readonly) return this.renderBuiltin(name)
+    const check = this.check
+    const problems = check === undefined ? [] : Object.values(check.errors)
+    return this.renderValues(`Protocol of ${name}`, check?.values ?? {}, check?.scanTimeS,
+      problems.length > 0 ? `This protocol cannot be played: ${problems.join('; ')}` : this.protocol === undefined ? `The defaults of ${name}.` : `${name} is regenerated with these values when the task runs.`)
   }
 }
 

@@ -11,6 +11,7 @@ import { DocumentClickController } from '../components/popover.ts'
 import '../components/sh-confirm-dialog.ts'
 import '../components/sh-status-badge.ts'
 import '../components/sh-task-form.ts'
+import '../components/sh-protocol-editor.ts'
 import '../components/sh-run-control.ts'
 import '../components/sh-exam-download.ts'
 import '../components/sh-send-to-pacs.ts'
@@ -546,6 +547,7 @@ export class ShAcquisitionView extends SessionElement {
             ${task.error !== undefined ? html`<dt>Error</dt><dd class="field-error">${task.error}</dd>` : nothing}
             <dt>Created</dt><dd>${formatDateTime(task.createdAt)} by ${task.createdBy}</dd>
           </dl>
+          ${task.type === 'ACQUISITION' ? html`<sh-protocol-editor readonly .sequence=${typeof p.sequenceId === 'string' ? lab.sequences.get(p.sequenceId) : undefined} .protocol=${task.parameters.protocol}></sh-protocol-editor>` : nothing}
         </div>
         <div class="card"><h2>Results</h2>${this.renderResults(lab.results.list({ taskId: task.id }))}
           ${task.status === 'FINISHED' && lab.results.list({ taskId: task.id }).some((r) => r.type === 'DICOM') ? html`<sh-send-to-pacs .taskId=${task.id}></sh-send-to-pacs>` : nothing}</div>`
