@@ -1,0 +1,88 @@
+// The first exam of a new lab, as `npm start` makes it (one peer: hub, virtual scanner, reconstruction):
+// a patient, an exam from the built-in "Head examination" template, Run exam, and nothing else edited:
+// every acquisition runs on the lab's scanner ("any scanner"), every reconstruction reads the
+// acquisition of its workflow, and the viewer shows the images of every series.
+import { describe, expect, it } from 'vitest'
+import { eventually, sleep } from '../support/peer-process.ts'
+import { HAS_CHROMIUM, createFirstUser, createPatient, newContext, screenshot, useBrowserLab, watchConsole } from './support.ts'
+
+const SCANS = ['Localiser', 'T1-weighted GRE', 'T2-weighted TSE']
+
+interface TaskRow { name: string, type: string, status: string, error?: string, parameters: { deviceId?: string, inputTaskId?: string }, id: string, results: Array<{ type: string }> }
+
+describe.skipIf(!HAS_CHROMIUM)('a new lab\'s head examination template', () => {
+  const env = useBrowserLab({ hub: { name: 'console', roles: 'hub,scanner,recon' } })
+
+  it('runs from a patient to images of every series with no edit', async () => {
+    const context = await newContext(env.browser)
+    const page = await context.newPage()
+    const errors = watchConsole(page)
+    await createFirstUser(page, env.hub)
+    await eventually(async () => ((await env.hub.api('GET', '/api/v1/devices')).body as unknown[]).length > 0, 15_000, 'the virtual scanner in the lab')
+    await createPatient(page, { firstName: 'Hana', lastName: 'Head', birthDate: '1985-06-15' })
+    await page.getByRole('link', { name: 'Head', exact: true }).click()
+
+    // one click from the patient: the exam with its workflows and tasks
+    await page.getByRole('button', { name: 'Add exam' }).click()
+    await page.getByRole('menuitem', { name: 'Head examination' }).click()
+    for (const scan of SCANS) {
+      await page.getByRole('treeitem', { name: `Task ${scan}`, exact: true }).waitFor()
+      await page.getByRole('treeitem', { name: `Task ${scan} images`, exact: true }).waitFor()
+    }
+    await screenshot(page, 'head-template-exam')
+
+    // one more to run it (the height and weight asked before any acquisition are the patient's, not the exam's)
+    await page.getByRole('button', { name: 'Run exam Head examination in order' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Before acquiring' })
+    await dialog.getByLabel('Height (cm)').fill('168')
+    await dialog.getByLabel('Weight (kg)').fill('64')
+    await dialog.getByRole('button', { name: /^Start/ }).click()
+
+    // every task ends; one that fails says why at once
+    let tasks: TaskRow[] = []
+    for (const end = Date.now() + 120_000; ;) {
+      tasks = (await env.hub.api('GET', '/api/v1/tasks')).body as TaskRow[]
+      const failed = tasks.find((t) => t.status === 'ERROR' || t.status === 'CANCELLED')
+      if (failed !== undefined) throw new Error(`${failed.name} ended ${failed.status}: ${failed.error ?? ''}`)
+      if (tasks.length === 2 * SCANS.length && tasks.every((t) => t.status === 'FINISHED')) break
+      if (Date.now() > end) throw new Error(`not every task finished within 2 minutes: ${tasks.map((t) => `${t.name} ${t.status}`).join(', ')}`)
+      await sleep(500)
+    }
+    for (const scan of SCANS) {
+      for (const name of [scan, `${scan} images`]) {
+        await page.getByRole('treeitem', { name: `Task ${name}`, exact: true }).getByRole('status', { name: 'Status: Finished' }).waitFor()
+      }
+    }
+    const device = ((await env.hub.api('GET', '/api/v1/devices')).body as Array<{ id: string }>)[0]
+    for (const scan of SCANS) {
+      const acquisition = tasks.find((t) => t.name === scan)
+      const reconstruction = tasks.find((t) => t.name === `${scan} images`)
+      // "any scanner" became the lab's scanner; the reconstruction read this acquisition
+      expect(acquisition?.parameters.deviceId).toBe(device.id)
+      expect(reconstruction?.parameters.inputTaskId).toBe(acquisition?.id)
+      expect(reconstruction?.results.some((r) => r.type === 'DICOM')).toBe(true)
+    }
+
+    // the viewer shows the images of every series
+    for (const scan of SCANS) {
+      await page.getByRole('treeitem', { name: `Task ${scan} images`, exact: true }).click()
+      await page.getByRole('heading', { name: `${scan} images` }).waitFor()
+      await page.getByTestId('slice-overlay').filter({ hasText: /Im: 1\// }).first().waitFor({ timeout: 30_000 })
+      const image = page.getByRole('img', { name: /^Image 1 of \d+$/ }).first()
+      await image.waitFor()
+      // the image is drawn: the phantom's signal lights a good part of the canvas
+      const bright = await image.evaluate((c) => {
+        const canvas = c as HTMLCanvasElement
+        const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? new Uint8ClampedArray()
+        let count = 0
+        for (let i = 0; i < data.length; i += 4) if (data[i] > 40) count++
+        return count
+      })
+      expect(bright).toBeGreaterThan(100)
+    }
+    await screenshot(page, 'head-template-images')
+
+    expect(errors).toEqual([])
+    await context.close()
+  }, 240_000)
+})
