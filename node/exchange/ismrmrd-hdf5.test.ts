@@ -166,6 +166,7 @@ print(a.shape, float(np.abs(a - b).max()), float(np.abs(b).max()))
     const read = run(DEBIAN_PYTHON, ['-c', 'import sys, h5py; print(h5py.File(sys.argv[1], "r")["dataset/xml"][0].decode("utf-8") == sys.argv[2])', path, xml]).trim()
     expect(read).toBe('True')
     expect(run('ismrmrd_recon_cartesian_2d', [path])).toMatch(/Number of acquisitions\s*:\s*32\b/)
+    expect((await readIsmrmrdHdf5(path)).xml).toContain('<institutionName>Universität Zoë<')
   })
 
   it.skipIf(!hasTool('ismrmrd_info'))('is opened by ismrmrd_info', () => {

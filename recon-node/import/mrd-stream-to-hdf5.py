@@ -2,9 +2,9 @@
 """Test utility: convert an MRD v1 stream file into an ISMRMRD HDF5 file.
 
 ScanHub stores and streams raw data as the MRD v1 streaming protocol (protocol/mrd/PROTOCOL.md).
-Debian's ismrmrd tools (ismrmrd_recon_cartesian_2d, ismrmrd_info) read HDF5 only, and h5wasm 0.10
-cannot write the VLEN members of /dataset/data, so the tests use this script to hand our streams to
-those tools: it writes /<dataset>/xml and /<dataset>/data with the compound type libismrmrd itself
+Debian's ismrmrd tools (ismrmrd_recon_cartesian_2d, ismrmrd_info) read HDF5 only; the tests use this
+script, an implementation independent of ScanHub's own HDF5 writer (node/exchange/ismrmrd-hdf5.ts),
+to hand our streams to those tools and to check that writer against: it writes /<dataset>/xml and /<dataset>/data with the compound type libismrmrd itself
 writes (head packed in 340 bytes at offset 0, traj and data as VLEN float32 at 344 and 360, 376
 bytes per row). It is not part of ScanHub's runtime.
 

@@ -91,9 +91,21 @@ function getDataset (h5: typeof H5, file: H5.File, path: string, what: string): 
 function readXml (h5: typeof H5, file: H5.File, path: string): string {
   const value = getDataset(h5, file, path, 'the XML header').value
   const first = Array.isArray(value) ? value[0] : value
-  if (typeof first === 'string') return first
+  // libismrmrd labels its XML string ASCII, and h5wasm decodes such a string one byte per character:
+  // a header with non-ASCII text (a patient's name) is UTF-8 bytes underneath, decoded here as such.
+  if (typeof first === 'string') return utf8BehindBytewiseString(first)
   if (first instanceof Uint8Array) return new TextDecoder().decode(first).replace(/\0+$/, '')
   throw new IsmrmrdImportError(`not an ISMRMRD file: ${path} holds no string`)
+}
+
+/** A string decoded one byte per character, read again as the UTF-8 it holds; left as it is when it holds no valid UTF-8. */
+function utf8BehindBytewiseString (text: string): string {
+  if (!/[^ -~\s]/.test(text) || /[^\s -\u00ff]/.test(text)) return text
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(text, 'latin1'))
+  } catch {
+    return text
+  }
 }
 
 function hasRawAccess (h5: typeof H5): boolean {
