@@ -23,6 +23,10 @@ function countBlocks (text: string): { durationS: number, adcReadouts: number } 
   }
 }
 
+// Tests that start the command many times, one after another: each start loads the whole program, which
+// takes seconds on a busy two-core machine.
+const CLI_RUNS_TIMEOUT_MS = 300_000
+
 describe('scanhub CLI', () => {
   it('has --help on every command', () => {
     for (const args of [['--help'], ['start', '--help'], ['lab', 'invite', '--help'], ['seq', 'inspect', '--help'], ['simulate', '--help']]) {
@@ -30,7 +34,7 @@ describe('scanhub CLI', () => {
       expect(r.status, args.join(' ')).toBe(0)
       expect(r.stdout).toMatch(/Usage/)
     }
-  })
+  }, CLI_RUNS_TIMEOUT_MS)
 
   it('runs peers with the same Node options however it is started (the command itself, npm start, npm run bench)', () => {
     const shebang = readFileSync(SCANHUB_BIN, 'utf8').split('\n')[0]
@@ -67,7 +71,7 @@ describe('scanhub CLI', () => {
         expect(summary.adcReadouts, name).toBe(expected.adcReadouts)
       }
     }
-  })
+  }, CLI_RUNS_TIMEOUT_MS)
 
   it.skipIf(!hasFixtures())('reports a changed file\'s signature as invalid and a broken file by line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scanhub-cli-'))

@@ -14,6 +14,11 @@ import type { Sequence } from './types.ts'
 
 /** Time allowed for one parse of a fixture-sized input, ms (typical: a few ms). */
 const BOUND_MS = 1500
+/**
+ * Time allowed for a file that reaches the reader's limits: two shapes of 10 million samples each are
+ * within them and are decompressed (160 MB) before the third is refused, seconds on a busy machine.
+ */
+const AT_THE_LIMITS_BOUND_MS = 20_000
 
 /** Parses, checking the outcome and the time taken; returns the sequence if it was accepted. */
 function parseBounded (text: string): Sequence | undefined {
@@ -144,7 +149,7 @@ describe('parseSeq under fuzzing', () => {
     ]) {
       const t0 = performance.now()
       expect(() => parseSeq(head + tail)).toThrow(SeqParseError)
-      expect(performance.now() - t0).toBeLessThan(BOUND_MS)
+      expect(performance.now() - t0).toBeLessThan(AT_THE_LIMITS_BOUND_MS)
     }
   })
 })
