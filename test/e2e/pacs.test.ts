@@ -93,6 +93,25 @@ describe.skipIf(!HAS_CHROMIUM || !withOrthanc)('sending images to a PACS from th
     await row.getByRole('button', { name: 'Test connection' }).click()
     await expect.poll(async () => await row.getByRole('status').textContent(), { timeout: 20_000 }).toMatch(/OK, \d+ ms/)
 
+    // a DICOMweb server: the form asks for its base URL instead; tested, then deleted
+    await page.getByRole('button', { name: 'New destination' }).click()
+    const web = page.getByRole('form', { name: 'New destination' })
+    await web.getByLabel('Name').fill('Orthanc DICOMweb')
+    await web.getByLabel('Kind').selectOption('dicomweb')
+    await web.getByLabel('DICOMweb base URL').fill('pacs:8042/dicom-web')
+    await web.getByRole('button', { name: 'Add destination' }).click()
+    await expect.poll(async () => await web.locator('#url-error').textContent()).toMatch(/url must be an http or https URL/)
+    await web.getByLabel('DICOMweb base URL').fill(orthanc.dicomWebUrl)
+    await web.getByRole('button', { name: 'Add destination' }).click()
+    const webRow = page.getByRole('row', { name: 'Destination Orthanc DICOMweb' })
+    await webRow.waitFor()
+    await webRow.getByRole('button', { name: 'Test connection' }).click()
+    await expect.poll(async () => await webRow.getByRole('status').textContent(), { timeout: 20_000 }).toMatch(/OK, \d+ ms/)
+    await webRow.getByRole('button', { name: 'Delete Orthanc DICOMweb' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click()
+    await expect.poll(async () => await webRow.count()).toBe(0)
+    expect((await env.hub.api<unknown[]>('GET', '/api/v1/destinations')).body).toHaveLength(1)
+
     // send the exam from the patient's page, and follow it until it is done
     await page.goto(`${env.hub.baseUrl}/patients/${encodeURIComponent(scanned.patientId)}`)
     await page.getByRole('treeitem', { name: /^Exam / }).locator('.row.exam').click()
@@ -112,10 +131,18 @@ describe.skipIf(!HAS_CHROMIUM || !withOrthanc)('sending images to a PACS from th
     await page.getByRole('button', { name: 'Send exam to PACS' }).click()
     await expect.poll(async () => await sent.first().textContent(), { timeout: 60_000 }).toMatch(new RegExp(`Done\\s+to Orthanc: 0 sent, ${scanned.images} already there, of ${imagesInWords(scanned.images)}`))
     expect(await orthanc.get<string[]>('/instances')).toHaveLength(scanned.images)
+
+    // one series, from the results of the reconstruction task
+    await page.getByRole('treeitem', { name: 'Task Images' }).click()
+    await page.getByRole('button', { name: 'Send series to PACS' }).click()
+    await expect.poll(async () => await page.getByRole('status', { name: 'Export to Orthanc' }).first().textContent(), { timeout: 60_000 })
+      .toMatch(new RegExp(`Done\\s+to Orthanc: 0 sent, ${scanned.images} already there`))
+
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'PACS' }).click()
     const queue = page.getByRole('table', { name: 'Exports' })
-    await expect.poll(async () => await queue.getByRole('row').count()).toBe(3)
-    expect(await queue.getByRole('row').nth(2).textContent()).toMatch(new RegExp(`Exam Head of Hopper, Grace.*Orthanc.*Done.*${scanned.images}\\s*0\\s*0\\s*${scanned.images}`, 's'))
+    await expect.poll(async () => await queue.getByRole('row').count()).toBe(4)
+    expect(await queue.getByRole('row').nth(1).textContent()).toMatch(/Series Images of Hopper, Grace.*Orthanc.*Done/s)
+    expect(await queue.getByRole('row').nth(3).textContent()).toMatch(new RegExp(`Exam Head of Hopper, Grace.*Orthanc.*Done.*${scanned.images}\\s*0\\s*0\\s*${scanned.images}`, 's'))
 
     // automatic sending: ticked on an exam template, copied to the exam made from it, shown on the exam
     const template = (await env.hub.api('POST', '/api/v1/templates/exams', { name: 'Knee routine' })).body
