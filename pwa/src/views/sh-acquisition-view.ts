@@ -455,7 +455,8 @@ export class ShAcquisitionView extends SessionElement {
   private renderResults (results: Result[]): unknown {
     if (results.length === 0) return html`<p class="muted">No results yet.</p>`
     const dicom = results.filter((r) => r.type === 'DICOM')
-    const raw = results.find((r) => r.type === 'RAW')
+    // the raw data of the latest run, as the images are the latest reconstruction's
+    const raw = results.filter((r) => r.type === 'RAW').at(-1)
     if (dicom.length > 0) loadImageViewer()
     if (raw !== undefined) loadRawViewer()
     return html`
