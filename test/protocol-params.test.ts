@@ -1,14 +1,16 @@
 // A protocol changed on a built-in gradient echo reaches everything made from it: the scanner peer
 // regenerates the sequence with the task's TR, TE, flip angle and matrix, keeps that .seq with the
 // task's results (its duration, read back by `scanhub seq inspect`, is the scan time the app shows),
-// writes the MRD header from it, and the DICOM images carry the same RepetitionTime, EchoTime,
+// writes the MRD header from it (TR, flip angle, matrix), and the DICOM images carry the same RepetitionTime, EchoTime,
 // FlipAngle, Rows and Columns. A protocol that cannot be played fails the task in words.
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readDicom } from '../protocol/dicom/index.ts'
+import { BLOBS_DIR } from '../node/lab/data-dir.ts'
+import { decodeMrdStream, parseIsmrmrdXml } from '../protocol/mrd/index.ts'
 import { checkProtocol } from '../protocol/pulseq/protocol-params.ts'
 import type { SequenceProtocol } from '../protocol/lab/index.ts'
 import { PROJECT_ROOT, SCANHUB_BIN, TestLab, eventually, type PeerProcess } from './support/peer-process.ts'
@@ -93,6 +95,19 @@ describe('a protocol set on a built-in GRE', () => {
     expect(summary.durationS).toBeCloseTo(48 * 0.025, 6)
     expect(summary.trS).toBeCloseTo(0.025, 6)
     expect(summary.matrix.slice(0, 2)).toEqual([96, 48])
+    // the raw data's MRD header was written from the file played
+    const raw = acquired.results.find((r) => r.type === 'RAW')?.files[0]
+    expect(raw).toBeDefined()
+    // read from the peer's blob store on disk: a download of the raw data through the REST API is cut
+    // short on this machine ("other side closed") once it passes about 64 KiB
+    const rawSha = raw?.sha256 ?? ''
+    const rawBytes = new Uint8Array(await readFile(join(peer.dataDir, BLOBS_DIR, rawSha.slice(0, 2), rawSha)))
+    const headerMessage = decodeMrdStream(rawBytes).find((m) => m.type === 'header')
+    const header = parseIsmrmrdXml(headerMessage?.type === 'header' ? headerMessage.xml : '')
+    expect(header.sequenceParameters?.TR?.[0]).toBeCloseTo(25, 3)
+    expect(header.sequenceParameters?.flipAngle_deg?.[0]).toBeCloseTo(25, 1)
+    expect([header.encoding[0].reconSpace.matrixSize.x, header.encoding[0].reconSpace.matrixSize.y]).toEqual([96, 48])
+
     // the library's file was not played: an unchanged GRE keeps no generated file
     const plain = await finished(peer, standard.acq.id)
     expect(plain.results.flatMap((r) => r.files).filter((f) => f.name.endsWith('.seq'))).toEqual([])
