@@ -99,6 +99,8 @@ describe.skipIf(!HAS_CHROMIUM)('series viewer', () => {
     // 2×2: four viewports of the one series, scrolled together while linked
     await page.getByRole('button', { name: 'Layout 2 × 2' }).click()
     await expect.poll(async () => await page.locator('sh-viewport').count()).toBe(4)
+    // each new viewport shows the first slice with the ellipse kept for it
+    await expect.poll(async () => (await measurements.allTextContents()).filter((t) => t.includes('Ellipse: mean')).length).toBe(4)
     await page.getByRole('img', { name: /^Image \d+ of/ }).first().click({ position: { x: 5, y: 5 } })
     await page.keyboard.press('ArrowDown')
     await expect.poll(async () => await overlay.allTextContents()).toEqual(Array(4).fill(0).map(() => expect.stringContaining(`Im: 2/${slices}`)))

@@ -33,6 +33,8 @@ function isMeasurementTool (tool: Tool): tool is MeasurementKind {
 }
 
 const store = new MeasurementStore()
+/** told on the window when an image's measurements change, so that every viewport showing it redraws them */
+const MEASURED = 'sh-measurements-changed'
 
 @customElement('sh-viewport')
 export class ShViewport extends LitElement {
@@ -79,8 +81,21 @@ export class ShViewport extends LitElement {
   private touches = new Map<number, Point>()
   private twoFinger: { start: TouchPair, view: ViewState, index: number, kind?: TwoFingerKind } | undefined
 
+  private readonly handleMeasured = (event: Event): void => {
+    const detail = (event as CustomEvent<{ sops: string[], from: ShViewport }>).detail
+    if (detail.from === this) return
+    const shown = detail.sops.filter((sop) => this.loadedSops.has(sop))
+    if (shown.length > 0) this.measurements = [...this.measurements.filter((m) => !shown.includes(m.sop)), ...shown.flatMap((sop) => store.load(sop))]
+  }
+
+  override connectedCallback (): void {
+    super.connectedCallback()
+    window.addEventListener(MEASURED, this.handleMeasured)
+  }
+
   override disconnectedCallback (): void {
     super.disconnectedCallback()
+    window.removeEventListener(MEASURED, this.handleMeasured)
     this.resize?.disconnect()
     this.resize = undefined
   }
@@ -179,13 +194,18 @@ export class ShViewport extends LitElement {
     const sops = new Set(this.measurements.map((m) => m.sop))
     this.measurements = []
     for (const sop of sops) store.save(sop, [])
-    this.dispatchEvent(new CustomEvent('sh-viewport-measured', { bubbles: true }))
+    this.measured([...sops])
   }
 
   private addMeasurement (m: Measurement): void {
     this.measurements = [...this.measurements, m]
     store.save(m.sop, this.measurements)
+    this.measured([m.sop])
+  }
+
+  private measured (sops: string[]): void {
     this.dispatchEvent(new CustomEvent('sh-viewport-measured', { bubbles: true }))
+    window.dispatchEvent(new CustomEvent(MEASURED, { detail: { sops, from: this } }))
   }
 
   // ---- drawing ----
