@@ -226,7 +226,10 @@ export class JobWorker {
   private handleScannerMessage (session: Session, message: JobMessage): void {
     switch (message.type) {
       case 'grant': {
-        if (this.running().length >= this.init.slots || session.runs.has(message.jobId)) {
+        // A run that told the scanner its end holds no slot: the scanner frees it on that message and
+        // may grant the next job before its acknowledgement lets the run go.
+        const busy = [...this.sessions.values()].reduce((n, s) => n + [...s.runs.values()].filter((r) => !r.reported).length, 0)
+        if (busy >= this.init.slots || session.runs.has(message.jobId)) {
           this.send(session, { type: 'failed', jobId: message.jobId, epoch: message.epoch, fatal: false, message: 'this peer has no free slot' })
           return
         }
@@ -276,6 +279,8 @@ class JobRun {
   private readonly abortController = new AbortController()
   private rawStream?: Stream
   private finishedAck?: () => void
+  /** the scanner was told how the job ended (done or failed): its slot is free for the next */
+  reported = false
   /** what the lease renewals report (progress renews the lease) */
   private counters?: { acquisitions: number, images: number, confirmedOffset: number }
 
@@ -316,6 +321,7 @@ class JobRun {
     try {
       const images = await this.reconstruct()
       this.ctx.send({ type: 'done', jobId: this.jobId, epoch: this.epoch, images })
+      this.reported = true
       // keep renewing until the scanner has recorded the end (it may still be fetching the last files)
       await new Promise<void>((resolve) => {
         this.finishedAck = resolve
@@ -331,6 +337,7 @@ class JobRun {
       const message = `${(err as Error).name}: ${(err as Error).message}`
       this.ctx.log(`recon jobs: ${this.jobId} failed${fatal ? ' (bad data)' : ''}: ${message}`)
       this.ctx.send({ type: 'failed', jobId: this.jobId, epoch: this.epoch, fatal, message })
+      this.reported = true
     } finally {
       clearInterval(renew)
       if (this.rawStream !== undefined && this.rawStream.status === 'open') this.rawStream.abort(new Error('job ended'))
