@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { checkProtocol, protocolSequenceText } from '../../protocol/pulseq/protocol-params.ts'
 import { formatScanTime } from '../../pwa/src/components/sh-protocol-editor.ts'
 import { eventually } from '../support/peer-process.ts'
-import { HAS_CHROMIUM, createFirstUser, createPatient, newContext, screenshot, useBrowserLab, watchConsole } from './support.ts'
+import { HAS_CHROMIUM, createExamAndWorkflow, createFirstUser, createPatient, newContext, screenshot, useBrowserLab, watchConsole } from './support.ts'
 
 describe.skipIf(!HAS_CHROMIUM)('protocol of an acquisition task', () => {
   const env = useBrowserLab({ hub: { name: 'console', roles: 'hub,scanner' } })
@@ -20,14 +20,7 @@ describe.skipIf(!HAS_CHROMIUM)('protocol of an acquisition task', () => {
     await eventually(async () => ((await env.hub.api('GET', '/api/v1/devices')).body as unknown[]).length > 0, 15_000, 'the virtual scanner in the lab')
     await createPatient(page, { firstName: 'Pat', lastName: 'Protocol', birthDate: '1979-04-02' })
     await page.getByRole('link', { name: 'Protocol', exact: true }).click()
-    await page.getByRole('button', { name: 'Add exam' }).click()
-    await page.getByRole('menuitem', { name: 'New exam' }).click()
-    await page.getByLabel('Name').fill('Head')
-    await page.getByRole('button', { name: 'Create exam' }).click()
-    await page.getByRole('button', { name: 'Actions for Head' }).click()
-    await page.getByRole('menuitem', { name: 'New workflow' }).click()
-    await page.getByLabel('Name').fill('Anatomy')
-    await page.getByRole('button', { name: 'Create workflow' }).click()
+    await createExamAndWorkflow(page, 'Head', 'Anatomy')
     await page.getByRole('button', { name: 'Actions for Anatomy' }).click()
     await page.getByRole('menuitem', { name: 'New task' }).click()
     await page.getByLabel('Name', { exact: true }).fill('T1 GRE')

@@ -219,6 +219,18 @@ export async function createPatient (page: Page, patient: { firstName: string, l
   await page.getByRole('link', { name: patient.lastName, exact: true }).waitFor()
 }
 
+/** On a patient's page: a new exam, and a new workflow in it, through the tree's "Add exam" and "•••" menus. */
+export async function createExamAndWorkflow (page: Page, exam: string, workflow: string): Promise<void> {
+  await page.getByRole('button', { name: 'Add exam' }).click()
+  await page.getByRole('menuitem', { name: 'New exam' }).click()
+  await page.getByLabel('Name').fill(exam)
+  await page.getByRole('button', { name: 'Create exam' }).click()
+  await page.getByRole('button', { name: `Actions for ${exam}` }).click()
+  await page.getByRole('menuitem', { name: 'New workflow' }).click()
+  await page.getByLabel('Name').fill(workflow)
+  await page.getByRole('button', { name: 'Create workflow' }).click()
+}
+
 /** Waits until the page says all its changes are on the hub. */
 export async function waitSynced (page: Page, timeoutMs = 10_000): Promise<void> {
   await page.getByTestId('sync-text').filter({ hasText: /^Synced$/ }).waitFor({ timeout: timeoutMs })
