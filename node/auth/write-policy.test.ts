@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { auditRewrite, refusalFor, UpdatePreview } from './write-policy.ts'
+import { auditRewrite, refusalFor, refusalForDevicePeer, UpdatePreview } from './write-policy.ts'
 
 const entry = (n: number): Record<string, string> => ({ at: `2026-01-0${n}T00:00:00.000Z`, actor: 'ada', peerId: 'p', action: 'create', entity: 'patient', entityId: `e${n}` })
 
@@ -46,5 +46,25 @@ describe('PACS destinations in the lab document', () => {
     expect(refusalFor('engineer', 'lab', new UpdatePreview(doc, update))).toBeUndefined()
     for (const role of ['medical', 'scientist'] as const) expect(refusalFor(role, 'lab', new UpdatePreview(doc, update))).toBe(`a ${role} may not change destinations of the lab document`)
     expect(refusalFor('viewer', 'lab', new UpdatePreview(doc, update))).toBe('viewers cannot change anything')
+  })
+})
+
+describe('the run state a scanner or recon peer writes', () => {
+  const doc = new Y.Doc()
+  const task = new Y.Map()
+  doc.getMap('tasks').set('t1', task)
+  for (const [key, value] of Object.entries({ id: 't1', type: 'RECONSTRUCTION', name: 'Images', status: 'STARTED', run: 1, inputRun: 1 })) task.set(key, value)
+  const change = (fields: Record<string, unknown>): UpdatePreview => new UpdatePreview(doc, updateBy(doc, (c) => {
+    const t = c.getMap('tasks').get('t1') as Y.Map<unknown>
+    for (const [key, value] of Object.entries(fields)) t.set(key, value)
+  }))
+
+  it('takes the run count and the input run with the status', () => {
+    expect(refusalForDevicePeer('scanner', 'p', 'patient:x', change({ status: 'INPROGRESS', inputRun: 2 }))).toBeUndefined()
+    expect(refusalForDevicePeer('recon', 'p', 'patient:x', change({ status: 'STARTED', run: 2, inputRun: 2 }))).toBeUndefined()
+  })
+
+  it('refuses anything else of the task', () => {
+    expect(refusalForDevicePeer('scanner', 'p', 'patient:x', change({ status: 'INPROGRESS', name: 'Other' }))).toBe("a scanner peer may change a task's run state only, not name")
   })
 })
