@@ -69,6 +69,12 @@ describe('audit entries in words', () => {
     expect(lab.audit().filter((r) => isExamEntry(r, other.id))).toHaveLength(1)
   })
 
+  it('a login noted on the user\'s record reads as a login', () => {
+    const entry = { at: '2024-01-01T00:00:00.000Z', actor: 'bob', peerId: 'peer-b', action: 'update' as const, entity: 'user' as const, entityId: 'bob', fields: ['lastLoginAt'] }
+    expect(describeAudit(entry, names).sentence).toBe('Bob Marley logged in on Ward tablet')
+    expect(describeAudit({ ...entry, fields: ['role'], changes: [{ field: 'role', from: 'viewer', to: 'medical' }] }, names).what).toBe('changed role from viewer to medical of the user bob')
+  })
+
   it('unknown users and devices are shown by what is known of them', () => {
     const line = describeAudit({ at: '2024-01-01T00:00:00.000Z', actor: 'carol', peerId: '12D3KooWAbCdEfGhIjKlMnOp', action: 'delete', entity: 'sequence', entityId: 's', label: 'my gre' })
     expect(line.sentence).toBe('carol deleted the sequence "my gre" on an unknown device (…IjKlMnOp)')

@@ -128,6 +128,10 @@ export function auditWhat (entry: AuditEntry, names: AuditNames = {}): string {
       if (verb !== undefined) return `${verb} ${thing}`
       const fields = entry.fields ?? []
       if (fields.length === 0) return `changed ${thing}`
+      // the hub notes a login on the user's record: for a person, that is what happened
+      if (entry.entity === 'user' && fields.includes('lastLoginAt') && fields.every((f) => f === 'lastLoginAt' || f === 'lastActivityAt')) {
+        return entry.actor === entry.entityId ? 'logged in' : `noted a login of ${thing}`
+      }
       const byField = new Map((entry.changes ?? []).map((c) => [c.field, c]))
       const parts = fields.map((f) => changeWords(byField.get(f) ?? { field: f }))
       // "the patient's weight", "the task "T1"'s name" reads badly: "the name of the task "T1""

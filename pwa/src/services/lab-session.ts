@@ -610,6 +610,10 @@ export class LabSession extends EventTarget {
     const peers = this.docs === undefined ? new Map<string, string>() : labPeerNames(this.docs.get('lab'))
     // a device by the name it joined the lab with; presence (which may name the user) only for the others
     for (const peer of this.peers()) if (!peers.has(peer.peerId) && peer.name !== peer.peerId) peers.set(peer.peerId, peer.name)
+    // two tablets of one make share a name: the end of their peer ids tells them apart
+    const count = new Map<string, number>()
+    for (const name of peers.values()) count.set(name, (count.get(name) ?? 0) + 1)
+    for (const [peerId, name] of peers) if ((count.get(name) ?? 0) > 1) peers.set(peerId, `${name} (…${peerId.slice(-4)})`)
     const lab = this.lab
     return {
       user: (username) => {
