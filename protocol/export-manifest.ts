@@ -45,6 +45,17 @@ export function isExportManifest (value: unknown): value is ExportManifest {
   return typeof m === 'object' && m !== null && m.format === EXPORT_FORMAT && m.formatVersion === 1 && Array.isArray(m.files) && Array.isArray(m.exams) && typeof m.patient === 'object'
 }
 
+/**
+ * The file an exported copy at `path` was made from (the raw MRD stream of an ISMRMRD HDF5 file), when
+ * that file is imported too: the copy is then skipped, since its raw data arrives with the original (a
+ * stream that holds more than the HDF5 file can, such as an MRD client's configuration, would otherwise
+ * not be recognised as the same raw data and be imported twice).
+ */
+export function originalImportedAlongside (manifest: ExportManifest | undefined, path: string, importing: ReadonlySet<string>): string | undefined {
+  const madeFrom = manifest?.files.find((f) => f.path === path)?.madeFrom
+  return madeFrom !== undefined && importing.has(madeFrom) ? madeFrom : undefined
+}
+
 /** The import's query parameters for the file at `path` (relative, with '/') of an exported folder. */
 export function importHintsFromManifest (manifest: ExportManifest | undefined, path: string): Record<string, string> {
   const file = manifest?.files.find((f) => f.path === path)

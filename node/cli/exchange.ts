@@ -12,7 +12,7 @@ import { callPeer } from './lab-members.ts'
 import { formatHelp, parseCommand, UsageError, type CommandSpec } from './args.ts'
 import { ProgressBar } from './progress.ts'
 import { readZipDirectory, readZipEntry } from '../exchange/zip.ts'
-import { importHintsFromManifest, isExportManifest, MANIFEST_FILE, type ExportManifest, type ManifestFile } from '../../protocol/export-manifest.ts'
+import { importHintsFromManifest, isExportManifest, originalImportedAlongside, MANIFEST_FILE, type ExportManifest, type ManifestFile } from '../../protocol/export-manifest.ts'
 import type { ImportOutcome } from '../exchange/import.ts'
 
 const DATA_HELP = { '--data DIR': 'the peer\'s data directory (default ~/.local/share/scanhub or $SCANHUB_DATA)', '-h, --help': 'show this help' }
@@ -149,8 +149,16 @@ export async function importCommand (argv: string[]): Promise<void> {
 
   const bar = new ProgressBar('import', files.length)
   const outcomes: Array<ImportOutcome | { name: string, status: 'failed', error: string }> = []
+  const nameOf = (file: string): string => rootIsDir ? relative(root, file).split(sep).join('/') : basename(file)
+  const importing = new Set(files.map(nameOf))
   for (const [i, file] of files.entries()) {
-    const name = rootIsDir ? relative(root, file).split(sep).join('/') : basename(file)
+    const name = nameOf(file)
+    const original = originalImportedAlongside(manifest, name, importing)
+    if (original !== undefined) {
+      outcomes.push({ name, kind: 'HDF5', status: 'skipped', message: `a copy of ${original}, whose raw data is imported from it` })
+      bar.update(i + 1, name)
+      continue
+    }
     const query = new URLSearchParams({ name, ...importHintsFromManifest(manifest, name), ...(values.patient !== undefined ? { patientId: String(values.patient) } : {}) })
     try {
       const bytes = await readFile(file)

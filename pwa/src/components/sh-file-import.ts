@@ -7,7 +7,7 @@ import { customElement, state } from 'lit/decorators.js'
 import { SessionElement } from '../app/session-element.ts'
 import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
-import { importHintsFromManifest, isExportManifest, MANIFEST_FILE, type ExportManifest } from '../../../protocol/export-manifest.ts'
+import { importHintsFromManifest, isExportManifest, originalImportedAlongside, MANIFEST_FILE, type ExportManifest } from '../../../protocol/export-manifest.ts'
 
 interface Outcome { name: string, status: 'imported' | 'duplicate' | 'skipped' | 'failed', message?: string }
 
@@ -69,9 +69,19 @@ export class ShFileImport extends SessionElement {
     const toSend = files.filter((f) => f !== manifestFile)
     const total = toSend.reduce((sum, f) => sum + f.size, 0)
     let done = 0
-    for (const [i, file] of toSend.entries()) {
+    const relativeOf = (file: File): string => {
       const path = pathOf(file)
-      const relative = root !== '' && path.startsWith(root) ? path.slice(root.length) : path
+      return root !== '' && path.startsWith(root) ? path.slice(root.length) : path
+    }
+    const importing = new Set(toSend.map(relativeOf))
+    for (const [i, file] of toSend.entries()) {
+      const relative = relativeOf(file)
+      const original = originalImportedAlongside(manifest, relative, importing)
+      if (original !== undefined) {
+        this.outcomes = [...this.outcomes, { name: relative, status: 'skipped', message: `a copy of ${original}, whose raw data is imported from it` }]
+        done += file.size
+        continue
+      }
       const query = new URLSearchParams({ name: relative, ...importHintsFromManifest(manifest, relative) })
       try {
         const answer = await upload(`/api/v1/import?${query.toString()}`, file, this.session.authHeaders(), (sent) => {
