@@ -82,6 +82,23 @@ describe.skipIf(!HAS_CHROMIUM)('a new lab\'s head examination template', () => {
     }
     await screenshot(page, 'head-template-images')
 
+    // the exam as run becomes a template of its own: the device it ran on, the inputs of its reconstructions
+    await page.getByRole('treeitem', { name: 'Exam Head examination' }).locator('.row.exam').click()
+    await page.getByRole('button', { name: 'Save as template' }).click()
+    await page.getByLabel('Template name').fill('Head, as run')
+    await page.getByRole('button', { name: 'Save template' }).click()
+    await page.getByRole('status').filter({ hasText: 'Saved as the exam template "Head, as run"' }).waitFor()
+    await page.getByRole('link', { name: 'Library' }).click()
+    await page.getByRole('tab', { name: 'Templates' }).click()
+    await page.getByRole('option', { name: /Head, as run/ }).click()
+    const overview = page.getByRole('region', { name: 'Overview of Head, as run' })
+    await overview.getByText('T2-weighted TSE images').waitFor()
+    const text = await overview.textContent() ?? ''
+    expect(text).toMatch(/tse on \S/)
+    expect(text).not.toContain('any scanner')
+    expect(text).toContain('pipeline cartesian · input T2-weighted TSE')
+    await screenshot(page, 'head-template-saved')
+
     expect(errors).toEqual([])
     await context.close()
   }, 240_000)
