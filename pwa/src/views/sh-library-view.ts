@@ -61,7 +61,7 @@ export class ShLibraryView extends SessionElement {
     .column li .what { flex: 1; min-width: 0; display: flex; flex-direction: column; }
     .column li .what .name { flex: none; }
     .column li .does, .overview .does { font-size: 12px; color: var(--sh-text-muted); overflow-wrap: anywhere; }
-    .overview { padding: 12px 16px; display: flex; flex-direction: column; gap: 8px; }
+    .overview { padding: 12px 16px; display: flex; flex-direction: column; gap: 8px; margin-top: 12px; }
     .overview h2 { font-size: 14px; }
     .overview ol { margin: 0; padding-left: 20px; display: flex; flex-direction: column; gap: 6px; }
     .overview ul { margin: 2px 0 0; padding-left: 18px; }
