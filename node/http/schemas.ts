@@ -96,7 +96,9 @@ export const task = {
     startedAt: str,
     finishedAt: str,
     error: str,
-    results: { type: 'array', items: { type: 'object', properties: { id: str, type: str, files: { type: 'array', items: { type: 'object', properties: { name: str, sha256: str, size: num, type: str } } } } } },
+    run: { type: 'integer', description: 'how many times the task was started; its results carry the run that made them' },
+    inputRun: { type: 'integer', description: 'the run of the input task a reconstruction or processing read; newer raw data of the input makes it stale' },
+    results: { type: 'array', items: { type: 'object', properties: { id: str, type: str, run: { type: 'integer' }, files: { type: 'array', items: { type: 'object', properties: { name: str, sha256: str, size: num, type: str } } } } } },
     ...stamps
   }
 }
