@@ -51,7 +51,7 @@ describe('audit entries in words', () => {
       'created the task "T1 GRE"',
       'started the task "T1 GRE"',
       'stopped the task "T1 GRE"',
-      'changed name from "T1 GRE" to "T1 GRE 3 mm" of the task "T1 GRE 3 mm"'
+      'renamed the task "T1 GRE" to "T1 GRE 3 mm"'
     ])
   })
 
@@ -72,7 +72,7 @@ describe('audit entries in words', () => {
   it('a login noted on the user\'s record reads as a login', () => {
     const entry = { at: '2024-01-01T00:00:00.000Z', actor: 'bob', peerId: 'peer-b', action: 'update' as const, entity: 'user' as const, entityId: 'bob', fields: ['lastLoginAt'] }
     expect(describeAudit(entry, names).sentence).toBe('Bob Marley logged in on Ward tablet')
-    expect(describeAudit({ ...entry, fields: ['role'], changes: [{ field: 'role', from: 'viewer', to: 'medical' }] }, names).what).toBe('changed role from viewer to medical of the user bob')
+    expect(describeAudit({ ...entry, fields: ['role'], changes: [{ field: 'role', from: 'viewer', to: 'medical' }] }, names).what).toBe('changed the user bob: role from viewer to medical')
   })
 
   it('unknown users and devices are shown by what is known of them', () => {

@@ -133,10 +133,13 @@ export function auditWhat (entry: AuditEntry, names: AuditNames = {}): string {
         return entry.actor === entry.entityId ? 'logged in' : `noted a login of ${thing}`
       }
       const byField = new Map((entry.changes ?? []).map((c) => [c.field, c]))
+      const name = byField.get('name')
+      if (fields.length === 1 && name?.from !== undefined && name.to !== undefined) {
+        return `renamed ${ENTITY_WORDS[entry.entity] ?? `the ${entry.entity}`} ${valueWords('name', name.from)} to ${valueWords('name', name.to)}`
+      }
       const parts = fields.map((f) => changeWords(byField.get(f) ?? { field: f }))
-      // "the patient's weight", "the task "T1"'s name" reads badly: "the name of the task "T1""
-      const possessive = entry.entity === 'patient' || entry.entity === 'lab' ? `${thing}'s ${listWords(parts)}` : `${listWords(parts)} of ${thing}`
-      return `changed ${possessive}`
+      // "the patient's weight"; for named things "the task "T1": its name" reads better than a possessive
+      return entry.entity === 'patient' || entry.entity === 'lab' ? `changed ${thing}'s ${listWords(parts)}` : `changed ${thing}: ${listWords(parts)}`
     }
   }
 }

@@ -1,6 +1,11 @@
 // History and audit in Chromium: a change to a patient shows in the patient's History as who changed
-// what on which device, and the admin's Audit page lists the lab's changes and filters them by user.
+// what on which device, and the admin's Audit page lists the lab's changes and filters them by user;
+// the sequence library's duplicate upload, rename and delete, and their entries in the audit.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { BUILTIN_SEQUENCES, writeSeq } from '../../protocol/pulseq/index.ts'
 import { eventually } from '../support/peer-process.ts'
 import { ADMIN, HAS_CHROMIUM, PASSWORD, createFirstUser, createPatient, login, newContext, screenshot, useBrowserLab, waitSynced, watchConsole } from './support.ts'
 
@@ -86,5 +91,51 @@ describe.skipIf(!HAS_CHROMIUM)('history and audit', () => {
     await screenshot(page, '41-audit')
     expect(errors).toEqual([])
     await context.close()
+  }, 180_000)
+
+  it('the sequence library: a second upload of a file points at the first, rename and delete, and the audit names them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scanhub-audit-e2e-'))
+    const file = join(dir, 'flash.seq')
+    await writeFile(file, writeSeq(BUILTIN_SEQUENCES['spin-echo'].build({ matrix: [24, 24] })))
+    const context = await newContext(env.browser)
+    context.setDefaultTimeout(30_000)
+    const page = await context.newPage()
+    const errors = watchConsole(page, [/Failed to load resource/])
+    // the admin the first test made
+    await login(page, env.hub, ADMIN.username, ADMIN.password)
+    await page.getByRole('link', { name: 'Library' }).click()
+    await page.getByRole('tab', { name: 'Sequences' }).click()
+    const upload = page.getByRole('form', { name: 'Upload a sequence' })
+    for (const name of ['My SE', 'My SE again']) {
+      await upload.getByLabel('Pulseq file (.seq)').setInputFiles(file)
+      await upload.getByLabel('Name').fill(name)
+      await upload.getByRole('button', { name: 'Upload' }).click()
+      await page.getByRole('row').filter({ hasText: 'My SE' }).first().waitFor()
+    }
+    await expect.poll(async () => await upload.getByRole('alert').textContent()).toMatch(/this file is in the library already, as "My SE" \(id [^)]+\): use that sequence, or rename it/)
+    const row = page.getByRole('row').filter({ hasText: 'My SE' })
+    expect(await row.count()).toBe(1)
+    // typed from its events
+    expect(await row.getByRole('cell', { name: 'SE', exact: true }).count()).toBe(1)
+
+    await row.getByRole('button', { name: 'Rename My SE' }).click()
+    await page.getByLabel('New name of My SE').fill('Spin echo 24')
+    await page.getByRole('button', { name: 'Save' }).click()
+    const renamed = page.getByRole('row').filter({ hasText: 'Spin echo 24' })
+    await renamed.waitFor()
+    await renamed.getByRole('button', { name: 'Delete Spin echo 24' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click()
+    await renamed.waitFor({ state: 'detached' })
+    // built-ins have no Delete
+    expect(await page.getByRole('button', { name: 'Delete gre', exact: true }).count()).toBe(0)
+
+    await page.getByRole('link', { name: 'Audit' }).click()
+    const table = page.getByRole('table', { name: 'Audit log' })
+    await table.getByRole('row').filter({ hasText: 'deleted the sequence "Spin echo 24"' }).waitFor()
+    expect(await table.getByRole('row').filter({ hasText: 'renamed the sequence "My SE" to "Spin echo 24"' }).count()).toBe(1)
+    expect(await table.getByRole('row').filter({ hasText: 'created the sequence "My SE"' }).filter({ hasText: 'Ada Lovelace' }).count()).toBe(1)
+    expect(errors).toEqual([])
+    await context.close()
+    await rm(dir, { recursive: true, force: true })
   }, 180_000)
 })
