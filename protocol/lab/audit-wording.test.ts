@@ -80,6 +80,9 @@ describe('audit entries in words', () => {
     expect(line.sentence).toBe('carol deleted the sequence "my gre" on an unknown device (…IjKlMnOp)')
     const refused = describeAudit({ at: '2024-01-01T00:00:00.000Z', actor: 'peer:peer-b', peerId: 'peer-b', action: 'refuse', entity: 'lab', entityId: 'lab', detail: 'a viewer may not change users' }, names)
     expect(refused.sentence).toBe('Ward tablet sent a change to the lab that was refused: a viewer may not change users')
+    const byKey = describeAudit({ at: '2024-01-01T00:00:00.000Z', actor: 'api-key', peerId: 'peer-a', action: 'create', entity: 'user', entityId: 'mia' }, names)
+    expect(byKey.sentence).toBe('A program with the API key created the user mia on Scanner console')
+    expect(describeAudit({ at: '2024-01-01T00:00:00.000Z', actor: 'peer:hub-a', peerId: 'x'.repeat(40), action: 'create', entity: 'exam', entityId: 'e' }).who).toBe('hub-a')
   })
 
   it('peer names come from the members\' records and the peers\' own records', () => {

@@ -148,11 +148,21 @@ function shortId (id: string): string {
   return id.length > 12 ? `…${id.slice(-8)}` : id
 }
 
+/** Actors that are no user: the REST API with the peer's key, and the hub's command line. */
+const NON_USER_ACTORS: Record<string, string> = {
+  'api-key': 'A program with the API key',
+  operator: 'The hub\'s operator (command line)'
+}
+
 /** The entry as a line: who, what, on which device, when. */
 export function describeAudit (entry: AuditEntry, names: AuditNames = {}): AuditLine {
   const device = names.peer?.(entry.peerId) ?? `an unknown device (${shortId(entry.peerId)})`
   const service = entry.actor.startsWith('peer:')
-  const who = service ? (names.peer?.(entry.actor.slice(5)) ?? `a device (${shortId(entry.actor.slice(5))})`) : (names.user?.(entry.actor) ?? entry.actor)
+  // a service acts as `peer:<its peer id>` (some as `peer:<its name>`, which is shown as it is)
+  const serviceId = entry.actor.slice(5)
+  const who = service
+    ? (names.peer?.(serviceId) ?? (serviceId.length <= 12 ? serviceId : `a device (${shortId(serviceId)})`))
+    : (names.user?.(entry.actor) ?? NON_USER_ACTORS[entry.actor] ?? entry.actor)
   const what = auditWhat(entry, names)
   const sentence = service ? `${who} ${what}` : `${who} ${what} on ${device}`
   return { at: entry.at, who, what, device, sentence }
