@@ -204,7 +204,7 @@ export class ShTaskForm extends LitElement {
         @sh-protocol-change=${(e: CustomEvent<ProtocolChange>) => { this.set({ protocol: e.detail.protocol ?? undefined, protocolValid: e.detail.valid }) }}></sh-protocol-editor>
       <fieldset>
         <legend>Calibrations, in the order they run</legend>
-        <div class="calibrations" role="list">
+        <div class="calibrations" role=${d.calibrations.length > 0 ? 'list' : nothing}>
           ${d.calibrations.length === 0 ? html`<span class="muted">None.</span>` : nothing}
           ${d.calibrations.map((c, i) => html`<div class="calibration" role="listitem" draggable="true"
               @dragstart=${() => { this.dragIndex = i }} @dragover=${(e: DragEvent) => { e.preventDefault() }}

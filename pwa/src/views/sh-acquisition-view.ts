@@ -64,7 +64,7 @@ export class ShAcquisitionView extends SessionElement {
     .tree { flex: 1; overflow: auto; padding: 4px 8px 12px; }
     .row { display: grid; grid-template-columns: 18px 1fr auto auto; align-items: center; gap: 6px; padding: 5px 6px; border-radius: 6px; cursor: pointer; position: relative; }
     .row:hover { background: var(--sh-hover); }
-    .row[aria-selected="true"] { background: var(--sh-primary-soft); }
+    .row[aria-selected="true"], .row.selected { background: var(--sh-primary-soft); }
     .row.workflow { margin-left: 16px; }
     .row.task { margin-left: 32px; }
     .row.drop-before { box-shadow: inset 0 2px 0 var(--sh-primary); }
@@ -324,7 +324,7 @@ export class ShAcquisitionView extends SessionElement {
     const selected = this.selection.kind === 'exam' && this.selection.id === exam.id
     const templates = lab.workflowTemplates.list()
     return html`<div role="treeitem" aria-expanded=${String(open)} aria-selected=${String(selected)} aria-label="Exam ${exam.name}">
-      <div class="row exam" aria-selected=${String(selected)} title="${exam.description}${exam.indication !== undefined ? `\nIndication: ${exam.indication}` : ''}"
+      <div class="row exam ${selected ? 'selected' : ''}" title="${exam.description}${exam.indication !== undefined ? `\nIndication: ${exam.indication}` : ''}"
         @click=${() => { this.select({ kind: 'exam', id: exam.id, editing: false }) }}>
         <button class="twisty" aria-label=${open ? 'Collapse' : 'Expand'} @click=${(e: Event) => { e.stopPropagation(); this.toggle(exam.id) }}>${icon(open ? 'chevronDown' : 'chevronRight')}</button>
         <span class="what"><span class="type-label">Exam</span><span class="name">${exam.name}</span><span class="created">Created: ${formatDateTime(exam.createdAt)}</span></span>
@@ -350,7 +350,7 @@ export class ShAcquisitionView extends SessionElement {
     const selected = this.selection.kind === 'workflow' && this.selection.id === workflow.id
     const templates = lab.taskTemplates.list()
     return html`<div role="treeitem" aria-expanded=${String(open)} aria-selected=${String(selected)} aria-label="Workflow ${workflow.name}">
-      <div class="row workflow" aria-selected=${String(selected)} title=${workflow.description}
+      <div class="row workflow ${selected ? 'selected' : ''}" title=${workflow.description}
         @click=${() => { this.select({ kind: 'workflow', id: workflow.id, editing: false }) }}>
         <button class="twisty" aria-label=${open ? 'Collapse' : 'Expand'} @click=${(e: Event) => { e.stopPropagation(); this.toggle(workflow.id) }}>${icon(open ? 'chevronDown' : 'chevronRight')}</button>
         <span class="what"><span class="type-label">Workflow</span><span class="name">${workflow.name}</span><span class="created">Created: ${formatDateTime(workflow.createdAt)}</span></span>

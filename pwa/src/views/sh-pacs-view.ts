@@ -115,7 +115,7 @@ export class ShPacsView extends SessionElement {
         reconstruction of an exam that sends automatically finishes. A destination that cannot be reached is tried again (8 tries, 2 s, 4 s, … apart);
         an image is never sent twice to the same destination.</p>
       ${this.exportsError !== '' ? html`<p class="form-error" role="alert">${this.exportsError}</p>` : nothing}
-      <div class="table-wrap"><table class="table" aria-labelledby="exports-title">
+      <div class="table-wrap" tabindex="0" role="region" aria-labelledby="exports-title"><table class="table" aria-labelledby="exports-title">
         <thead><tr><th>Started</th><th>What</th><th>Destination</th><th>State</th><th class="num">Sent</th><th class="num">Already there</th><th class="num">Refused</th><th class="num">Total</th></tr></thead>
         <tbody>
           ${this.exports.length === 0 ? html`<tr><td colspan="8" class="empty">Nothing sent yet.</td></tr>` : nothing}
@@ -292,7 +292,7 @@ export class ShPacsView extends SessionElement {
         server (STOW-RS). ${canEdit ? 'Admins and engineers change them.' : 'Admins and engineers change them; you can see them.'}</p>
       ${this.renderForm()}
       ${this.rowError !== '' ? html`<p class="form-error" role="alert">${this.rowError}</p>` : nothing}
-      <div class="table-wrap"><table class="table" aria-label="Destinations">
+      <div class="table-wrap" tabindex="0" role="region" aria-label="Destinations, scrolls sideways"><table class="table" aria-label="Destinations">
         <thead><tr><th>Name</th><th>Kind</th><th>Address</th><th>Connection</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
           ${destinations.length === 0 ? html`<tr><td colspan="5" class="empty">No destinations yet.${canEdit ? ' Add one with "New destination".' : ''}</td></tr>` : nothing}

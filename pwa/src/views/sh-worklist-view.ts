@@ -191,7 +191,7 @@ export class ShWorklistView extends SessionElement {
       </form>
       ${this.error !== '' ? html`<p class="form-error" role="alert">${this.error}</p>` : nothing}
       ${this.answer?.truncated === true ? html`<p class="muted" role="status">The worklist has more entries than shown: narrow the search to a station.</p>` : nothing}
-      <div class="table-wrap"><table class="table" aria-label="Scheduled procedures">
+      <div class="table-wrap" tabindex="0" role="region" aria-label="Scheduled procedures, scrolls sideways"><table class="table" aria-label="Scheduled procedures">
         <thead><tr><th>Patient</th><th>Patient ID</th><th>Birth date</th><th>Accession</th><th>Procedure</th><th>Time</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
           ${entries.map((entry) => this.renderRow(entry))}
