@@ -69,17 +69,18 @@ export interface RoiStats {
   areaUnit: 'mm²' | 'px'
 }
 
-/** Mean and (population) standard deviation of the rescaled values inside a rectangle of image pixels. */
-export function rectangleStats (frame: Frame, a: Point, b: Point, spacing?: [number, number]): RoiStats {
-  const x0 = Math.max(0, Math.floor(Math.min(a.x, b.x)))
-  const x1 = Math.min(frame.columns, Math.ceil(Math.max(a.x, b.x)))
-  const y0 = Math.max(0, Math.floor(Math.min(a.y, b.y)))
-  const y1 = Math.min(frame.rows, Math.ceil(Math.max(a.y, b.y)))
+/**
+ * Mean and (population) standard deviation of the rescaled values of the pixels in columns [x0, x1)
+ * and rows [y0, y1) that `inside` accepts; the area is `shapeArea` (in pixels) when given, else the
+ * pixels counted, scaled to mm² when the spacing is known.
+ */
+function regionStats (frame: Frame, box: { x0: number, x1: number, y0: number, y1: number }, inside: (x: number, y: number) => boolean, spacing?: [number, number], shapeArea?: number): RoiStats {
   let n = 0
   let sum = 0
   let sumSq = 0
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
+  for (let y = Math.max(0, box.y0); y < Math.min(frame.rows, box.y1); y++) {
+    for (let x = Math.max(0, box.x0); x < Math.min(frame.columns, box.x1); x++) {
+      if (!inside(x, y)) continue
       const v = frame.pixels[frame.offset + y * frame.columns + x] * frame.slope + frame.intercept
       n++
       sum += v
@@ -89,7 +90,13 @@ export function rectangleStats (frame: Frame, a: Point, b: Point, spacing?: [num
   const mean = n === 0 ? 0 : sum / n
   const std = n === 0 ? 0 : Math.sqrt(Math.max(0, sumSq / n - mean * mean))
   const pixelArea = spacing === undefined ? 1 : spacing[0] * spacing[1]
-  return { mean, std, count: n, area: n * pixelArea, areaUnit: spacing === undefined ? 'px' : 'mm²' }
+  return { mean, std, count: n, area: (shapeArea ?? n) * pixelArea, areaUnit: spacing === undefined ? 'px' : 'mm²' }
+}
+
+/** Mean and (population) standard deviation of the rescaled values inside a rectangle of image pixels. */
+export function rectangleStats (frame: Frame, a: Point, b: Point, spacing?: [number, number]): RoiStats {
+  const box = { x0: Math.floor(Math.min(a.x, b.x)), x1: Math.ceil(Math.max(a.x, b.x)), y0: Math.floor(Math.min(a.y, b.y)), y1: Math.ceil(Math.max(a.y, b.y)) }
+  return regionStats(frame, box, () => true, spacing)
 }
 
 /**
@@ -102,30 +109,13 @@ export function ellipseStats (frame: Frame, a: Point, b: Point, spacing?: [numbe
   const cy = (a.y + b.y) / 2
   const rx = Math.abs(b.x - a.x) / 2
   const ry = Math.abs(b.y - a.y) / 2
-  let n = 0
-  let sum = 0
-  let sumSq = 0
-  if (rx > 0 && ry > 0) {
-    const y0 = Math.max(0, Math.floor(cy - ry))
-    const y1 = Math.min(frame.rows - 1, Math.ceil(cy + ry))
-    const x0 = Math.max(0, Math.floor(cx - rx))
-    const x1 = Math.min(frame.columns - 1, Math.ceil(cx + rx))
-    for (let y = y0; y <= y1; y++) {
-      for (let x = x0; x <= x1; x++) {
-        const dx = (x + 0.5 - cx) / rx
-        const dy = (y + 0.5 - cy) / ry
-        if (dx * dx + dy * dy > 1) continue
-        const v = frame.pixels[frame.offset + y * frame.columns + x] * frame.slope + frame.intercept
-        n++
-        sum += v
-        sumSq += v * v
-      }
-    }
+  const box = { x0: Math.floor(cx - rx), x1: Math.ceil(cx + rx) + 1, y0: Math.floor(cy - ry), y1: Math.ceil(cy + ry) + 1 }
+  const inside = (x: number, y: number): boolean => {
+    const dx = (x + 0.5 - cx) / rx
+    const dy = (y + 0.5 - cy) / ry
+    return dx * dx + dy * dy <= 1
   }
-  const mean = n === 0 ? 0 : sum / n
-  const std = n === 0 ? 0 : Math.sqrt(Math.max(0, sumSq / n - mean * mean))
-  const area = Math.PI * rx * ry * (spacing === undefined ? 1 : spacing[0] * spacing[1])
-  return { mean, std, count: n, area, areaUnit: spacing === undefined ? 'px' : 'mm²' }
+  return regionStats(frame, rx > 0 && ry > 0 ? box : { x0: 0, x1: 0, y0: 0, y1: 0 }, inside, spacing, Math.PI * rx * ry)
 }
 
 /** Distance between two image points; spacing is DICOM's [row spacing, column spacing] in mm. */
