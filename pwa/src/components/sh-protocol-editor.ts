@@ -38,10 +38,11 @@ function textsOf (values: SequenceProtocol): Texts {
 
 /** Minutes and seconds, as a console shows a scan time: "0:07.8", "2:05". */
 export function formatScanTime (seconds: number): string {
-  const minutes = Math.floor(seconds / 60)
-  const rest = seconds - minutes * 60
-  const secs = seconds < 60 ? rest.toFixed(1).padStart(4, '0') : String(Math.round(rest)).padStart(2, '0')
-  return `${minutes}:${secs}`
+  // rounded first, so that 59.97 s reads 1:00 rather than 0:60.0
+  const tenths = Math.round(seconds * 10) / 10
+  if (tenths < 60) return `0:${tenths.toFixed(1).padStart(4, '0')}`
+  const whole = Math.round(seconds)
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`
 }
 
 /** A value rounded for reading, with its unit; a dash when the sequence does not say. */
