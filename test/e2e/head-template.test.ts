@@ -98,6 +98,14 @@ describe.skipIf(!HAS_CHROMIUM)('a new lab\'s head examination template', () => {
     expect(text).not.toContain('any scanner')
     expect(text).toContain('pipeline cartesian · input T2-weighted TSE')
     await screenshot(page, 'head-template-saved')
+    // a task template is edited as a task is: here its pipeline, picked from the list
+    await page.getByRole('option', { name: /^T2-weighted TSE/ }).click()
+    await page.getByRole('option', { name: /^T2-weighted TSE images/ }).click()
+    const editor = page.getByRole('region', { name: 'Task template T2-weighted TSE images' })
+    expect(await editor.getByLabel('Input task').inputValue()).not.toBe('')
+    await editor.getByLabel('Pipeline').selectOption('default')
+    await editor.getByRole('button', { name: 'Save task template' }).click()
+    await overview.getByText('pipeline default · input T2-weighted TSE').waitFor()
 
     expect(errors).toEqual([])
     await context.close()

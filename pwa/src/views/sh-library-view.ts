@@ -12,7 +12,9 @@ import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
 import { formatDate } from './format.ts'
 import '../components/sh-sequence-plot.ts'
 import type { SequenceWaveforms } from '../components/sh-sequence-plot.ts'
-import type { Sequence } from '../../../protocol/lab/index.ts'
+import type { Sequence, Task } from '../../../protocol/lab/index.ts'
+import '../components/sh-task-form.ts'
+import type { TaskFormValue } from '../components/sh-task-form.ts'
 
 type Tab = 'devices' | 'sequences' | 'templates'
 type ParamValue = number | string | boolean
@@ -90,6 +92,8 @@ export class ShLibraryView extends SessionElement {
   @state() private adding: Level | undefined
   @state() private renaming: { level: Level, id: string } | undefined
   @state() private templateError = ''
+  /** the task template whose sequence, device, calibrations or pipeline are edited */
+  @state() private editingTaskTemplate: string | undefined
   @state() private uploadError = ''
   @state() private uploading = false
   @state() private inspected: string | undefined
@@ -426,6 +430,35 @@ export class ShLibraryView extends SessionElement {
     </fieldset>`
   }
 
+  /**
+   * A task template edited with the task form: it holds what a task holds (sequence and protocol,
+   * device or any scanner, calibrations; pipeline and the acquisition of its workflow template it reads).
+   */
+  private renderTaskTemplateEditor (template: TaskTemplate | undefined): unknown {
+    const lab = this.session.lab
+    if (lab === undefined || template === undefined) return nothing
+    if (!this.session.canEditTemplates) return nothing
+    // the form edits tasks; a template has a task's fields, and its input names a sibling template
+    const asTask = template as unknown as Task
+    const siblings = lab.taskTemplates.list({ workflowTemplateId: template.workflowTemplateId })
+      .filter((t) => t.type === 'ACQUISITION' && t.id !== template.id) as unknown as Task[]
+    const save = (event: CustomEvent<TaskFormValue>): void => {
+      const { name, description, parameters } = event.detail
+      try {
+        this.session.write((l, actor) => l.taskTemplates.update(template.id, { name, description, parameters }, actor))
+        this.editingTaskTemplate = undefined
+        this.templateError = ''
+      } catch (err) {
+        this.templateError = (err as Error).message
+      }
+    }
+    return html`<section class="card overview" aria-label="Task template ${template.name}">
+      <h2>Task template: ${template.name}</h2>
+      <sh-task-form .task=${asTask} .sequences=${lab.sequences.list()} .devices=${lab.devices.list()} .inputTasks=${siblings}
+        submitLabel="Save task template" @sh-task-submit=${save} @sh-cancel=${() => { this.editingTaskTemplate = undefined }}></sh-task-form>
+    </section>`
+  }
+
   private renderTemplates (): unknown {
     const lab = this.session.lab
     if (lab === undefined) return nothing
@@ -439,8 +472,9 @@ export class ShLibraryView extends SessionElement {
       <div class="columns">
         ${this.renderColumn('exam', 'Exam templates', exams, examId, (id) => { this.examTemplateId = id; this.workflowTemplateId = undefined }, undefined)}
         ${this.renderColumn('workflow', 'Workflow templates', workflows, workflowId, (id) => { this.workflowTemplateId = id }, examId === undefined ? 'Select an exam template.' : undefined)}
-        ${this.renderColumn('task', 'Task templates', tasks, undefined, undefined, workflowId === undefined ? 'Select a workflow template.' : undefined)}
+        ${this.renderColumn('task', 'Task templates', tasks, this.editingTaskTemplate, (id) => { this.editingTaskTemplate = id; this.templateError = '' }, workflowId === undefined ? 'Select a workflow template.' : undefined)}
       </div>
+      ${this.renderTaskTemplateEditor(tasks.find((t) => t.id === this.editingTaskTemplate))}
       ${examId !== undefined ? this.renderOverview(exams.find((t) => t.id === examId) as ExamTemplate) : nothing}
       ${examId !== undefined ? this.renderAutoExport(lab.examTemplates.get(examId)) : nothing}
       <sh-confirm-dialog></sh-confirm-dialog>`
