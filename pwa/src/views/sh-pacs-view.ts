@@ -15,14 +15,29 @@ import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
-import { errorsFromMessage, fieldError, formError, invalid } from '../components/form-errors.ts'
-import type { FieldErrors } from '../components/form-errors.ts'
+import { errorsFromMessage, fieldError, fieldErrors, focusFirstInvalid, formError, invalid } from '../components/form-errors.ts'
+import type { FieldErrors, FormField } from '../components/form-errors.ts'
 import { EXPORT_POLL_MS, EXPORT_STATE_LABELS, exportActive, exportSituation } from '../components/sh-send-to-pacs.ts'
 import { HubUnreachableError } from '../services/api.ts'
 import type { DestinationView, EchoResult, ExportView } from '../services/lab-session.ts'
 import { formatDateTime, numberOrUndefined, patientName } from './format.ts'
 
-const FIELDS = ['name', 'kind', 'aeTitle', 'host', 'port', 'callingAeTitle', 'url', 'username', 'password'] as const
+/** The fields of each kind's form, as the messages about them name them. */
+const FIELDS: Record<DestinationKind, readonly FormField[]> = {
+  dimse: [
+    { name: 'name', label: 'Name', required: true },
+    { name: 'aeTitle', label: 'AE title of the PACS', required: true },
+    { name: 'host', label: 'Host', required: true },
+    { name: 'port', label: 'Port', required: true },
+    { name: 'callingAeTitle', label: 'Calling AE title' }
+  ],
+  dicomweb: [
+    { name: 'name', label: 'Name', required: true },
+    { name: 'url', label: 'DICOMweb base URL', required: true },
+    { name: 'username', label: 'User name' },
+    { name: 'password', label: 'Password' }
+  ]
+}
 
 const KIND_LABELS: Record<DestinationKind, string> = { dimse: 'DICOM (C-STORE)', dicomweb: 'DICOMweb (STOW-RS)' }
 
@@ -183,11 +198,21 @@ export class ShPacsView extends SessionElement {
       this.errors = { '': 'This destination was deleted meanwhile.' }
       return
     }
-    const value = this.formValue(event.target as HTMLFormElement, creating)
-    // the lab model's own checks first, so that a mistake is named at once, offline too
+    const form = event.target as HTMLFormElement
+    const fields = FIELDS[this.kind]
+    // every field by the lab model's own checks first, so that all mistakes are named at once, offline too
+    const data = new FormData(form)
+    const texts = Object.fromEntries(fields.map((f) => [f.name, String(data.get(f.name) ?? '')]))
+    const errors = fieldErrors(fields, texts, (name, text) => {
+      if (text.trim() === '') return undefined
+      const checked = validateDestinationPatch({ [name]: name === 'port' ? numberOrUndefined(text) : name === 'password' ? text : text.trim() }, { kind: this.kind })
+      return checked.ok ? undefined : checked.error
+    })
+    const value = this.formValue(form, creating)
     const checked = current === undefined ? validateDestinationInput(value) : validateDestinationPatch(value, current)
-    if (!checked.ok) {
-      this.errors = errorsFromMessage(checked.error, FIELDS)
+    if (Object.keys(errors).length > 0 || !checked.ok) {
+      this.errors = Object.keys(errors).length > 0 ? errors : errorsFromMessage(checked.ok ? '' : checked.error, fields)
+      this.updateComplete.then(() => { focusFirstInvalid(form) }).catch(() => {})
       return
     }
     this.saving = true
@@ -198,7 +223,7 @@ export class ShPacsView extends SessionElement {
     } catch (err) {
       this.errors = err instanceof HubUnreachableError
         ? { '': 'Destinations are changed through the hub, which cannot be reached now. Try again when it is back.' }
-        : errorsFromMessage((err as Error).message, FIELDS)
+        : errorsFromMessage((err as Error).message, fields)
     } finally {
       this.saving = false
     }
