@@ -45,6 +45,10 @@ export function formatScanTime (seconds: number): string {
   return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`
 }
 
+function keyOf (sequence: Sequence | undefined, protocol: SequenceProtocol | undefined): string {
+  return JSON.stringify([sequence?.id ?? null, sequence?.blob.sha256 ?? null, protocol ?? null])
+}
+
 /** A value rounded for reading, with its unit; a dash when the sequence does not say. */
 function shown (value: number | undefined, digits = 2, unit = ''): string {
   return value === undefined ? '—' : `${Number(value.toFixed(digits))}${unit}`
@@ -80,7 +84,8 @@ export class ShProtocolEditor extends LitElement {
   @state() private check: ProtocolCheck | undefined
   /** errors of fields whose text is not a number at all */
   @state() private textErrors: Partial<Record<ProtocolField, string>> = {}
-  private textsFor: { sequenceId?: string, protocol?: SequenceProtocol } | undefined
+  /** the sequence and protocol the fields show, as text: a view that renders often passes equal copies */
+  private textsFor: string | undefined
   private timer: ReturnType<typeof setTimeout> | undefined
 
   private get builtin (): string | undefined {
@@ -92,8 +97,9 @@ export class ShProtocolEditor extends LitElement {
     const name = this.builtin
     // A new sequence, or a protocol set elsewhere (another peer, a template): show it; the echo of
     // this card's own edit changes nothing.
-    if (this.textsFor?.sequenceId === this.sequence?.id && this.textsFor?.protocol === this.protocol) return
-    this.textsFor = { sequenceId: this.sequence?.id, protocol: this.protocol }
+    const key = keyOf(this.sequence, this.protocol)
+    if (this.textsFor === key) return
+    this.textsFor = key
     if (name === undefined) {
       this.texts = {}
       this.check = undefined
@@ -147,7 +153,7 @@ export class ShProtocolEditor extends LitElement {
     this.textErrors = errors
     this.check = checkProtocol(name, protocol)
     const valid = Object.keys(errors).length === 0 && this.check.scanTimeS !== undefined
-    this.textsFor = { sequenceId: this.sequence?.id, protocol }
+    this.textsFor = keyOf(this.sequence, protocol)
     this.protocol = protocol
     this.dispatchEvent(new CustomEvent<ProtocolChange>('sh-protocol-change', { detail: { protocol, valid }, bubbles: true, composed: true }))
   }
@@ -159,7 +165,7 @@ export class ShProtocolEditor extends LitElement {
     this.texts = textsOf(protocolDefaults(name))
     this.textErrors = {}
     this.check = checkProtocol(name, {})
-    this.textsFor = { sequenceId: this.sequence?.id, protocol: undefined }
+    this.textsFor = keyOf(this.sequence, undefined)
     this.protocol = undefined
     this.dispatchEvent(new CustomEvent<ProtocolChange>('sh-protocol-change', { detail: { protocol: null, valid: true }, bubbles: true, composed: true }))
   }
