@@ -23,8 +23,7 @@ describe.skipIf(!HAS_CHROMIUM)('a new lab\'s head examination template', () => {
     await page.getByRole('link', { name: 'Head', exact: true }).click()
 
     // one click from the patient: the exam with its workflows and tasks
-    await page.getByRole('button', { name: 'Add exam' }).click()
-    await page.getByRole('menuitem', { name: 'Head examination' }).click()
+    await page.getByRole('group', { name: 'Start an exam from a template' }).getByRole('button', { name: 'Head examination' }).click()
     for (const scan of SCANS) {
       await page.getByRole('treeitem', { name: `Task ${scan}`, exact: true }).waitFor()
       await page.getByRole('treeitem', { name: `Task ${scan} images`, exact: true }).waitFor()

@@ -64,6 +64,8 @@ export class ShAcquisitionView extends SessionElement {
     .tree { flex: 1; overflow: auto; padding: 4px 8px 12px; }
     .row { display: grid; grid-template-columns: 18px 1fr auto auto; align-items: center; gap: 6px; padding: 5px 6px; border-radius: 6px; cursor: pointer; position: relative; }
     .row:hover { background: var(--sh-hover); }
+    .start-from { display: flex; flex-direction: column; align-items: flex-start; gap: 6px; }
+    .start-from p { margin: 0; }
     .row[aria-selected="true"], .row.selected { background: var(--sh-primary-soft); }
     .row.workflow { margin-left: 16px; }
     .row.task { margin-left: 32px; }
@@ -574,6 +576,16 @@ export class ShAcquisitionView extends SessionElement {
     </div>`
   }
 
+  /** A patient without exams: the lab's exam templates one click away, since the first exam is usually one of them. */
+  private renderNoExams (patient: Patient, canEdit: boolean): unknown {
+    const templates = this.session.lab?.examTemplates.list() ?? []
+    if (!canEdit || templates.length === 0) return html`<p class="empty">No exams yet.</p>`
+    return html`<div class="empty start-from" role="group" aria-label="Start an exam from a template">
+      <p>No exams yet. Start one from a template:</p>
+      ${templates.map((t) => html`<button class="small" title=${t.description} @click=${() => { this.instantiate('exam', t.id, patient.id) }}>${icon('template')} ${t.name}</button>`)}
+    </div>`
+  }
+
   override render (): unknown {
     const lab = this.session.lab
     const patient = lab?.patients.get(this.patientId)
@@ -606,7 +618,7 @@ export class ShAcquisitionView extends SessionElement {
             ${examTemplates.map((t) => html`<button role="menuitem" @click=${() => { this.instantiate('exam', t.id, patient.id) }}>${icon('template')} ${t.name}</button>`)}`) : nothing}
         </div>
         <div class="tree" role="tree" aria-label="Exams, workflows and tasks">
-          ${exams.length === 0 ? html`<p class="empty">No exams yet.</p>` : exams.map((exam) => this.renderExam(exam, canEdit))}
+          ${exams.length === 0 ? this.renderNoExams(patient, canEdit) : exams.map((exam) => this.renderExam(exam, canEdit))}
         </div>
         ${Object.keys(this.errors).length > 0 && (this.selection.kind === 'none' || ('editing' in this.selection && !this.selection.editing))
           ? html`<p class="form-error" role="alert" style="margin: 0 12px 12px">${Object.values(this.errors)[0]}</p>` : nothing}
