@@ -47,8 +47,11 @@ export class PeerProcess {
     return `http://127.0.0.1:${this.httpPort}`
   }
 
-  /** Starts the peer and resolves once its HTTP API answers. */
-  async start (timeoutMs = 20_000): Promise<void> {
+  /**
+   * Starts the peer and resolves once its HTTP API answers. A peer starts in 2–5 s; the default leaves
+   * room for a two-core machine that is also running other test files.
+   */
+  async start (timeoutMs = 60_000): Promise<void> {
     const args = [SCANHUB_BIN, 'start', '--data', this.dataDir, '--http', '0', '--p2p', '0', '--listen', this.options.listen ?? '127.0.0.1',
       '--name', this.name, '--roles', this.options.roles ?? 'hub', ...(this.options.extraArgs ?? [])]
     // Outside a namespace of its own, a test peer must not find (or be found by) anything else on this machine.
