@@ -147,6 +147,11 @@ describe.skipIf(!HAS_CHROMIUM || !withOrthanc)('sending images to a PACS from th
     expect(await queue.getByRole('row').nth(1).textContent()).toMatch(/Series Images of Hopper, Grace.*Orthanc.*Done/s)
     expect(await queue.getByRole('row').nth(3).textContent()).toMatch(new RegExp(`Exam Head of Hopper, Grace.*Orthanc.*Done.*${scanned.images}\\s*0\\s*0\\s*${scanned.images}`, 's'))
 
+    // the series' link opens the patient's page on its task
+    await queue.getByRole('row').nth(1).getByRole('link', { name: 'Hopper, Grace' }).click()
+    await page.getByRole('button', { name: 'Send series to PACS' }).waitFor()
+    expect(new URL(page.url()).search).toMatch(/^\?task=/)
+
     // automatic sending: ticked on an exam template, copied to the exam made from it, shown on the exam
     const template = (await env.hub.api('POST', '/api/v1/templates/exams', { name: 'Knee routine' })).body
     await page.goto(`${env.hub.baseUrl}/library?tab=templates`)

@@ -119,7 +119,9 @@ export class ShPacsView extends SessionElement {
     const what = view.taskId !== undefined
       ? `Series ${lab?.tasks.get(view.taskId)?.name ?? '(deleted task)'}`
       : `Exam ${view.examId !== undefined ? lab?.exams.get(view.examId)?.name ?? '(deleted exam)' : ''}`
-    return html`${what}${patient !== undefined ? html` of <a href="/patients/${encodeURIComponent(patient.id)}">${patientName(patient)}</a>` : nothing}`
+    // a series opens with its task selected on the patient's page
+    const href = `/patients/${encodeURIComponent(view.patientId)}${view.taskId !== undefined ? `?task=${encodeURIComponent(view.taskId)}` : ''}`
+    return html`${what}${patient !== undefined ? html` of <a href=${href}>${patientName(patient)}</a>` : nothing}`
   }
 
   private renderExports (): unknown {
