@@ -23,8 +23,8 @@ import { dicomwebStore } from './dicomweb.ts'
 import { dimseStore } from './dimse.ts'
 import type { DicomInstance, StoreReport } from './dimse.ts'
 
-export const EXPORT_STATES = ['queued', 'sending', 'done', 'failed'] as const
-export type ExportState = typeof EXPORT_STATES[number]
+import type { ExportState, ExportView } from '../../protocol/pacs-export.ts'
+export type { ExportState, ExportView }
 
 export interface ExportFile {
   resultId: string
@@ -51,28 +51,6 @@ export interface ExportJob {
   lastError?: string
   /** set on automatic exports: `<taskId>:<destinationId>`, so one finished task is queued once */
   autoKey?: string
-  createdAt: string
-  updatedAt: string
-  createdBy: string
-}
-
-/** An export as the REST API shows it (node/http/pacs-routes.ts). */
-export interface ExportView {
-  id: string
-  destinationId: string
-  patientId: string
-  examId?: string
-  taskId?: string
-  state: ExportState
-  total: number
-  sent: number
-  skipped: number
-  failed: number
-  errors: Array<{ file: string, sopInstanceUid?: string, error: string }>
-  attempts: number
-  nextAttemptAt?: string
-  lastError?: string
-  automatic: boolean
   createdAt: string
   updatedAt: string
   createdBy: string

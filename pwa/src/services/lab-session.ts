@@ -17,6 +17,7 @@ import { labPeerNames } from '../../../protocol/lab/audit-wording.ts'
 import type { AuditNames } from '../../../protocol/lab/audit-wording.ts'
 import { listPeerRecords } from '../../../protocol/peers.ts'
 import type { PeerPresence, PeerRole } from '../../../protocol/peers.ts'
+import type { ExportView } from '../../../protocol/pacs-export.ts'
 import { BrowserPeer } from '../net/browser-peer.ts'
 import type { ConnectionStatus } from '../net/browser-peer.ts'
 import { SyncClient } from '../net/sync-client.ts'
@@ -29,6 +30,8 @@ import { fetchBlob } from './blob-cache.ts'
 import { forgetPeerKey, loadOrCreatePeerKey } from './identity.ts'
 import { deviceName, pairingErrorMessage, takeHashParam } from './pairing.ts'
 import type { PairingAnswer, StoredPairing } from './pairing.ts'
+
+export type { ExportView }
 
 export type AppPhase = 'starting' | 'unpaired' | 'ready' | 'failed'
 
@@ -92,32 +95,6 @@ export type DestinationView = Extract<Destination, { kind: 'dimse' }> | (Omit<Ex
 
 /** "Test connection" (POST /api/v1/destinations/:id/echo): how long the answer took, or why there was none. */
 export type EchoResult = { ok: true, ms: number } | { ok: false, error: string }
-
-/** An export of images to a destination, a job of the hub's queue (GET /api/v1/exports); see node/http/pacs-routes.ts. */
-export interface ExportView {
-  id: string
-  destinationId: string
-  patientId: string
-  examId?: string
-  taskId?: string
-  state: 'queued' | 'sending' | 'done' | 'failed'
-  total: number
-  sent: number
-  /** the destination had them from an earlier export */
-  skipped: number
-  /** refused by the destination */
-  failed: number
-  errors: Array<{ file: string, sopInstanceUid?: string, error: string }>
-  attempts: number
-  /** when the next try is due, while queued after a failed one */
-  nextAttemptAt?: string
-  lastError?: string
-  /** queued by the exam's automatic sending */
-  automatic: boolean
-  createdAt: string
-  updatedAt: string
-  createdBy: string
-}
 
 /** A member of the lab as the hub lists it (GET /api/v1/members). */
 export interface MemberView {
