@@ -372,9 +372,16 @@ export class ShLibraryView extends SessionElement {
   private renderColumn (level: Level, title: string, items: Array<ExamTemplate | WorkflowTemplate | TaskTemplate>, selected: string | undefined,
     onSelect: ((id: string) => void) | undefined, parentMissing: string | undefined): unknown {
     const canEdit = this.session.canEditTemplates
+    // Rename and Delete act on the selected template and sit in the column's header: buttons inside a
+    // listbox option could not be reached as buttons by assistive technology.
+    const current = items.find((t) => t.id === selected)
     return html`<div class="card column" role="region" aria-label="${title}">
       <header><h2>${title}</h2>${canEdit && parentMissing === undefined
-        ? html`<button class="icon small" aria-label="Add ${level} template" @click=${() => { this.adding = level; this.templateError = '' }}>${icon('plus')}</button>` : nothing}</header>
+        ? html`<button class="icon small" aria-label="Add ${level} template" @click=${() => { this.adding = level; this.templateError = '' }}>${icon('plus')}</button>` : nothing}
+        ${canEdit && current !== undefined
+          ? html`<button class="icon small ghost" aria-label="Rename ${current.name}" title="Rename ${current.name}" @click=${() => { this.renaming = { level, id: current.id } }}>${icon('edit')}</button>
+            <button class="icon small ghost" aria-label="Delete ${current.name}" title="Delete ${current.name}" @click=${() => { this.removeTemplate(level, current.id, current.name).catch(() => {}) }}>${icon('trash')}</button>`
+          : nothing}</header>
       ${this.adding === level ? html`<form @submit=${(e: SubmitEvent) => { this.addTemplate(level, e) }} aria-label="New ${level} template">
         <input name="name" aria-label="Name of the new ${level} template" placeholder="Name" required autofocus>
         ${level === 'task' ? html`<select name="type" aria-label="Task type">
@@ -394,8 +401,6 @@ export class ShLibraryView extends SessionElement {
                 ? html`<span class="what"><span class="name" title=${t.description}>${t.name}</span><span class="does">${this.taskTemplateSummary(t)}</span></span>
                   <span class="type-label">${t.type}</span>`
                 : html`<span class="name" title=${t.description}>${t.name}</span>`}
-              ${canEdit ? html`<button class="icon small ghost" aria-label="Rename ${t.name}" @click=${(e: Event) => { e.stopPropagation(); this.renaming = { level, id: t.id } }}>${icon('edit')}</button>
-                <button class="icon small ghost" aria-label="Delete ${t.name}" @click=${(e: Event) => { e.stopPropagation(); this.removeTemplate(level, t.id, t.name).catch(() => {}) }}>${icon('trash')}</button>` : nothing}
             </li>`)}
       </ul>`}
     </div>`
