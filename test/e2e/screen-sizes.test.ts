@@ -278,7 +278,7 @@ describe.skipIf(!HAS_CHROMIUM)('every screen size, forms and accessibility', () 
     await context.close()
   }, 120_000)
 
-  it('shows every error of an empty new-patient form at once, each beside its field, and focuses the first', async () => {
+  it('shows every error of an empty new-patient or new-user form at once, each beside its field, and focuses the first', async () => {
     const context = await newContext(env.browser)
     const page = await context.newPage()
     await login(page, env.hub, ADMIN.username, ADMIN.password)
@@ -336,6 +336,23 @@ describe.skipIf(!HAS_CHROMIUM)('every screen size, forms and accessibility', () 
     await page.keyboard.press('Escape')
     await form.waitFor({ state: 'detached' })
     expect(await focusedField(page)).toBe('New patient')
+
+    // the new-user form too: focused on its first field, every missing field named at once
+    await goTo(page, '/users')
+    await page.getByRole('button', { name: 'New user' }).click()
+    const userForm = page.getByRole('form', { name: 'New user' })
+    await expect.poll(async () => await focusedField(page)).toBe('Username')
+    await userForm.getByLabel('E-mail').fill('not an address')
+    await userForm.getByRole('button', { name: 'Create user' }).click()
+    const userErrors = await userForm.locator('.field-error').allTextContents()
+    expect(userErrors).toEqual([
+      'Username is required',
+      'First name is required',
+      'Last name is required',
+      'E-mail must be an email address such as name@example.org, or empty',
+      'Password is required'
+    ])
+    expect(await focusedField(page)).toBe('Username')
     await context.close()
   }, 120_000)
 
