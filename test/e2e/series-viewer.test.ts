@@ -118,7 +118,7 @@ describe.skipIf(!HAS_CHROMIUM)('series viewer', () => {
     // back to the patient, with the task selected
     await page.getByRole('link', { name: /Stack.*Slices|Stella.*Slices/ }).click()
     await page.waitForURL((url) => url.pathname === `/patients/${patient.id}` && url.searchParams.get('task') === recon.id)
-    await page.locator('[role="treeitem"][aria-label="Task Slices"][aria-selected="true"]').waitFor()
+    await page.locator('[role="treeitem"][aria-label^="Task Slices: "][aria-selected="true"]').waitFor()
 
     expect(errors).toEqual([])
     await context.close()

@@ -19,6 +19,12 @@ const LOOK: Record<BadgeStatus, { label: string, icon: IconName, tone: string }>
   CANCELLED: { label: 'Cancelled', icon: 'ban', tone: 'neutral' }
 }
 
+/** The words a badge shows: the status (or the label that replaces it) and its note. */
+export function statusBadgeText (status: BadgeStatus, label = '', note = ''): string {
+  const look = LOOK[status] ?? LOOK.NEW
+  return (label !== '' ? label : look.label) + (note.trim() !== '' ? ` · ${note.trim()}` : '')
+}
+
 @customElement('sh-status-badge')
 export class ShStatusBadge extends LitElement {
   static override styles = css`
@@ -44,7 +50,7 @@ export class ShStatusBadge extends LitElement {
   override render (): unknown {
     const look = LOOK[this.status] ?? LOOK.NEW
     const note = this.note.trim()
-    const text = (this.label !== '' ? this.label : look.label) + (note !== '' ? ` · ${note}` : '')
+    const text = statusBadgeText(this.status, this.label, this.note)
     const tone = note !== '' && look.tone !== 'danger' ? 'warning' : look.tone
     return html`<span class="badge ${tone}" role="status" aria-label="Status: ${text}">${icon(look.icon)}<span>${text}</span></span>`
   }

@@ -9,7 +9,7 @@ import { sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import { DocumentClickController } from '../components/popover.ts'
 import '../components/sh-confirm-dialog.ts'
-import '../components/sh-status-badge.ts'
+import { statusBadgeText } from '../components/sh-status-badge.ts'
 import '../components/sh-task-form.ts'
 import '../components/sh-protocol-editor.ts'
 import '../components/sh-run-control.ts'
@@ -37,6 +37,14 @@ type Selection =
 
 const CALIBRATION_LABELS: Record<string, string> = { FREQUENCY: 'Frequency', FLIP_ANGLE: 'Flip angle', SHIM: 'Shims' }
 const TYPE_LABEL: Record<string, string> = { ACQUISITION: 'Acquisition', RECONSTRUCTION: 'Reconstruction', PROCESSING: 'Processing' }
+
+/**
+ * A tree row's accessible name: what it is ("Task T1 GRE"), then the words the row shows, in their order,
+ * so that a user of speech input can say what they see (WCAG 2.5.3, label in name).
+ */
+function treeItemLabel (kind: 'Exam' | 'Workflow' | 'Task', name: string, typeLabel: string, createdAt: string, status: string): string {
+  return `${kind} ${name}: ${typeLabel} ${name} Created: ${formatDateTime(createdAt)} ${status}`
+}
 
 /** The fields of the task form: Name and Description spoken of by their labels; the parameters' messages name their own setting. */
 const TASK_FIELDS: ReadonlyArray<string | FormField> = TASK_FORM_FIELDS.map((name) => name === 'name' ? { name, label: 'Name' } : name === 'description' ? { name, label: 'Description' } : name)
@@ -325,12 +333,14 @@ export class ShAcquisitionView extends SessionElement {
     const open = !this.collapsed.has(exam.id)
     const selected = this.selection.kind === 'exam' && this.selection.id === exam.id
     const templates = lab.workflowTemplates.list()
-    return html`<div role="treeitem" aria-expanded=${String(open)} aria-selected=${String(selected)} aria-label="Exam ${exam.name}">
+    const examBadge = { label: '', note: examNote(lab, exam.id) }
+    return html`<div role="treeitem" aria-expanded=${String(open)} aria-selected=${String(selected)} aria-owns=${open ? `group-${exam.id}` : nothing}
+      aria-label=${treeItemLabel('Exam', exam.name, 'Exam', exam.createdAt, statusBadgeText(exam.status, examBadge.label, examBadge.note))}>
       <div class="row exam ${selected ? 'selected' : ''}" title="${exam.description}${exam.indication !== undefined ? `\nIndication: ${exam.indication}` : ''}"
         @click=${() => { this.select({ kind: 'exam', id: exam.id, editing: false }) }}>
         <button class="twisty" aria-label=${open ? 'Collapse' : 'Expand'} @click=${(e: Event) => { e.stopPropagation(); this.toggle(exam.id) }}>${icon(open ? 'chevronDown' : 'chevronRight')}</button>
-        <span class="what"><span class="type-label">Exam</span><span class="name">${exam.name}</span><span class="created">Created: ${formatDateTime(exam.createdAt)}</span></span>
-        <sh-status-badge .status=${exam.status} note=${examNote(lab, exam.id)}></sh-status-badge>
+        <span class="what"><span class="type-label">Exam</span> <span class="name">${exam.name}</span> <span class="created">Created: ${formatDateTime(exam.createdAt)}</span></span>
+        <sh-status-badge .status=${exam.status} note=${examBadge.note}></sh-status-badge>
         ${canEdit ? this.menuButton(exam.id, exam.name) : html`<span></span>`}
         ${this.menuFor === exam.id ? this.renderMenu(html`
           <button role="menuitem" @click=${() => { this.select({ kind: 'exam', id: exam.id, editing: true }) }}>${icon('edit')} Edit exam</button>
@@ -340,8 +350,8 @@ export class ShAcquisitionView extends SessionElement {
           <hr>
           <button role="menuitem" @click=${() => { this.confirmRemove('exam', exam.id, exam.name).catch(() => {}) }}>${icon('trash')} Delete exam</button>`) : nothing}
       </div>
-      ${open ? html`<div role="group">${workflows.map((w) => this.renderWorkflow(w, canEdit))}</div>` : nothing}
-    </div>`
+    </div>
+    ${open ? html`<div role="group" id="group-${exam.id}">${workflows.map((w) => this.renderWorkflow(w, canEdit))}</div>` : nothing}`
   }
 
   private renderWorkflow (workflow: Workflow, canEdit: boolean): unknown {
@@ -351,12 +361,14 @@ export class ShAcquisitionView extends SessionElement {
     const open = !this.collapsed.has(workflow.id)
     const selected = this.selection.kind === 'workflow' && this.selection.id === workflow.id
     const templates = lab.taskTemplates.list()
-    return html`<div role="treeitem" aria-expanded=${String(open)} aria-selected=${String(selected)} aria-label="Workflow ${workflow.name}">
+    const workflowBadgeNote = workflowNote(lab, workflow.id)
+    return html`<div role="treeitem" aria-expanded=${String(open)} aria-selected=${String(selected)} aria-owns=${open ? `group-${workflow.id}` : nothing}
+      aria-label=${treeItemLabel('Workflow', workflow.name, 'Workflow', workflow.createdAt, statusBadgeText(workflow.status, '', workflowBadgeNote))}>
       <div class="row workflow ${selected ? 'selected' : ''}" title=${workflow.description}
         @click=${() => { this.select({ kind: 'workflow', id: workflow.id, editing: false }) }}>
         <button class="twisty" aria-label=${open ? 'Collapse' : 'Expand'} @click=${(e: Event) => { e.stopPropagation(); this.toggle(workflow.id) }}>${icon(open ? 'chevronDown' : 'chevronRight')}</button>
-        <span class="what"><span class="type-label">Workflow</span><span class="name">${workflow.name}</span><span class="created">Created: ${formatDateTime(workflow.createdAt)}</span></span>
-        <sh-status-badge .status=${workflow.status} note=${workflowNote(lab, workflow.id)}></sh-status-badge>
+        <span class="what"><span class="type-label">Workflow</span> <span class="name">${workflow.name}</span> <span class="created">Created: ${formatDateTime(workflow.createdAt)}</span></span>
+        <sh-status-badge .status=${workflow.status} note=${workflowBadgeNote}></sh-status-badge>
         ${canEdit ? this.menuButton(workflow.id, workflow.name) : html`<span></span>`}
         ${this.menuFor === workflow.id ? this.renderMenu(html`
           <button role="menuitem" @click=${() => { this.select({ kind: 'workflow', id: workflow.id, editing: true }) }}>${icon('edit')} Edit workflow</button>
@@ -366,14 +378,16 @@ export class ShAcquisitionView extends SessionElement {
           <hr>
           <button role="menuitem" @click=${() => { this.confirmRemove('workflow', workflow.id, workflow.name).catch(() => {}) }}>${icon('trash')} Delete workflow</button>`) : nothing}
       </div>
-      ${open ? html`<div role="group">${tasks.map((t, i) => this.renderTask(t, i, tasks, canEdit))}</div>` : nothing}
-    </div>`
+    </div>
+    ${open ? html`<div role="group" id="group-${workflow.id}">${tasks.map((t, i) => this.renderTask(t, i, tasks, canEdit))}</div>` : nothing}`
   }
 
   private renderTask (task: Task, index: number, siblings: Task[], canEdit: boolean): unknown {
     const selected = this.selection.kind === 'task' && this.selection.id === task.id
     const drop = this.dropTarget?.id === task.id ? (this.dropTarget.after ? 'drop-after' : 'drop-before') : ''
-    return html`<div class="row task ${drop}" role="treeitem" aria-selected=${String(selected)} aria-label="Task ${task.name}" draggable=${canEdit ? 'true' : 'false'}
+    const badge = { label: this.taskStatusLabel(task), note: this.session.lab === undefined ? '' : taskNote(this.session.lab, task) }
+    return html`<div class="row task ${drop}" role="treeitem" aria-selected=${String(selected)} draggable=${canEdit ? 'true' : 'false'}
+      aria-label=${treeItemLabel('Task', task.name, TYPE_LABEL[task.type], task.createdAt, statusBadgeText(task.status, badge.label, badge.note))}
       title="${TYPE_LABEL[task.type]} task${task.description !== '' ? `: ${task.description}` : ''}${task.error !== undefined ? `\nError: ${task.error}` : ''}"
       @click=${() => { this.select({ kind: 'task', id: task.id, editing: false }) }}
       @dragstart=${(e: DragEvent) => { this.handleDragStart(e, task) }}
@@ -382,8 +396,8 @@ export class ShAcquisitionView extends SessionElement {
       @drop=${(e: DragEvent) => { this.handleDrop(e, siblings) }}
       @dragend=${() => { this.dragTask = undefined; this.dropTarget = undefined }}>
       <span class="grip" aria-hidden="true">${canEdit ? icon('grip') : nothing}</span>
-      <span class="what"><span class="type-label">${TYPE_LABEL[task.type]}</span><span class="name">${task.name}</span><span class="created">Created: ${formatDateTime(task.createdAt)}</span></span>
-      <sh-status-badge .status=${task.status} label=${this.taskStatusLabel(task)} note=${this.session.lab === undefined ? '' : taskNote(this.session.lab, task)}></sh-status-badge>
+      <span class="what"><span class="type-label">${TYPE_LABEL[task.type]}</span> <span class="name">${task.name}</span> <span class="created">Created: ${formatDateTime(task.createdAt)}</span></span>
+      <sh-status-badge .status=${task.status} label=${badge.label} note=${badge.note}></sh-status-badge>
       ${canEdit ? this.menuButton(task.id, task.name) : html`<span></span>`}
       ${this.menuFor === task.id ? this.renderMenu(html`
         <button role="menuitem" @click=${() => { this.select({ kind: 'task', id: task.id, editing: true }) }}>${icon('edit')} Edit task</button>
@@ -535,7 +549,7 @@ export class ShAcquisitionView extends SessionElement {
       const device = typeof p.deviceId === 'string' ? lab.devices.get(p.deviceId)?.name ?? p.deviceId : 'Any scanner (chosen when it runs)'
       return html`<div class="card">
           <div class="pane-head"><span class="type-label">${TYPE_LABEL[task.type]} task</span><h2>${task.name}</h2>
-            <sh-status-badge .status=${task.status} label=${this.taskStatusLabel(task)} note=${this.session.lab === undefined ? '' : taskNote(this.session.lab, task)}></sh-status-badge>
+            <sh-status-badge .status=${task.status} label=${this.taskStatusLabel(task)} note=${taskNote(lab, task)}></sh-status-badge>
             ${canEdit ? html`<button @click=${() => { this.select({ kind: 'task', id: task.id, editing: true }) }}>${icon('edit')} Edit</button>` : nothing}</div>
           <dl class="details">
             <dt>Description</dt><dd>${task.description || '—'}</dd>
