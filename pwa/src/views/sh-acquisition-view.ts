@@ -46,6 +46,18 @@ function treeItemLabel (kind: 'Exam' | 'Workflow' | 'Task', name: string, typeLa
   return `${kind} ${name}: ${typeLabel} ${name} Created: ${formatDateTime(createdAt)} ${status}`
 }
 
+/**
+ * The lines of a run's results list: the images of a reconstruction are stored one result per image as
+ * they arrive, and are listed as one line (one series, opened in the viewer as a stack); others one each.
+ */
+function resultLines (results: readonly Result[]): Array<Pick<Result, 'id' | 'type' | 'files' | 'createdAt'>> {
+  const dicom = results.filter((r) => r.type === 'DICOM')
+  const others = results.filter((r) => r.type !== 'DICOM')
+  if (dicom.length === 0) return [...others]
+  const newest = dicom.reduce((a, b) => (b.createdAt > a.createdAt ? b : a))
+  return [{ id: dicom[0].id, type: 'DICOM', files: dicom.flatMap((r) => r.files), createdAt: newest.createdAt }, ...others]
+}
+
 /** The fields of the task form: Name and Description spoken of by their labels; the parameters' messages name their own setting. */
 const TASK_FIELDS: ReadonlyArray<string | FormField> = TASK_FORM_FIELDS.map((name) => name === 'name' ? { name, label: 'Name' } : name === 'description' ? { name, label: 'Description' } : name)
 
@@ -477,10 +489,11 @@ export class ShAcquisitionView extends SessionElement {
     if (raw !== undefined) loadRawViewer()
     return html`
       ${resultsByRun(results).map((group, i) => html`<h3>Run ${group.run}${i === 0 ? ' (latest)' : ''}</h3>
-      <ul class="results" aria-label="Results of run ${group.run}">${group.results.map((r) => html`<li>
-        <strong>${r.type}</strong> · ${r.files.length} file${r.files.length === 1 ? '' : 's'} · ${formatDateTime(r.createdAt)}
-        ${r.type === 'DICOM' ? html` · <a href="/viewer/${encodeURIComponent(r.id)}">Open in viewer</a>` : nothing}
-        ${r.files.slice(0, 3).map((f) => runFileName(f.name, group.run)).map((name, k) => html` · <button class="small ghost" title="Download ${name}" @click=${() => { this.download(r.files[k].sha256, name, r.files[k].type).catch(() => {}) }}>${icon('download')} ${name}</button>`)}
+      <ul class="results" aria-label="Results of run ${group.run}">${resultLines(group.results).map((line) => html`<li>
+        <strong>${line.type}</strong> · ${line.type === 'DICOM' ? `${line.files.length} image${line.files.length === 1 ? '' : 's'}` : `${line.files.length} file${line.files.length === 1 ? '' : 's'}`} · ${formatDateTime(line.createdAt)}
+        ${line.type === 'DICOM' ? html` · <a href="/viewer/${encodeURIComponent(line.id)}">Open in viewer</a>` : nothing}
+        ${line.files.slice(0, 3).map((f) => ({ file: f, name: runFileName(f.name, group.run) })).map(({ file, name }) => html` · <button class="small ghost" title="Download ${name}" @click=${() => { this.download(file.sha256, name, file.type).catch(() => {}) }}>${icon('download')} ${name}</button>`)}
+        ${line.files.length > 3 ? html` · and ${line.files.length - 3} more (Download exam)` : nothing}
       </li>`)}</ul>`)}
       ${dicom.length > 0 ? html`<sh-image-viewer embedded .resultId=${dicom[dicom.length - 1].id}></sh-image-viewer>` : nothing}
       ${raw !== undefined ? html`<h3>Raw data</h3><sh-raw-viewer .sha256=${raw.files[0]?.sha256}></sh-raw-viewer>` : nothing}`
