@@ -92,6 +92,8 @@ export class ShAcquisitionView extends SessionElement {
     .row.drop-before { box-shadow: inset 0 2px 0 var(--sh-primary); }
     .row.drop-after { box-shadow: inset 0 -2px 0 var(--sh-primary); }
     .row .what { min-width: 0; display: flex; flex-direction: column; }
+    [role="treeitem"]:focus { outline: none; }
+    [role="treeitem"]:focus-visible { outline: 2px solid var(--sh-primary); outline-offset: -2px; border-radius: var(--sh-radius); }
     .row .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .row .created { font-size: 11px; color: var(--sh-text-muted); }
     .twisty { border: none; background: none; padding: 0; min-height: 18px; width: 18px; color: var(--sh-text-muted); }
@@ -134,6 +136,8 @@ export class ShAcquisitionView extends SessionElement {
   @state() private addMenu = false
   @state() private errors: FieldErrors = {}
   @state() private dropTarget: { id: string, after: boolean } | undefined
+  /** The tree row that takes the keyboard focus when the tree is tabbed into (one row is in the tab order). */
+  @state() private treeFocus: string | undefined
   @query('sh-confirm-dialog') private confirm!: ShConfirmDialog
   private dragTask: Task | undefined
 
@@ -346,7 +350,7 @@ export class ShAcquisitionView extends SessionElement {
     const selected = this.selection.kind === 'exam' && this.selection.id === exam.id
     const templates = lab.workflowTemplates.list()
     const examBadge = { label: '', note: examNote(lab, exam.id) }
-    return html`<div role="treeitem" aria-expanded=${String(open)} aria-selected=${String(selected)} aria-owns=${open ? `group-${exam.id}` : nothing}
+    return html`<div role="treeitem" data-tree-id=${exam.id} tabindex=${this.treeTabIndex(exam.id)} aria-expanded=${String(open)} aria-selected=${String(selected)} aria-owns=${open ? `group-${exam.id}` : nothing}
       aria-label=${treeItemLabel('Exam', exam.name, 'Exam', exam.createdAt, statusBadgeText(exam.status, examBadge.label, examBadge.note))}>
       <div class="row exam ${selected ? 'selected' : ''}" title="${exam.description}${exam.indication !== undefined ? `\nIndication: ${exam.indication}` : ''}"
         @click=${() => { this.select({ kind: 'exam', id: exam.id, editing: false }) }}>
@@ -374,7 +378,7 @@ export class ShAcquisitionView extends SessionElement {
     const selected = this.selection.kind === 'workflow' && this.selection.id === workflow.id
     const templates = lab.taskTemplates.list()
     const workflowBadgeNote = workflowNote(lab, workflow.id)
-    return html`<div role="treeitem" aria-expanded=${String(open)} aria-selected=${String(selected)} aria-owns=${open ? `group-${workflow.id}` : nothing}
+    return html`<div role="treeitem" data-tree-id=${workflow.id} data-tree-parent=${workflow.examId} tabindex=${this.treeTabIndex(workflow.id)} aria-expanded=${String(open)} aria-selected=${String(selected)} aria-owns=${open ? `group-${workflow.id}` : nothing}
       aria-label=${treeItemLabel('Workflow', workflow.name, 'Workflow', workflow.createdAt, statusBadgeText(workflow.status, '', workflowBadgeNote))}>
       <div class="row workflow ${selected ? 'selected' : ''}" title=${workflow.description}
         @click=${() => { this.select({ kind: 'workflow', id: workflow.id, editing: false }) }}>
@@ -398,7 +402,7 @@ export class ShAcquisitionView extends SessionElement {
     const selected = this.selection.kind === 'task' && this.selection.id === task.id
     const drop = this.dropTarget?.id === task.id ? (this.dropTarget.after ? 'drop-after' : 'drop-before') : ''
     const badge = { label: this.taskStatusLabel(task), note: this.session.lab === undefined ? '' : taskNote(this.session.lab, task) }
-    return html`<div class="row task ${drop}" role="treeitem" aria-selected=${String(selected)} draggable=${canEdit ? 'true' : 'false'}
+    return html`<div class="row task ${drop}" role="treeitem" data-tree-id=${task.id} data-tree-parent=${task.workflowId} tabindex=${this.treeTabIndex(task.id)} aria-selected=${String(selected)} draggable=${canEdit ? 'true' : 'false'}
       aria-label=${treeItemLabel('Task', task.name, TYPE_LABEL[task.type], task.createdAt, statusBadgeText(task.status, badge.label, badge.note))}
       title="${TYPE_LABEL[task.type]} task${task.description !== '' ? `: ${task.description}` : ''}${task.error !== undefined ? `\nError: ${task.error}` : ''}"
       @click=${() => { this.select({ kind: 'task', id: task.id, editing: false }) }}
@@ -422,6 +426,64 @@ export class ShAcquisitionView extends SessionElement {
 
   private taskStatusLabel (task: Task): string {
     return task.type === 'RECONSTRUCTION' && (task.status === 'STARTED' || task.status === 'INPROGRESS') ? 'Waiting for images' : ''
+  }
+
+  /** Roving tab index: the focused row, else the selected one, else the first, is the tree's one tab stop. */
+  private treeTabIndex (id: string): string {
+    const sel = this.selection
+    const selectedId = 'id' in sel && (sel.kind === 'exam' || sel.kind === 'workflow' || sel.kind === 'task') ? sel.id : undefined
+    const rows = this.visibleTreeIds()
+    const stop = [this.treeFocus, selectedId].find((candidate) => candidate !== undefined && rows.includes(candidate)) ?? rows[0]
+    return id === stop ? '0' : '-1'
+  }
+
+  /** The ids of the tree's rows a user can see, in their order: exams, and the workflows and tasks of open ones. */
+  private visibleTreeIds (): string[] {
+    const lab = this.session.lab
+    if (lab === undefined) return []
+    return lab.exams.list({ patientId: this.patientId }).flatMap((exam) => [exam.id, ...(this.collapsed.has(exam.id)
+      ? []
+      : lab.workflows.list({ examId: exam.id }).flatMap((w) => [w.id, ...(this.collapsed.has(w.id) ? [] : lab.tasks.list({ workflowId: w.id }).map((t) => t.id))]))])
+  }
+
+  /**
+   * The keys of a tree (WAI-ARIA tree view pattern): Up and Down move between visible rows, Home and End
+   * to the first and last, Right opens a row or moves into it, Left closes it or moves to its parent,
+   * Enter and Space select it as a click does.
+   */
+  private readonly handleTreeKey = (e: KeyboardEvent): void => {
+    const row = e.target as HTMLElement
+    if (row.getAttribute('role') !== 'treeitem') return
+    const rows = [...this.renderRoot.querySelectorAll<HTMLElement>('[role="treeitem"][data-tree-id]')]
+    const at = rows.indexOf(row)
+    const id = row.dataset.treeId ?? ''
+    const expanded = row.getAttribute('aria-expanded')
+    let next: HTMLElement | undefined
+    switch (e.key) {
+      case 'ArrowDown': next = rows[at + 1]; break
+      case 'ArrowUp': next = rows[at - 1]; break
+      case 'Home': next = rows[0]; break
+      case 'End': next = rows[rows.length - 1]; break
+      case 'ArrowRight':
+        if (expanded === 'false') this.toggle(id)
+        else if (expanded === 'true') next = rows[at + 1]
+        break
+      case 'ArrowLeft':
+        if (expanded === 'true') this.toggle(id)
+        else next = rows.find((r) => r.dataset.treeId === row.dataset.treeParent)
+        break
+      case 'Enter':
+      case ' ':
+        ((row.classList.contains('row') ? row : row.querySelector<HTMLElement>(':scope > .row')) ?? row).click()
+        break
+      default:
+        return
+    }
+    e.preventDefault()
+    if (next !== undefined) {
+      this.treeFocus = next.dataset.treeId
+      next.focus()
+    }
   }
 
   private toggle (id: string): void {
@@ -644,7 +706,8 @@ export class ShAcquisitionView extends SessionElement {
             ${examTemplates.length > 0 ? html`<span class="sub">From template</span>` : nothing}
             ${examTemplates.map((t) => html`<button role="menuitem" @click=${() => { this.instantiate('exam', t.id, patient.id) }}>${icon('template')} ${t.name}</button>`)}`) : nothing}
         </div>
-        <div class="tree" role="tree" aria-label="Exams, workflows and tasks">
+        <div class="tree" role="tree" aria-label="Exams, workflows and tasks" @keydown=${this.handleTreeKey}
+          @focusin=${(e: FocusEvent) => { const id = (e.target as HTMLElement).dataset?.treeId; if (id !== undefined) this.treeFocus = id }}>
           ${exams.length === 0 ? this.renderNoExams(patient, canEdit) : exams.map((exam) => this.renderExam(exam, canEdit))}
         </div>
         ${Object.keys(this.errors).length > 0 && (this.selection.kind === 'none' || ('editing' in this.selection && !this.selection.editing))
