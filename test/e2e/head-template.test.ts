@@ -3,10 +3,16 @@
 // every acquisition runs on the lab's scanner ("any scanner"), every reconstruction reads the
 // acquisition of its workflow, and the viewer shows the images of every series.
 import { describe, expect, it } from 'vitest'
+import type { Locator, Page } from 'playwright-core'
 import { eventually, sleep } from '../support/peer-process.ts'
 import { HAS_CHROMIUM, createFirstUser, createPatient, newContext, screenshot, useBrowserLab, watchConsole } from './support.ts'
 
 const SCANS = ['Localiser', 'T1-weighted GRE', 'T2-weighted TSE']
+
+/** The tree row of the task named exactly `name` (its accessible name is "Task <name>: " and the words it shows). */
+function taskRow (page: Page, name: string): Locator {
+  return page.getByRole('treeitem', { name: new RegExp(`^Task ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `) })
+}
 
 interface TaskRow { name: string, type: string, status: string, error?: string, parameters: { deviceId?: string, inputTaskId?: string }, id: string, results: Array<{ type: string }> }
 
@@ -25,8 +31,8 @@ describe.skipIf(!HAS_CHROMIUM)('a new lab\'s head examination template', () => {
     // one click from the patient: the exam with its workflows and tasks
     await page.getByRole('group', { name: 'Start an exam from a template' }).getByRole('button', { name: 'Head examination' }).click()
     for (const scan of SCANS) {
-      await page.getByRole('treeitem', { name: `Task ${scan}`, exact: true }).waitFor()
-      await page.getByRole('treeitem', { name: `Task ${scan} images`, exact: true }).waitFor()
+      await taskRow(page, scan).waitFor()
+      await taskRow(page, `${scan} images`).waitFor()
     }
     await screenshot(page, 'head-template-exam')
 
@@ -49,7 +55,7 @@ describe.skipIf(!HAS_CHROMIUM)('a new lab\'s head examination template', () => {
     }
     for (const scan of SCANS) {
       for (const name of [scan, `${scan} images`]) {
-        await page.getByRole('treeitem', { name: `Task ${name}`, exact: true }).getByRole('status', { name: 'Status: Finished' }).waitFor()
+        await taskRow(page, name).getByRole('status', { name: 'Status: Finished' }).waitFor()
       }
     }
     const device = ((await env.hub.api('GET', '/api/v1/devices')).body as Array<{ id: string }>)[0]
@@ -64,7 +70,7 @@ describe.skipIf(!HAS_CHROMIUM)('a new lab\'s head examination template', () => {
 
     // the viewer shows the images of every series
     for (const scan of SCANS) {
-      await page.getByRole('treeitem', { name: `Task ${scan} images`, exact: true }).click()
+      await taskRow(page, `${scan} images`).click()
       await page.getByRole('heading', { name: `${scan} images` }).waitFor()
       await page.getByTestId('slice-overlay').filter({ hasText: /Im: 1\// }).first().waitFor({ timeout: 30_000 })
       const image = page.getByRole('img', { name: /^Image 1 of \d+$/ }).first()
