@@ -68,3 +68,9 @@ export const sharedStyles = css`
   .type-label { font-size: 10px; font-weight: 700; letter-spacing: 0.04em; color: var(--sh-text-muted); text-transform: uppercase; }
   .empty { padding: 24px; text-align: center; color: var(--sh-text-muted); }
 `
+
+/** A page of the app (patients, library, users, members, worklist, PACS, audit): a scrolling column, its tables in frames that scroll sideways on their own. */
+export const pageStyles = css`
+  :host { display: flex; flex-direction: column; gap: 16px; padding: 20px; height: 100%; overflow: auto; }
+  .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
+`

@@ -5,7 +5,7 @@
 import { css, html, nothing } from 'lit'
 import { customElement, state } from 'lit/decorators.js'
 import { SessionElement } from '../app/session-element.ts'
-import { sharedStyles } from '../styles/shared.ts'
+import { pageStyles, sharedStyles } from '../styles/shared.ts'
 import { describeAudit, filterAudit } from '../../../protocol/lab/audit-wording.ts'
 import type { AuditRecord } from '../../../protocol/lab/audit.ts'
 import { LAB_DOC_ID, patientIdOfDoc } from '../../../protocol/lab/schema.ts'
@@ -29,13 +29,11 @@ function dayStart (day: string, plusDays = 0): string | undefined {
 
 @customElement('sh-audit-view')
 export class ShAuditView extends SessionElement {
-  static override styles = [sharedStyles, css`
-    :host { display: flex; flex-direction: column; gap: 16px; padding: 20px; height: 100%; overflow: auto; }
+  static override styles = [sharedStyles, pageStyles, css`
     header { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
     .intro { margin: 0; color: var(--sh-text-muted); max-width: 72ch; }
     form.filters { display: flex; gap: 12px; align-items: flex-end; flex-wrap: wrap; }
     form.filters .field { width: 200px; max-width: 100%; }
-    .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     td.when { white-space: nowrap; }
     td.what { min-width: 16em; overflow-wrap: anywhere; }
     .pager { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }

@@ -5,7 +5,7 @@ import { css, html, nothing } from 'lit'
 import { customElement, property, query, state } from 'lit/decorators.js'
 import type { Device, ExamTemplate, TaskTemplate, TaskType, WorkflowTemplate } from '../../../protocol/lab/index.ts'
 import { SessionElement } from '../app/session-element.ts'
-import { sharedStyles } from '../styles/shared.ts'
+import { pageStyles, sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
@@ -32,12 +32,10 @@ function ms (s: number | undefined): string {
 
 @customElement('sh-library-view')
 export class ShLibraryView extends SessionElement {
-  static override styles = [sharedStyles, css`
-    :host { display: flex; flex-direction: column; gap: 16px; padding: 20px; height: 100%; overflow: auto; }
+  static override styles = [sharedStyles, pageStyles, css`
     [role="tablist"] { display: flex; gap: 4px; border-bottom: 1px solid var(--sh-border); }
     [role="tab"] { border: none; border-bottom: 2px solid transparent; border-radius: 0; background: transparent; font-weight: 600; color: var(--sh-text-muted); min-height: 36px; }
     [role="tab"][aria-selected="true"] { color: var(--sh-primary); border-bottom-color: var(--sh-primary); }
-    .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     .params { padding: 12px 16px; background: var(--sh-surface-2); }
     .upload { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; }
     .upload label { display: flex; flex-direction: column; gap: 4px; font-size: 13px; }

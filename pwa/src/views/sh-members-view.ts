@@ -8,7 +8,7 @@ import { customElement, query, state } from 'lit/decorators.js'
 import { ROLES } from '../../../protocol/lab/index.ts'
 import type { Role } from '../../../protocol/lab/index.ts'
 import { SessionElement } from '../app/session-element.ts'
-import { sharedStyles } from '../styles/shared.ts'
+import { pageStyles, sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
 import '../components/sh-qr-code.ts'
@@ -44,11 +44,9 @@ function minutesAndSeconds (ms: number): string {
 
 @customElement('sh-members-view')
 export class ShMembersView extends SessionElement {
-  static override styles = [sharedStyles, css`
-    :host { display: flex; flex-direction: column; gap: 16px; padding: 20px; height: 100%; overflow: auto; }
+  static override styles = [sharedStyles, pageStyles, css`
     header { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
     .intro { margin: 0; color: var(--sh-text-muted); max-width: 72ch; }
-    .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     td.actions { white-space: nowrap; text-align: right; width: 1%; }
     .state-active { color: var(--sh-success, inherit); font-weight: 600; }
     .state-out { color: var(--sh-text-muted); }

@@ -11,7 +11,7 @@ import { keyed } from 'lit/directives/keyed.js'
 import { validateDestinationInput, validateDestinationPatch } from '../../../protocol/lab/index.ts'
 import type { DestinationInput, DestinationKind, DestinationPatch } from '../../../protocol/lab/index.ts'
 import { SessionElement } from '../app/session-element.ts'
-import { sharedStyles } from '../styles/shared.ts'
+import { pageStyles, sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
@@ -52,13 +52,11 @@ export function destinationAddress (d: DestinationView): string {
 
 @customElement('sh-pacs-view')
 export class ShPacsView extends SessionElement {
-  static override styles = [sharedStyles, css`
-    :host { display: flex; flex-direction: column; gap: 16px; padding: 20px; height: 100%; overflow: auto; }
+  static override styles = [sharedStyles, pageStyles, css`
     header { display: flex; align-items: center; gap: 12px; }
     .intro { margin: 0; color: var(--sh-text-muted); max-width: 80ch; }
     .editor { padding: 16px; }
     .editor h2 { margin-bottom: 12px; }
-    .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     td.actions { white-space: nowrap; text-align: right; width: 1%; }
     td.kind, td.test button { white-space: nowrap; }
     .ok { color: var(--sh-success); font-weight: 600; }

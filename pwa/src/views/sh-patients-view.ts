@@ -7,7 +7,7 @@ import { customElement, query, state } from 'lit/decorators.js'
 import { SEXES, validatePatientPatch } from '../../../protocol/lab/index.ts'
 import type { Patient, PatientInput, PatientPatch } from '../../../protocol/lab/index.ts'
 import { SessionElement } from '../app/session-element.ts'
-import { sharedStyles } from '../styles/shared.ts'
+import { pageStyles, sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
 import '../components/sh-file-import.ts'
@@ -60,8 +60,7 @@ function draftOf (p: Patient): Draft {
 
 @customElement('sh-patients-view')
 export class ShPatientsView extends SessionElement {
-  static override styles = [sharedStyles, css`
-    :host { display: flex; flex-direction: column; gap: 16px; padding: 20px; height: 100%; overflow: auto; }
+  static override styles = [sharedStyles, pageStyles, css`
     header { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
     .count { color: var(--sh-text-muted); font-weight: 400; }
     .search { position: relative; width: min(320px, 100%); }
@@ -69,7 +68,6 @@ export class ShPatientsView extends SessionElement {
     .search input { padding-left: 30px; }
     .create { padding: 16px; }
     .create h2 { margin-bottom: 12px; }
-    .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     tbody tr.clickable { cursor: pointer; }
     td.actions { white-space: nowrap; text-align: right; width: 1%; }
     td.comment { max-width: 220px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }

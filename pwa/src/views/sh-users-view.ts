@@ -7,7 +7,7 @@ import { customElement, query, state } from 'lit/decorators.js'
 import { ROLES, validateUserInput, validateUserPatch } from '../../../protocol/lab/index.ts'
 import type { Role } from '../../../protocol/lab/index.ts'
 import { SessionElement } from '../app/session-element.ts'
-import { sharedStyles } from '../styles/shared.ts'
+import { pageStyles, sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import '../components/sh-confirm-dialog.ts'
 import type { ShConfirmDialog } from '../components/sh-confirm-dialog.ts'
@@ -41,12 +41,10 @@ function checkField (name: string, value: string): string | undefined {
 
 @customElement('sh-users-view')
 export class ShUsersView extends SessionElement {
-  static override styles = [sharedStyles, css`
-    :host { display: flex; flex-direction: column; gap: 16px; padding: 20px; height: 100%; overflow: auto; }
+  static override styles = [sharedStyles, pageStyles, css`
     header { display: flex; align-items: center; gap: 12px; }
     .create { padding: 16px; }
     .create h2 { margin-bottom: 12px; }
-    .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     td.actions { white-space: nowrap; text-align: right; width: 1%; }
     td select { width: auto; }
     dialog { border: 1px solid var(--sh-border); border-radius: 10px; padding: 20px; background: var(--sh-surface); color: var(--sh-text); box-shadow: var(--sh-shadow); width: min(380px, 92vw); }

@@ -6,7 +6,7 @@
 import { css, html, nothing } from 'lit'
 import { customElement, state } from 'lit/decorators.js'
 import { SessionElement } from '../app/session-element.ts'
-import { sharedStyles } from '../styles/shared.ts'
+import { pageStyles, sharedStyles } from '../styles/shared.ts'
 import { icon } from '../styles/icons.ts'
 import { HubUnreachableError } from '../services/api.ts'
 import type { WorklistAnswerView, WorklistEntryView } from '../services/lab-session.ts'
@@ -57,13 +57,11 @@ function scheduledTime (start: string | undefined, day: string): string {
 
 @customElement('sh-worklist-view')
 export class ShWorklistView extends SessionElement {
-  static override styles = [sharedStyles, css`
-    :host { display: flex; flex-direction: column; gap: 16px; padding: 20px; height: 100%; overflow: auto; }
+  static override styles = [sharedStyles, pageStyles, css`
     header { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
     .intro { margin: 0; color: var(--sh-text-muted); max-width: 72ch; }
     form.query { display: flex; gap: 12px; align-items: flex-end; flex-wrap: wrap; }
     form.query .field { width: 170px; }
-    .table-wrap { overflow: auto; border: 1px solid var(--sh-border); border-radius: 8px; }
     td.actions { white-space: nowrap; text-align: right; width: 1%; }
     td.mono { white-space: nowrap; }
     .lacks { font-size: 12px; color: var(--sh-text-muted); }
